@@ -1,0 +1,516 @@
+//! openrtc-demo-worker: a simulated openrtc coroutine-mode worker serving the
+//! introspection socket, for `make demo`, the tests and the benchmarks.
+//!
+//! std only. It speaks the current payload shape exactly as openrtc 0.20.1's
+//! `json.dumps` writes it (`", "`/`": "` separators, non-ASCII as `\uXXXX`).
+//! Sessions start and end over time across a few agents and tenants, CPU and
+//! memory shares drift, one session turns `slow` now and then, and the worker
+//! vitals come from /proc when it is there. Like the real worker, it samples
+//! once per connection. It runs on one thread: the accept loop is nonblocking
+//! so that `--run` can also watch its child.
+
+use std::collections::VecDeque;
+use std::io::{self, Write};
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitCode};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+const HELP: &str = "\
+openrtc-demo-worker: a simulated openrtc worker serving the introspection socket
+
+Usage: openrtc-demo-worker [OPTIONS] [--run CMD [ARGS...]]
+
+Options:
+  --socket PATH      where to serve [default: a new private temporary directory]
+  --sessions N       pool size to hover around [default: 40]
+  --max-sessions N   the worker's max_sessions [default: 64]
+  --seed N           random seed [default: from the clock]
+  --payload FILE     serve FILE's bytes verbatim on every connection
+  --dump             print one payload to stdout and exit
+  --flap SECS        go away for 0.3 s every SECS seconds and come back with a
+                     new pool (a worker that keeps restarting)
+  --exit-after SECS  stop serving after SECS seconds
+  --run CMD ARGS...  run CMD with '--socket PATH' appended while serving; exit
+                     with its status and remove the socket when it ends
+";
+
+struct Opts {
+    socket: Option<PathBuf>,
+    sessions: usize,
+    max_sessions: usize,
+    seed: u64,
+    payload: Option<Vec<u8>>,
+    dump: bool,
+    flap: Option<f64>,
+    exit_after: Option<f64>,
+    run: Vec<String>,
+}
+
+fn parse_opts() -> Result<Opts, String> {
+    let mut o = Opts {
+        socket: None,
+        sessions: 40,
+        max_sessions: 64,
+        seed: SystemTime::now().duration_since(UNIX_EPOCH).map_or(1, |d| d.as_nanos() as u64) | 1,
+        payload: None,
+        dump: false,
+        flap: None,
+        exit_after: None,
+        run: Vec::new(),
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        let mut val = |name: &str| args.next().ok_or(format!("missing value for '{name}'"));
+        match a.as_str() {
+            "-h" | "--help" => {
+                print!("{HELP}");
+                std::process::exit(0);
+            }
+            "--socket" => o.socket = Some(PathBuf::from(val("--socket")?)),
+            "--sessions" => o.sessions = num(&val("--sessions")?, "--sessions")?,
+            "--max-sessions" => o.max_sessions = num(&val("--max-sessions")?, "--max-sessions")?,
+            "--seed" => o.seed = num::<u64>(&val("--seed")?, "--seed")? | 1,
+            "--payload" => {
+                let f = val("--payload")?;
+                o.payload = Some(std::fs::read(&f).map_err(|e| format!("cannot read '{f}': {e}"))?);
+            }
+            "--dump" => o.dump = true,
+            "--flap" => o.flap = Some(num(&val("--flap")?, "--flap")?),
+            "--exit-after" => o.exit_after = Some(num(&val("--exit-after")?, "--exit-after")?),
+            "--run" => {
+                o.run = args.collect();
+                if o.run.is_empty() {
+                    return Err("missing command for '--run'".into());
+                }
+                break;
+            }
+            other => return Err(format!("unknown option '{other}'")),
+        }
+    }
+    Ok(o)
+}
+
+fn num<T: std::str::FromStr>(v: &str, flag: &str) -> Result<T, String> {
+    v.parse().map_err(|_| format!("invalid value '{v}' for '{flag}'"))
+}
+
+fn main() -> ExitCode {
+    let o = match parse_opts() {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("openrtc-demo-worker: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut sim = Sim::new(o.seed, o.sessions, o.max_sessions);
+    if o.dump {
+        let mut out = io::stdout().lock();
+        return match out.write_all(&sim.payload()).and_then(|()| out.flush()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(_) => ExitCode::FAILURE,
+        };
+    }
+    let (path, private_dir) = match &o.socket {
+        Some(p) => (p.clone(), None),
+        None => match private_dir() {
+            Ok(d) => (d.join("top.sock"), Some(d)),
+            Err(e) => {
+                eprintln!("openrtc-demo-worker: cannot create a private directory: {e}");
+                return ExitCode::FAILURE;
+            }
+        },
+    };
+    let code = match serve(&o, &mut sim, &path) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("openrtc-demo-worker: {}: {e}", path.display());
+            ExitCode::FAILURE
+        }
+    };
+    let _ = std::fs::remove_file(&path);
+    if let Some(d) = private_dir {
+        let _ = std::fs::remove_dir(d);
+    }
+    code
+}
+
+fn private_dir() -> io::Result<PathBuf> {
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    let d = std::env::temp_dir().join(format!("openrtc-demo-{}-{nanos}", std::process::id()));
+    std::fs::create_dir(&d)?;
+    std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o700))?;
+    Ok(d)
+}
+
+fn bind(path: &Path) -> io::Result<UnixListener> {
+    let _ = std::fs::remove_file(path);
+    let l = UnixListener::bind(path)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    l.set_nonblocking(true)?;
+    Ok(l)
+}
+
+fn serve(o: &Opts, sim: &mut Sim, path: &Path) -> io::Result<ExitCode> {
+    let mut listener = Some(bind(path)?);
+    eprintln!("openrtc-demo-worker: serving {} sessions on {}", sim.sessions.len(), path.display());
+    let mut child: Option<Child> = None;
+    if let Some((cmd, args)) = o.run.split_first() {
+        child = Some(Command::new(cmd).args(args).arg("--socket").arg(path).spawn()?);
+    }
+    let start = Instant::now();
+    let mut flap_at = o.flap.map(|s| start + Duration::from_secs_f64(s));
+    loop {
+        if let Some(c) = child.as_mut() {
+            if let Some(status) = c.try_wait()? {
+                return Ok(ExitCode::from(status.code().unwrap_or(1).clamp(0, 255) as u8));
+            }
+        }
+        if o.exit_after.is_some_and(|s| start.elapsed().as_secs_f64() >= s) {
+            return Ok(ExitCode::SUCCESS);
+        }
+        if let (Some(at), Some(secs)) = (flap_at, o.flap) {
+            if Instant::now() >= at {
+                // A restart: the socket disappears, then a new pool binds it.
+                drop(listener.take());
+                let _ = std::fs::remove_file(path);
+                std::thread::sleep(Duration::from_millis(300));
+                *sim = Sim::new(sim.rng.next() | 1, o.sessions, o.max_sessions);
+                listener = Some(bind(path)?);
+                flap_at = Some(Instant::now() + Duration::from_secs_f64(secs));
+            }
+        }
+        let Some(l) = listener.as_ref() else { continue };
+        match l.accept() {
+            Ok((stream, _)) => {
+                let bytes = match &o.payload {
+                    Some(p) => p.clone(),
+                    None => sim.payload(),
+                };
+                let _ = send(stream, &bytes);
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => std::thread::sleep(Duration::from_millis(2)),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+fn send(mut stream: UnixStream, bytes: &[u8]) -> io::Result<()> {
+    stream.set_nonblocking(false)?;
+    stream.set_write_timeout(Some(Duration::from_secs(2)))?;
+    stream.write_all(bytes)
+}
+
+// ---------------------------------------------------------------------------
+// The simulated pool.
+
+const AGENTS: [&str; 4] = ["support", "booking", "sales", "triage"];
+const TENANTS: [Option<&str>; 6] =
+    [Some("acme"), Some("globex"), Some("initech"), Some("umbrella"), Some("m\u{fc}nchen-gmbh"), None];
+const MEAN_LIFE_S: f64 = 90.0;
+
+struct SimSession {
+    id: String,
+    agent: &'static str,
+    tenant: Option<&'static str>,
+    started: f64,
+    cpu: f64,
+    peak: f64,
+    slow_until: f64,
+}
+
+struct Sim {
+    rng: Rng,
+    t0: Instant,
+    last: f64,
+    target: usize,
+    max_sessions: usize,
+    sessions: Vec<SimSession>,
+    started: u64,
+    failed: u64,
+    next_slow: f64,
+    history: VecDeque<f64>,
+    host: Host,
+}
+
+impl Sim {
+    fn new(seed: u64, target: usize, max_sessions: usize) -> Sim {
+        let mut sim = Sim {
+            rng: Rng(seed),
+            t0: Instant::now(),
+            last: 0.0,
+            target,
+            max_sessions: max_sessions.max(target),
+            sessions: Vec::new(),
+            started: 0,
+            failed: 0,
+            next_slow: 2.0,
+            history: VecDeque::new(),
+            host: Host::default(),
+        };
+        for _ in 0..target {
+            // A pool that has been running a while: sessions of mixed ages.
+            let age = sim.rng.unit() * MEAN_LIFE_S * 2.0;
+            sim.spawn(-age);
+        }
+        sim
+    }
+
+    fn spawn(&mut self, at: f64) {
+        let id: String = (0..12).map(|_| BASE62[(self.rng.next() % 62) as usize] as char).collect();
+        let agent = AGENTS[(self.rng.next() % AGENTS.len() as u64) as usize];
+        let tenant = TENANTS[(self.rng.next() % TENANTS.len() as u64) as usize];
+        let cpu = self.rng.unit() * 8.0;
+        self.sessions.push(SimSession { id: format!("AJ_{id}"), agent, tenant, started: at, cpu, peak: 0.0, slow_until: 0.0 });
+        self.started += 1;
+    }
+
+    fn advance(&mut self) {
+        let now = self.t0.elapsed().as_secs_f64();
+        let dt = (now - self.last).clamp(0.0, 10.0);
+        self.last = now;
+        // Sessions end at random; new ones arrive to keep the pool near target.
+        let p_end = dt / MEAN_LIFE_S * if self.sessions.len() > self.target { 1.6 } else { 1.0 };
+        let before = self.sessions.len();
+        let rng = &mut self.rng;
+        self.sessions.retain(|_| rng.unit() >= p_end);
+        let ended = before - self.sessions.len();
+        let mut arrivals = ended;
+        // The pool breathes between about 75% and 125% of its target size.
+        let goal = (self.target as f64 * (1.0 + 0.25 * (now / 40.0).sin())).round() as usize;
+        if self.sessions.len() < goal && self.rng.unit() < dt {
+            arrivals += 1;
+        }
+        for _ in 0..arrivals {
+            if self.sessions.len() < self.max_sessions {
+                if self.rng.unit() < 0.03 {
+                    self.failed += 1;
+                } else {
+                    self.spawn(now);
+                }
+            }
+        }
+        for s in &mut self.sessions {
+            let drift = (self.rng.unit() - 0.5) * 6.0 * dt.sqrt().max(0.3);
+            s.cpu = (s.cpu + drift).clamp(0.0, 35.0);
+        }
+        // Now and then one session blocks the loop and is `slow` for ~5 s.
+        if now >= self.next_slow && !self.sessions.is_empty() {
+            let i = (self.rng.next() % self.sessions.len() as u64) as usize;
+            self.sessions[i].slow_until = now + 5.0;
+            self.next_slow = now + 8.0 + self.rng.unit() * 10.0;
+        }
+        self.host.sample();
+        self.history.push_back(self.host.cpu_pct.unwrap_or_else(|| 20.0 + self.rng.unit() * 30.0));
+        if self.history.len() > 60 {
+            self.history.pop_front();
+        }
+    }
+
+    fn payload(&mut self) -> Vec<u8> {
+        self.advance();
+        let now = self.last;
+        let n = self.sessions.len().max(1) as f64;
+        // Equal-share memory, as openrtc computes it: process RSS / sessions.
+        let rss_mb = 180.0 + 6.5 * n + self.rng.unit() * 12.0;
+        let share = round1(rss_mb / n);
+        let mut b = String::with_capacity(256 + 200 * self.sessions.len());
+        b.push_str("{\"worker\": {\"name\": \"demo-worker\", \"uptime_s\": ");
+        b.push_str(&pyfloat(now));
+        b.push_str(&format!(
+            ", \"active_sessions\": {}, \"max_sessions\": {}, \"started\": {}, \"failed\": {}, \"draining\": false, \"system\": ",
+            self.sessions.len(),
+            self.max_sessions,
+            self.started,
+            self.failed
+        ));
+        self.host.write_json(&mut b, self.history.back().copied());
+        b.push_str(", \"cpu_history\": [");
+        for (i, v) in self.history.iter().enumerate() {
+            if i > 0 {
+                b.push_str(", ");
+            }
+            b.push_str(&pyfloat(round1(*v)));
+        }
+        b.push_str("]}, \"sessions\": [");
+        for (i, s) in self.sessions.iter_mut().enumerate() {
+            s.peak = s.peak.max(share);
+            let slow = s.slow_until > now;
+            let cpu = if slow { (s.cpu + 40.0).min(95.0) } else { s.cpu };
+            if i > 0 {
+                b.push_str(", ");
+            }
+            b.push_str("{\"session_id\": ");
+            pystr(&mut b, &s.id);
+            b.push_str(", \"agent_name\": ");
+            pystr(&mut b, s.agent);
+            b.push_str(", \"tenant\": ");
+            match s.tenant {
+                Some(t) => pystr(&mut b, t),
+                None => b.push_str("null"),
+            }
+            b.push_str(&format!(
+                ", \"duration_s\": {}, \"mem_mb\": {}, \"peak_mb\": {}, \"cpu_pct\": {}, \"status\": \"{}\", \"pinned\": false}}",
+                pyfloat(round1(now - s.started)),
+                pyfloat(share),
+                pyfloat(s.peak),
+                pyfloat(round1(cpu)),
+                if slow { "slow" } else { "active" }
+            ));
+        }
+        b.push_str("]}\n");
+        b.into_bytes()
+    }
+}
+
+const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+fn round1(v: f64) -> f64 {
+    (v * 10.0).round() / 10.0
+}
+
+/// Python's float repr for ordinary values: always a decimal point.
+fn pyfloat(v: f64) -> String {
+    format!("{v:?}")
+}
+
+/// Python's `json.dumps` string: ASCII only, `\uXXXX` (surrogate pairs
+/// outside the BMP).
+fn pystr(b: &mut String, s: &str) {
+    b.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => b.push_str("\\\""),
+            '\\' => b.push_str("\\\\"),
+            '\n' => b.push_str("\\n"),
+            '\r' => b.push_str("\\r"),
+            '\t' => b.push_str("\\t"),
+            c if (c as u32) < 0x20 || !c.is_ascii() => {
+                let mut units = [0u16; 2];
+                for u in c.encode_utf16(&mut units) {
+                    b.push_str(&format!("\\u{u:04x}"));
+                }
+            }
+            c => b.push(c),
+        }
+    }
+    b.push('"');
+}
+
+/// xorshift64*: small, deterministic for a seed.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// Host vitals read from /proc when available (all null otherwise, as a
+/// worker without psutil reports them).
+#[derive(Default)]
+struct Host {
+    available: bool,
+    prev_cpu: Option<(u64, u64)>,
+    prev_net: Option<(u64, Instant)>,
+    cpu_pct: Option<f64>,
+    mem_used: Option<u64>,
+    mem_total: Option<u64>,
+    swap_used: Option<u64>,
+    swap_total: Option<u64>,
+    load: Option<(f64, f64, f64)>,
+    net_rate: Option<f64>,
+}
+
+impl Host {
+    fn sample(&mut self) {
+        let read = |p: &str| std::fs::read_to_string(p).ok();
+        self.available = read("/proc/stat").is_some();
+        if let Some(stat) = read("/proc/stat") {
+            let f: Vec<u64> = stat.lines().next().unwrap_or("").split_whitespace().skip(1).filter_map(|x| x.parse().ok()).collect();
+            let total: u64 = f.iter().sum();
+            let idle = f.get(3).copied().unwrap_or(0) + f.get(4).copied().unwrap_or(0);
+            match self.prev_cpu {
+                // Connects a few jiffies apart would read as 0% or 100%: keep
+                // the last figure until enough ticks have passed.
+                Some((pt, pi)) if total.saturating_sub(pt) >= 20 => {
+                    let (dt, di) = (total - pt, idle.saturating_sub(pi));
+                    self.cpu_pct = Some(round1(100.0 * (dt - di.min(dt)) as f64 / dt as f64));
+                    self.prev_cpu = Some((total, idle));
+                }
+                Some(_) => {}
+                None => self.prev_cpu = Some((total, idle)),
+            }
+        }
+        if let Some(mem) = read("/proc/meminfo") {
+            let kb = |key: &str| {
+                mem.lines().find(|l| l.starts_with(key)).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse::<u64>().ok()).map(|v| v * 1024)
+            };
+            self.mem_total = kb("MemTotal:");
+            self.mem_used = match (self.mem_total, kb("MemAvailable:")) {
+                (Some(t), Some(a)) => Some(t.saturating_sub(a)),
+                _ => None,
+            };
+            self.swap_total = kb("SwapTotal:");
+            self.swap_used = match (self.swap_total, kb("SwapFree:")) {
+                (Some(t), Some(f)) => Some(t.saturating_sub(f)),
+                _ => None,
+            };
+        }
+        if let Some(l) = read("/proc/loadavg") {
+            let v: Vec<f64> = l.split_whitespace().take(3).filter_map(|x| x.parse().ok()).collect();
+            self.load = (v.len() == 3).then(|| (v[0], v[1], v[2]));
+        }
+        if let Some(dev) = read("/proc/net/dev") {
+            let total: u64 = dev
+                .lines()
+                .skip(2)
+                .filter_map(|l| {
+                    let f: Vec<u64> = l.split(':').nth(1)?.split_whitespace().filter_map(|x| x.parse().ok()).collect();
+                    Some(f.first()? + f.get(8)?)
+                })
+                .sum();
+            let now = Instant::now();
+            self.net_rate = self.prev_net.and_then(|(prev, at)| {
+                let secs = now.duration_since(at).as_secs_f64();
+                (secs > 0.0).then(|| total.saturating_sub(prev) as f64 / secs)
+            });
+            self.prev_net = Some((total, now));
+        }
+    }
+
+    fn write_json(&self, b: &mut String, cpu: Option<f64>) {
+        let opt_u = |v: Option<u64>| v.map_or("null".to_string(), |v| v.to_string());
+        let opt_f = |v: Option<f64>| v.map_or("null".to_string(), pyfloat);
+        if !self.available {
+            b.push_str("{\"available\": false, \"cpu_pct\": null, \"vcpus\": null, \"mem_used_bytes\": null, \"mem_total_bytes\": null, \"swap_used_bytes\": null, \"swap_total_bytes\": null, \"load1\": null, \"load5\": null, \"load15\": null, \"net_rate_bps\": null}");
+            return;
+        }
+        let vcpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let (l1, l5, l15) = match self.load {
+            Some((a, b, c)) => (Some(a), Some(b), Some(c)),
+            None => (None, None, None),
+        };
+        b.push_str(&format!(
+            "{{\"available\": true, \"cpu_pct\": {}, \"vcpus\": {vcpus}, \"mem_used_bytes\": {}, \"mem_total_bytes\": {}, \"swap_used_bytes\": {}, \"swap_total_bytes\": {}, \"load1\": {}, \"load5\": {}, \"load15\": {}, \"net_rate_bps\": {}}}",
+            opt_f(cpu),
+            opt_u(self.mem_used),
+            opt_u(self.mem_total),
+            opt_u(self.swap_used),
+            opt_u(self.swap_total),
+            opt_f(l1),
+            opt_f(l5),
+            opt_f(l15),
+            opt_f(self.net_rate.map(round1)),
+        ));
+    }
+}

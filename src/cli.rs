@@ -1,0 +1,380 @@
+//! Command line: lexopt into a validated `Config`. Help and version return
+//! early; every usage error names the flag and the value.
+
+use std::ffi::OsString;
+use std::fmt;
+use std::path::PathBuf;
+
+use crate::column::{Column, StatusFilter};
+use crate::view::Query;
+
+pub const REFRESH_MIN: f64 = 0.5;
+pub const REFRESH_MAX: f64 = 10.0;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Table,
+    Tsv,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColorMode {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub once: bool,
+    pub refresh_hz: f64,
+    pub query: Query,
+    pub socket: Option<PathBuf>,
+    pub header: bool,
+    pub color: ColorMode,
+    pub format: Format,
+    /// `-n`: snapshots to print (batch) or frames to draw (live), then exit.
+    pub iterations: Option<u64>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            once: false,
+            refresh_hz: 1.0,
+            query: Query::default(),
+            socket: None,
+            header: true,
+            color: ColorMode::Auto,
+            format: Format::Table,
+            iterations: None,
+        }
+    }
+}
+
+#[derive(Debug, PartialEq)]
+pub enum Command {
+    /// Run with this config; print the warnings (one line each) first.
+    Run(Config, Vec<String>),
+    Help,
+    Version,
+}
+
+/// A usage error: one line, naming the flag and the offending value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsageError(pub String);
+
+impl fmt::Display for UsageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}; try 'openrtc-top --help'", self.0)
+    }
+}
+
+pub fn parse<I>(args: I) -> Result<Command, UsageError>
+where
+    I: IntoIterator,
+    I::Item: Into<OsString>,
+{
+    use lexopt::prelude::*;
+
+    let mut p = lexopt::Parser::from_args(args);
+    let mut cfg = Config::default();
+    let mut warnings = Vec::new();
+    while let Some(arg) = p.next().map_err(lexopt_error)? {
+        match arg {
+            Short('h') | Long("help") => return Ok(Command::Help),
+            Short('V') | Long("version") => return Ok(Command::Version),
+            Long("once") => cfg.once = true,
+            Long("no-header") => cfg.header = false,
+            Long("refresh-rate") => {
+                let v = value(&mut p, "--refresh-rate")?;
+                let (hz, warning) = refresh_rate(&v)?;
+                cfg.refresh_hz = hz;
+                warnings.extend(warning);
+            }
+            Long("sort") => {
+                let v = value(&mut p, "--sort")?;
+                cfg.query.sort = Column::from_sort_name(&v).ok_or_else(|| {
+                    let names: Vec<_> = Column::all_sort_names().collect();
+                    invalid("--sort", &v, &format!("expected one of {}", names.join(", ")))
+                })?;
+            }
+            Long("status") => {
+                let v = value(&mut p, "--status")?;
+                cfg.query.status = StatusFilter::parse(&v).ok_or_else(|| {
+                    invalid("--status", &v, "expected all, active, slow, draining or errored")
+                })?;
+            }
+            Long("agent") => cfg.query.agent = Some(value(&mut p, "--agent")?),
+            Long("tenant") => cfg.query.tenant = Some(value(&mut p, "--tenant")?),
+            Long("socket") => {
+                let v = p.value().map_err(|_| missing("--socket"))?;
+                if v.is_empty() {
+                    return Err(invalid("--socket", "", "expected a path"));
+                }
+                cfg.socket = Some(PathBuf::from(v));
+            }
+            Long("color") | Long("colour") => {
+                let v = value(&mut p, "--color")?;
+                cfg.color = match v.as_str() {
+                    "auto" => ColorMode::Auto,
+                    "always" => ColorMode::Always,
+                    "never" => ColorMode::Never,
+                    _ => return Err(invalid("--color", &v, "expected auto, always or never")),
+                };
+            }
+            Long("format") => {
+                let v = value(&mut p, "--format")?;
+                cfg.format = match v.as_str() {
+                    "table" => Format::Table,
+                    "tsv" => Format::Tsv,
+                    "json" => Format::Json,
+                    _ => return Err(invalid("--format", &v, "expected table, tsv or json")),
+                };
+            }
+            Short('n') | Long("iterations") => {
+                let v = value(&mut p, "--iterations")?;
+                cfg.iterations = Some(match v.parse::<u64>() {
+                    Ok(n) if n > 0 => n,
+                    _ => return Err(invalid("--iterations", &v, "expected a whole number above 0")),
+                });
+            }
+            Value(v) => {
+                return Err(UsageError(format!(
+                    "unexpected argument '{}'",
+                    crate::text::display(&v.to_string_lossy())
+                )));
+            }
+            _ => return Err(lexopt_error(arg.unexpected())),
+        }
+    }
+    Ok(Command::Run(cfg, warnings))
+}
+
+/// lexopt's own messages do not always name the flag; ours always do.
+fn lexopt_error(e: lexopt::Error) -> UsageError {
+    use lexopt::Error as E;
+    let msg = match e {
+        E::MissingValue { option: Some(o) } => return missing(&o),
+        E::UnexpectedValue { option, value } => format!(
+            "option '{option}' takes no value (got '{}')",
+            crate::text::display(&value.to_string_lossy())
+        ),
+        E::UnexpectedOption(o) => format!("unknown option '{}'", crate::text::display(&o)),
+        other => crate::text::display(&other.to_string()).into_owned(),
+    };
+    UsageError(msg)
+}
+
+fn missing(flag: &str) -> UsageError {
+    UsageError(format!("missing value for '{flag}'"))
+}
+
+fn invalid(flag: &str, value: &str, why: &str) -> UsageError {
+    UsageError(format!("invalid value '{}' for '{flag}': {why}", crate::text::display(value)))
+}
+
+fn value(p: &mut lexopt::Parser, flag: &str) -> Result<String, UsageError> {
+    let v = p.value().map_err(|_| missing(flag))?;
+    v.into_string()
+        .map_err(|v| invalid(flag, &v.to_string_lossy(), "not valid UTF-8"))
+}
+
+/// A rate outside the band is clamped into it (with a warning), as the
+/// reference documents; something that is not a number is an error.
+fn refresh_rate(v: &str) -> Result<(f64, Option<String>), UsageError> {
+    let hz: f64 = v
+        .trim()
+        .parse()
+        .ok()
+        .filter(|h: &f64| !h.is_nan())
+        .ok_or_else(|| invalid("--refresh-rate", v, "expected a number of Hz (0.5..10)"))?;
+    let clamped = hz.clamp(REFRESH_MIN, REFRESH_MAX);
+    let warning = (clamped != hz).then(|| {
+        format!("--refresh-rate '{v}' is outside {REFRESH_MIN}..{REFRESH_MAX} Hz; using {clamped}")
+    });
+    Ok((clamped, warning))
+}
+
+pub fn help() -> String {
+    let sorts: Vec<_> = Column::all_sort_names().collect();
+    format!(
+        "\
+openrtc-top {version}: live inspector for an openrtc coroutine-mode worker
+
+Usage: openrtc-top [OPTIONS]
+
+Shows one row per live session of the worker serving the introspection socket,
+refreshing in place (htop-style). With --once, or when stdout is not a
+terminal, prints one snapshot and exits.
+
+Options:
+      --once               print one snapshot and exit (scripts, CI)
+  -n, --iterations N       print N snapshots one refresh apart (with --once or
+                           without a terminal); live: exit after N frames
+      --refresh-rate HZ    refresh rate, clamped to 0.5..10 [default: 1.0]
+      --sort KEY           initial sort column [default: mem_mb]
+                           ({sorts})
+      --status FILTER      all, active, slow, draining, errored [default: all]
+      --agent NAME         only sessions of this agent (exact)
+      --tenant NAME        only sessions of this tenant (exact; '-' = unset)
+      --socket PATH        the worker's socket [default: per-user path, as the
+                           worker computes it from XDG_RUNTIME_DIR or TMPDIR]
+      --format FORMAT      --once output: table, tsv or json [default: table]
+      --no-header          leave out the header line of table and tsv output
+      --color WHEN         auto, always or never [default: auto; NO_COLOR honoured]
+  -h, --help               print this help
+  -V, --version            print the version
+
+Keys (live view):
+  q, Ctrl-C   quit                     r           refresh now
+  s           cycle sort column        S           reverse sort direction
+  f           cycle status filter      a, t        cycle agent / tenant filter
+  Up/Down     move the selection       PgUp/PgDn   page up / down
+  Home/End    first / last row         p           pin / unpin selected session
+  /           search (Enter keeps, Esc clears)
+  Enter       details of the selected session
+  g, G        per-agent / per-tenant view
+  ?, h        help overlay
+
+Exit status: 0 ok, 1 no running pool or unreadable snapshot, 2 usage error.
+",
+        version = env!("CARGO_PKG_VERSION"),
+        sorts = sorts.join(", "),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(args: &[&str]) -> Result<(Config, Vec<String>), UsageError> {
+        match parse(args.iter().copied())? {
+            Command::Run(c, w) => Ok((c, w)),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn cfg(args: &[&str]) -> Config {
+        run(args).unwrap().0
+    }
+
+    fn err(args: &[&str]) -> String {
+        run(args).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn defaults() {
+        let c = cfg(&[]);
+        assert_eq!(c, Config::default());
+        assert!(!c.once && c.header && c.refresh_hz == 1.0);
+        assert_eq!((c.query.sort, c.query.status), (Column::Mem, StatusFilter::All));
+    }
+
+    #[test]
+    fn help_and_version_return_early() {
+        assert_eq!(parse(["-h", "--bogus"]).unwrap(), Command::Help);
+        assert_eq!(parse(["--help"]).unwrap(), Command::Help);
+        assert_eq!(parse(["-V"]).unwrap(), Command::Version);
+        assert_eq!(parse(["--version"]).unwrap(), Command::Version);
+    }
+
+    #[test]
+    fn once_no_header_socket() {
+        let c = cfg(&["--once", "--no-header", "--socket", "/x/top.sock"]);
+        assert!(c.once && !c.header);
+        assert_eq!(c.socket, Some(PathBuf::from("/x/top.sock")));
+        assert_eq!(cfg(&["--socket=/y"]).socket, Some(PathBuf::from("/y")));
+        assert!(err(&["--socket", ""]).contains("'--socket'"));
+        assert!(err(&["--once=yes"]).contains("'--once'"));
+    }
+
+    #[test]
+    fn refresh_rate_clamps_with_a_warning() {
+        assert_eq!(cfg(&["--refresh-rate", "2"]).refresh_hz, 2.0);
+        assert_eq!(cfg(&["--refresh-rate=0.5"]).refresh_hz, 0.5);
+        let (c, w) = run(&["--refresh-rate", "20"]).unwrap();
+        assert_eq!(c.refresh_hz, 10.0);
+        assert_eq!(w, ["--refresh-rate '20' is outside 0.5..10 Hz; using 10"]);
+        let (c, w) = run(&["--refresh-rate", "0.1"]).unwrap();
+        assert_eq!((c.refresh_hz, w.len()), (0.5, 1));
+        assert_eq!(cfg(&["--refresh-rate", "-3"]).refresh_hz, 0.5);
+        assert_eq!(cfg(&["--refresh-rate", "inf"]).refresh_hz, 10.0);
+        for bad in ["abc", "", "nan", "1hz"] {
+            let e = err(&["--refresh-rate", bad]);
+            assert!(e.contains("'--refresh-rate'") && e.contains(&format!("'{bad}'")), "{e}");
+        }
+    }
+
+    #[test]
+    fn sort_keys_and_aliases() {
+        for (v, col) in [
+            ("mem_mb", Column::Mem),
+            ("cpu_pct", Column::Cpu),
+            ("duration_s", Column::Duration),
+            ("agent", Column::Agent),
+            ("session", Column::Session),
+            ("peak_mb", Column::Peak),
+            ("tenant", Column::Tenant),
+            ("agent_name", Column::Agent),
+            ("session_id", Column::Session),
+        ] {
+            assert_eq!(cfg(&["--sort", v]).query.sort, col);
+        }
+        let e = err(&["--sort", "bogus"]);
+        assert!(e.starts_with("invalid value 'bogus' for '--sort': expected one of mem_mb"), "{e}");
+        assert!(e.ends_with("; try 'openrtc-top --help'"));
+    }
+
+    #[test]
+    fn status_filters() {
+        for f in StatusFilter::CYCLE {
+            assert_eq!(cfg(&["--status", f.name()]).query.status, f);
+        }
+        assert!(err(&["--status", "idle"]).contains("invalid value 'idle' for '--status'"));
+    }
+
+    #[test]
+    fn agent_and_tenant() {
+        let c = cfg(&["--agent", "support", "--tenant", "acme corp"]);
+        assert_eq!(c.query.agent.as_deref(), Some("support"));
+        assert_eq!(c.query.tenant.as_deref(), Some("acme corp"));
+        assert!(err(&["--agent"]).contains("missing value for '--agent'"));
+    }
+
+    #[test]
+    fn color_and_format() {
+        assert_eq!(cfg(&["--color", "always"]).color, ColorMode::Always);
+        assert_eq!(cfg(&["--color=never"]).color, ColorMode::Never);
+        assert_eq!(cfg(&["--color", "auto"]).color, ColorMode::Auto);
+        assert!(err(&["--color", "blue"]).contains("'blue' for '--color'"));
+        assert_eq!(cfg(&["--format", "tsv"]).format, Format::Tsv);
+        assert_eq!(cfg(&["--format", "json"]).format, Format::Json);
+        assert_eq!(cfg(&["--format", "table"]).format, Format::Table);
+        assert!(err(&["--format", "xml"]).contains("'xml' for '--format'"));
+    }
+
+    #[test]
+    fn iterations() {
+        assert_eq!(cfg(&["-n", "3"]).iterations, Some(3));
+        assert_eq!(cfg(&["-n5"]).iterations, Some(5));
+        assert_eq!(cfg(&["--iterations=2"]).iterations, Some(2));
+        assert!(err(&["-n", "0"]).contains("'0' for '--iterations'"));
+        assert!(err(&["-n", "x"]).contains("'x' for '--iterations'"));
+    }
+
+    #[test]
+    fn unknown_options_and_arguments() {
+        assert_eq!(err(&["--bogus"]), "unknown option '--bogus'; try 'openrtc-top --help'");
+        assert_eq!(err(&["-x"]), "unknown option '-x'; try 'openrtc-top --help'");
+        assert!(err(&["stray"]).contains("unexpected argument 'stray'"));
+        assert!(err(&["--sort"]).contains("missing value for '--sort'"));
+    }
+
+    #[test]
+    fn messages_never_carry_raw_control_bytes() {
+        let e = err(&["--sort", "\x1b[2J"]);
+        assert!(!e.contains('\x1b'), "{e}");
+    }
+}

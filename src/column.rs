@@ -1,0 +1,277 @@
+//! The session table's columns and the status filter: one place for headers,
+//! alignment, sort direction, sort-key names and the `s`/`f` cycles.
+
+use std::cmp::Ordering;
+
+use crate::snapshot::{Session, Status};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Column {
+    Session,
+    Agent,
+    Tenant,
+    Duration,
+    Mem,
+    Peak,
+    Cpu,
+    Status,
+    Pin,
+}
+
+impl Column {
+    /// Display order, as in the reference.
+    pub const ALL: [Column; 9] = [
+        Column::Session,
+        Column::Agent,
+        Column::Tenant,
+        Column::Duration,
+        Column::Mem,
+        Column::Peak,
+        Column::Cpu,
+        Column::Status,
+        Column::Pin,
+    ];
+
+    /// The `s` key's cycle, exactly as the reference documents it.
+    pub const SORT_CYCLE: [Column; 5] =
+        [Column::Mem, Column::Cpu, Column::Duration, Column::Agent, Column::Session];
+
+    pub fn header(self) -> &'static str {
+        match self {
+            Column::Session => "session",
+            Column::Agent => "agent",
+            Column::Tenant => "tenant",
+            Column::Duration => "dur(s)",
+            Column::Mem => "mem(MB)",
+            Column::Peak => "peak",
+            Column::Cpu => "cpu%",
+            Column::Status => "status",
+            Column::Pin => "pin",
+        }
+    }
+
+    /// The canonical `--sort` name (shown in the title), then accepted aliases.
+    pub fn sort_names(self) -> &'static [&'static str] {
+        match self {
+            Column::Session => &["session", "session_id"],
+            Column::Agent => &["agent", "agent_name"],
+            Column::Tenant => &["tenant"],
+            Column::Duration => &["duration_s"],
+            Column::Mem => &["mem_mb"],
+            Column::Peak => &["peak_mb"],
+            Column::Cpu => &["cpu_pct"],
+            Column::Status => &["status"],
+            Column::Pin => &[],
+        }
+    }
+
+    pub fn sort_name(self) -> &'static str {
+        self.sort_names().first().copied().unwrap_or("")
+    }
+
+    pub fn from_sort_name(name: &str) -> Option<Column> {
+        Column::ALL.into_iter().find(|c| c.sort_names().contains(&name))
+    }
+
+    /// Every accepted `--sort` value, for help and error messages: the `s`
+    /// cycle first, then the other columns, then the aliases.
+    pub fn all_sort_names() -> impl Iterator<Item = &'static str> {
+        let canonical = Column::SORT_CYCLE
+            .into_iter()
+            .chain(Column::ALL.into_iter().filter(|c| !Column::SORT_CYCLE.contains(c)))
+            .filter_map(|c| c.sort_names().first().copied());
+        let aliases = Column::ALL.into_iter().flat_map(|c| c.sort_names().iter().skip(1).copied());
+        canonical.chain(aliases)
+    }
+
+    /// Numbers are right-aligned and sort biggest first (htop-style).
+    pub fn numeric(self) -> bool {
+        matches!(self, Column::Duration | Column::Mem | Column::Peak | Column::Cpu)
+    }
+
+    /// The next key for `s`; a key outside the cycle starts it again (as the
+    /// reference does for an unknown key).
+    pub fn next_sort(self) -> Column {
+        let cycle = Column::SORT_CYCLE;
+        match cycle.iter().position(|&c| c == self) {
+            Some(i) => cycle[(i + 1) % cycle.len()],
+            None => cycle[0],
+        }
+    }
+
+    /// The value a numeric column sorts and prints by.
+    pub fn number(self, s: &Session) -> f64 {
+        match self {
+            Column::Duration => s.duration_s,
+            Column::Mem => s.mem_mb,
+            Column::Peak => s.peak_mb,
+            Column::Cpu => s.cpu_pct,
+            _ => 0.0,
+        }
+    }
+
+    /// The raw text of a text column (`None` for an unset tenant).
+    pub fn text(self, s: &Session) -> Option<&str> {
+        match self {
+            Column::Session => Some(&s.session_id),
+            Column::Agent => Some(&s.agent_name),
+            Column::Tenant => s.tenant.as_deref(),
+            Column::Status => Some(s.status.as_str()),
+            _ => None,
+        }
+    }
+
+    /// Display text of a numeric cell: whole seconds or one decimal.
+    pub fn format_number(self, v: f64) -> String {
+        if !v.is_finite() {
+            return nonfinite(v).to_string();
+        }
+        match self {
+            Column::Duration => format!("{v:.0}"),
+            _ => format!("{v:.1}"),
+        }
+    }
+
+    /// Compare two sessions on this column in its natural direction
+    /// (numbers descending, text ascending); ties are left to the caller.
+    pub fn compare(self, a: &Session, b: &Session) -> Ordering {
+        if self.numeric() {
+            cmp_f64(self.number(b), self.number(a))
+        } else if self == Column::Pin {
+            b.pinned.cmp(&a.pinned)
+        } else {
+            self.text(a).cmp(&self.text(b))
+        }
+    }
+}
+
+/// Python's spelling of non-finite floats, which the worker's users know.
+pub fn nonfinite(v: f64) -> &'static str {
+    if v.is_nan() {
+        "nan"
+    } else if v > 0.0 {
+        "inf"
+    } else {
+        "-inf"
+    }
+}
+
+/// Total order on floats with NaN below every number.
+pub fn cmp_f64(a: f64, b: f64) -> Ordering {
+    match (a.is_nan(), b.is_nan()) {
+        (true, true) => Ordering::Equal,
+        (true, false) => Ordering::Less,
+        (false, true) => Ordering::Greater,
+        (false, false) => a.partial_cmp(&b).unwrap_or(Ordering::Equal),
+    }
+}
+
+/// The status filter and the `f` key's cycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusFilter {
+    All,
+    Active,
+    Slow,
+    Draining,
+    Errored,
+}
+
+impl StatusFilter {
+    pub const CYCLE: [StatusFilter; 5] = [
+        StatusFilter::All,
+        StatusFilter::Active,
+        StatusFilter::Slow,
+        StatusFilter::Draining,
+        StatusFilter::Errored,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            StatusFilter::All => "all",
+            StatusFilter::Active => "active",
+            StatusFilter::Slow => "slow",
+            StatusFilter::Draining => "draining",
+            StatusFilter::Errored => "errored",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<StatusFilter> {
+        StatusFilter::CYCLE.into_iter().find(|f| f.name() == s)
+    }
+
+    pub fn next(self) -> StatusFilter {
+        let i = StatusFilter::CYCLE.iter().position(|&f| f == self).unwrap_or(0);
+        StatusFilter::CYCLE[(i + 1) % StatusFilter::CYCLE.len()]
+    }
+
+    pub fn matches(self, status: &Status) -> bool {
+        match self {
+            StatusFilter::All => true,
+            StatusFilter::Active => *status == Status::Active,
+            StatusFilter::Slow => *status == Status::Slow,
+            StatusFilter::Draining => *status == Status::Draining,
+            StatusFilter::Errored => *status == Status::Errored,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sort_cycle_matches_the_reference() {
+        let mut c = Column::Mem;
+        let mut seen = vec![c.sort_name()];
+        for _ in 0..5 {
+            c = c.next_sort();
+            seen.push(c.sort_name());
+        }
+        assert_eq!(seen, ["mem_mb", "cpu_pct", "duration_s", "agent", "session", "mem_mb"]);
+        assert_eq!(Column::Peak.next_sort(), Column::Mem);
+    }
+
+    #[test]
+    fn status_cycle_matches_the_reference() {
+        let mut f = StatusFilter::All;
+        let mut seen = vec![f.name()];
+        for _ in 0..5 {
+            f = f.next();
+            seen.push(f.name());
+        }
+        assert_eq!(seen, ["all", "active", "slow", "draining", "errored", "all"]);
+    }
+
+    #[test]
+    fn sort_names_and_aliases() {
+        for (name, col) in [
+            ("mem_mb", Column::Mem),
+            ("cpu_pct", Column::Cpu),
+            ("duration_s", Column::Duration),
+            ("agent", Column::Agent),
+            ("agent_name", Column::Agent),
+            ("session", Column::Session),
+            ("session_id", Column::Session),
+            ("peak_mb", Column::Peak),
+            ("tenant", Column::Tenant),
+        ] {
+            assert_eq!(Column::from_sort_name(name), Some(col), "{name}");
+        }
+        assert_eq!(Column::from_sort_name("pin"), None);
+        assert_eq!(Column::from_sort_name("MEM_MB"), None);
+    }
+
+    #[test]
+    fn number_formats() {
+        assert_eq!(Column::Duration.format_number(312.4), "312");
+        assert_eq!(Column::Mem.format_number(182.55), "182.6");
+        assert_eq!(Column::Cpu.format_number(f64::NAN), "nan");
+        assert_eq!(Column::Cpu.format_number(f64::NEG_INFINITY), "-inf");
+    }
+
+    #[test]
+    fn nan_sorts_below_numbers() {
+        assert_eq!(cmp_f64(f64::NAN, f64::NEG_INFINITY), Ordering::Less);
+        assert_eq!(cmp_f64(-0.0, 0.0), Ordering::Equal);
+    }
+}

@@ -1,0 +1,366 @@
+//! A strict pre-pass in front of nanoserde's JSON tokenizer.
+//!
+//! nanoserde 0.2 is fast but trusts its input: an unknown field holding an
+//! unterminated array makes its skipper loop forever at end of input, a stray
+//! `,` in value position hits an `unimplemented!`, and a raw NUL reads as end of
+//! input. Python's `json.dumps` also writes things nanoserde cannot read:
+//! `NaN`/`Infinity`, exponents with `+`, integers wider than 64 bits and lone
+//! surrogate escapes. This pass validates the whole document (iteratively, with
+//! a depth cap) and, only when needed, rewrites those Python-isms into forms
+//! nanoserde reads, so that nanoserde only ever sees well-formed JSON.
+
+use std::borrow::Cow;
+use std::fmt;
+
+/// Deeper nesting than this is refused: the snapshot itself is four levels deep.
+pub const MAX_DEPTH: usize = 128;
+
+/// Why a payload is not acceptable JSON, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GuardError {
+    pub offset: usize,
+    pub what: &'static str,
+}
+
+impl fmt::Display for GuardError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} at byte {}", self.what, self.offset)
+    }
+}
+
+/// A byte span of the input replaced by a fixed text.
+struct Fix {
+    start: usize,
+    end: usize,
+    with: &'static str,
+}
+
+/// Validate `input`; return it unchanged when nanoserde can read it as is,
+/// or a normalized copy when a Python-ism had to be rewritten.
+pub fn check(input: &str) -> Result<Cow<'_, str>, GuardError> {
+    let mut g = Guard { b: input.as_bytes(), i: 0, fixes: Vec::new() };
+    g.document()?;
+    if g.fixes.is_empty() {
+        return Ok(Cow::Borrowed(input));
+    }
+    let mut out = String::with_capacity(input.len() + 16 * g.fixes.len());
+    let mut at = 0;
+    for fix in &g.fixes {
+        out.push_str(&input[at..fix.start]);
+        out.push_str(fix.with);
+        at = fix.end;
+    }
+    out.push_str(&input[at..]);
+    Ok(Cow::Owned(out))
+}
+
+struct Guard<'a> {
+    b: &'a [u8],
+    i: usize,
+    fixes: Vec<Fix>,
+}
+
+impl Guard<'_> {
+    fn err<T>(&self, what: &'static str) -> Result<T, GuardError> {
+        Err(GuardError { offset: self.i, what })
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.i).copied()
+    }
+
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+            self.i += 1;
+        }
+    }
+
+    fn document(&mut self) -> Result<(), GuardError> {
+        // The stack holds the open containers; iteration instead of recursion
+        // keeps a hostile nesting depth from reaching the call stack.
+        let mut stack: Vec<u8> = Vec::new();
+        'value: loop {
+            self.ws();
+            match self.peek() {
+                Some(b'{') => {
+                    self.open(&mut stack, b'{')?;
+                    self.ws();
+                    if self.peek() == Some(b'}') {
+                        self.i += 1;
+                        stack.pop();
+                    } else {
+                        self.key()?;
+                        continue 'value;
+                    }
+                }
+                Some(b'[') => {
+                    self.open(&mut stack, b'[')?;
+                    self.ws();
+                    if self.peek() == Some(b']') {
+                        self.i += 1;
+                        stack.pop();
+                    } else {
+                        continue 'value;
+                    }
+                }
+                Some(b'"') => self.string()?,
+                Some(b'-' | b'0'..=b'9') => self.number()?,
+                Some(b't') => self.literal("true", None)?,
+                Some(b'f') => self.literal("false", None)?,
+                Some(b'n') => self.literal("null", None)?,
+                Some(b'N') => self.literal("NaN", Some("\"NaN\""))?,
+                Some(b'I') => self.literal("Infinity", Some("\"Infinity\""))?,
+                Some(_) => return self.err("unexpected character"),
+                None => return self.err("unexpected end of input"),
+            }
+            // After a complete value: close containers or move to the next item.
+            loop {
+                self.ws();
+                match (stack.last(), self.peek()) {
+                    (None, None) => return Ok(()),
+                    (None, Some(_)) => return self.err("trailing data after the document"),
+                    (Some(b'{'), Some(b',')) => {
+                        self.i += 1;
+                        self.key()?;
+                        continue 'value;
+                    }
+                    (Some(b'['), Some(b',')) => {
+                        self.i += 1;
+                        continue 'value;
+                    }
+                    (Some(b'{'), Some(b'}')) | (Some(b'['), Some(b']')) => {
+                        self.i += 1;
+                        stack.pop();
+                    }
+                    (Some(_), None) => return self.err("unexpected end of input"),
+                    (Some(b'{'), Some(_)) => return self.err("expected ',' or '}'"),
+                    (Some(_), Some(_)) => return self.err("expected ',' or ']'"),
+                }
+            }
+        }
+    }
+
+    fn open(&mut self, stack: &mut Vec<u8>, c: u8) -> Result<(), GuardError> {
+        if stack.len() >= MAX_DEPTH {
+            return self.err("nested too deeply");
+        }
+        stack.push(c);
+        self.i += 1;
+        Ok(())
+    }
+
+    /// An object key and its colon.
+    fn key(&mut self) -> Result<(), GuardError> {
+        self.ws();
+        if self.peek() != Some(b'"') {
+            return self.err("expected a string key");
+        }
+        self.string()?;
+        self.ws();
+        if self.peek() != Some(b':') {
+            return self.err("expected ':'");
+        }
+        self.i += 1;
+        Ok(())
+    }
+
+    fn literal(&mut self, word: &'static str, fix: Option<&'static str>) -> Result<(), GuardError> {
+        let start = self.i;
+        if !self.b[self.i..].starts_with(word.as_bytes()) {
+            return self.err("invalid literal");
+        }
+        self.i += word.len();
+        if let Some(with) = fix {
+            self.fixes.push(Fix { start, end: self.i, with });
+        }
+        Ok(())
+    }
+
+    fn digits(&mut self) -> usize {
+        let start = self.i;
+        while let Some(b'0'..=b'9') = self.peek() {
+            self.i += 1;
+        }
+        self.i - start
+    }
+
+    fn number(&mut self) -> Result<(), GuardError> {
+        let start = self.i;
+        if self.peek() == Some(b'-') {
+            self.i += 1;
+            if self.peek() == Some(b'I') {
+                return self.literal("Infinity", None).map(|()| {
+                    self.fixes.push(Fix { start, end: self.i, with: "\"-Infinity\"" });
+                });
+            }
+        }
+        let int_digits = match self.peek() {
+            Some(b'0') => {
+                self.i += 1;
+                1
+            }
+            Some(b'1'..=b'9') => self.digits(),
+            _ => return self.err("invalid number"),
+        };
+        let mut integral = true;
+        if self.peek() == Some(b'.') {
+            self.i += 1;
+            integral = false;
+            if self.digits() == 0 {
+                return self.err("invalid number");
+            }
+        }
+        if let Some(b'e' | b'E') = self.peek() {
+            self.i += 1;
+            integral = false;
+            match self.peek() {
+                // nanoserde's lexer knows `e-` but not `e+`; `1e+16` means `1e16`.
+                Some(b'+') => {
+                    self.fixes.push(Fix { start: self.i, end: self.i + 1, with: "" });
+                    self.i += 1;
+                }
+                Some(b'-') => self.i += 1,
+                _ => {}
+            }
+            if self.digits() == 0 {
+                return self.err("invalid number");
+            }
+        }
+        // nanoserde parses integers as u64/i64 and fails past 19 digits; as a
+        // float the value survives (rounded, as Python's float() would).
+        if integral && int_digits >= 19 {
+            self.fixes.push(Fix { start: self.i, end: self.i, with: ".0" });
+        }
+        Ok(())
+    }
+
+    fn hex4(&self, at: usize) -> Option<u32> {
+        let s = self.b.get(at..at + 4)?;
+        let mut v = 0u32;
+        for &c in s {
+            v = v * 16 + (c as char).to_digit(16)?;
+        }
+        Some(v)
+    }
+
+    fn string(&mut self) -> Result<(), GuardError> {
+        self.i += 1; // opening quote
+        loop {
+            // Fast path over ordinary bytes; the input is already valid UTF-8.
+            while let Some(&c) = self.b.get(self.i) {
+                if c == b'"' || c == b'\\' || c < 0x20 {
+                    break;
+                }
+                self.i += 1;
+            }
+            match self.peek() {
+                None => return self.err("unterminated string"),
+                Some(b'"') => {
+                    self.i += 1;
+                    return Ok(());
+                }
+                Some(b'\\') => self.escape()?,
+                Some(_) => return self.err("raw control character in string"),
+            }
+        }
+    }
+
+    fn escape(&mut self) -> Result<(), GuardError> {
+        let start = self.i;
+        match self.b.get(self.i + 1) {
+            Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => {
+                self.i += 2;
+                Ok(())
+            }
+            Some(b'u') => {
+                let Some(unit) = self.hex4(self.i + 2) else {
+                    return self.err("invalid \\u escape");
+                };
+                self.i += 6;
+                let lone = match unit {
+                    0xD800..=0xDBFF => {
+                        let paired = self.b.get(self.i..self.i + 2) == Some(b"\\u")
+                            && matches!(self.hex4(self.i + 2), Some(0xDC00..=0xDFFF));
+                        if paired {
+                            self.i += 6;
+                        }
+                        !paired
+                    }
+                    0xDC00..=0xDFFF => true,
+                    _ => false,
+                };
+                // Python writes lone surrogates it cannot encode; nanoserde
+                // rejects the whole document for one, so it becomes U+FFFD.
+                if lone {
+                    self.fixes.push(Fix { start, end: start + 6, with: "\\ufffd" });
+                }
+                Ok(())
+            }
+            _ => self.err("invalid escape in string"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(s: &str) -> String {
+        check(s).unwrap_or_else(|e| panic!("{s:?}: {e}")).into_owned()
+    }
+
+    fn bad(s: &str) -> GuardError {
+        check(s).expect_err(s)
+    }
+
+    #[test]
+    fn accepts_plain_json_without_copying() {
+        let s = r#"{"a": [1, -2.5e-3, true, false, null, "x\"\\\/\b\f\n\r\t\u00e9"], "b": {}}"#;
+        assert!(matches!(check(s), Ok(Cow::Borrowed(_))));
+    }
+
+    #[test]
+    fn rewrites_python_isms() {
+        assert_eq!(ok("[NaN, Infinity, -Infinity]"), r#"["NaN", "Infinity", "-Infinity"]"#);
+        assert_eq!(ok("[1e+16, 2E+3]"), "[1e16, 2E3]");
+        assert_eq!(ok("[12345678901234567890]"), "[12345678901234567890.0]");
+        assert_eq!(ok(r#"["\ud83d\ude00"]"#), r#"["\ud83d\ude00"]"#);
+        assert_eq!(ok(r#"["a\ud83db", "\ude00"]"#), r#"["a\ufffdb", "\ufffd"]"#);
+    }
+
+    #[test]
+    fn refuses_what_would_hang_or_panic_nanoserde() {
+        // Unterminated containers: nanoserde's whole_field() loops forever at EOF.
+        assert_eq!(bad(r#"{"zz": [1, 2"#).what, "unexpected end of input");
+        assert_eq!(bad(r#"{"sessions": [{"x": {"#).what, "expected a string key");
+        // A comma in value position: nanoserde's whole_field() hits unimplemented!().
+        assert_eq!(bad(r#"{"zz": , "sessions": []}"#).what, "unexpected character");
+        // A raw NUL reads as end of input to nanoserde.
+        assert_eq!(bad("[1,\0 2]").what, "unexpected character");
+        assert_eq!(bad("[\"a\0b\"]").what, "raw control character in string");
+    }
+
+    #[test]
+    fn refuses_malformed_documents() {
+        for s in [
+            "", " ", "{", "[", "}", "]", "[1,]", "[,1]", "{\"a\"}", "{\"a\":}", "{\"a\" 1}",
+            "{1: 2}", "[01]", "[1.]", "[.5]", "[1e]", "[-]", "[+1]", "[tru]", "[nan]",
+            "[\"\\x\"]", "[\"\\u12\"]", "\"abc", "[1] [2]", "// c\n[]", "[Infinit]",
+        ] {
+            bad(s);
+        }
+    }
+
+    #[test]
+    fn caps_depth() {
+        let deep = "[".repeat(MAX_DEPTH + 1) + &"]".repeat(MAX_DEPTH + 1);
+        assert_eq!(bad(&deep).what, "nested too deeply");
+        let fine = "[".repeat(MAX_DEPTH) + &"]".repeat(MAX_DEPTH);
+        ok(&fine);
+    }
+
+    #[test]
+    fn reports_offsets() {
+        assert_eq!(bad("[1, x]").offset, 4);
+    }
+}

@@ -1,0 +1,19 @@
+//! openrtc-top: a live inspector for openrtc coroutine-mode workers.
+//!
+//! Data flows one way: `cli` (args -> Config) -> `socket` (bytes) ->
+//! `snapshot` (decode, guarded by `json_guard`) -> `view` (filter, sort) ->
+//! `render`/`output` (text) -> `term` (the terminal). `live` and `once` are
+//! the two loops that wire them.
+
+pub mod cli;
+pub mod clock;
+pub mod column;
+pub mod json_guard;
+pub mod once;
+pub mod output;
+pub mod render;
+pub mod snapshot;
+pub mod socket;
+pub mod term;
+pub mod text;
+pub mod view;

@@ -1,0 +1,366 @@
+//! Plain `--once` output for pipes: the ps-style table, TSV and JSON.
+//!
+//! Each writer streams rows in view order into a buffered writer, so 100,000
+//! sessions never exist as one big string. Untrusted text is made safe here:
+//! the table substitutes, TSV escapes, JSON escapes (exactly, so jq reads back
+//! the worker's strings unchanged).
+
+use std::fmt::Write as _;
+use std::io::{self, Write};
+
+use crate::column::{Column, nonfinite};
+use crate::snapshot::{Session, Snapshot, System, Worker};
+use crate::text;
+
+/// ps-style table: aligned with spaces, one whitespace-free field per column,
+/// full values, no escapes. `stamp` is the batch-mode timestamp line.
+pub fn table(out: &mut dyn Write, snap: &Snapshot, order: &[usize], header: bool, stamp: Option<&str>) -> io::Result<()> {
+    let rows = order.iter().map(|&i| &snap.sessions[i]);
+    let mut widths = Column::ALL.map(|c| if header { c.header().len() } else { 0 });
+    let mut cell = String::new();
+    for s in rows.clone() {
+        for (w, col) in widths.iter_mut().zip(Column::ALL) {
+            cell.clear();
+            table_cell(&mut cell, col, s);
+            *w = (*w).max(text::width(&cell));
+        }
+    }
+    if let Some(t) = stamp {
+        writeln!(out, "{t}")?;
+    }
+    let mut line = String::new();
+    if header {
+        line_of(&mut line, &widths, |buf, col| buf.push_str(col.header()));
+        out.write_all(line.as_bytes())?;
+    }
+    for s in rows {
+        line_of(&mut line, &widths, |buf, col| table_cell(buf, col, s));
+        out.write_all(line.as_bytes())?;
+    }
+    Ok(())
+}
+
+fn line_of(line: &mut String, widths: &[usize; 9], mut cell: impl FnMut(&mut String, Column)) {
+    line.clear();
+    let mut buf = String::new();
+    for (n, (col, &w)) in Column::ALL.iter().zip(widths).enumerate() {
+        buf.clear();
+        cell(&mut buf, *col);
+        if n + 1 == Column::ALL.len() {
+            line.push_str(&buf); // no trailing blanks after the last column
+        } else {
+            text::pad_into(line, &buf, w, col.numeric());
+            line.push_str("  ");
+        }
+    }
+    line.push('\n');
+}
+
+fn table_cell(buf: &mut String, col: Column, s: &Session) {
+    match col {
+        Column::Pin => buf.push(if s.pinned { '*' } else { '-' }),
+        c if c.numeric() => buf.push_str(&c.format_number(c.number(s))),
+        c => buf.push_str(&text::field(c.text(s).unwrap_or("-"))),
+    }
+}
+
+/// Tab-separated: the table's header, exact strings escaped, numbers unrounded.
+/// An unset tenant is an empty field. `stamp` adds a leading `time` column.
+pub fn tsv(out: &mut dyn Write, snap: &Snapshot, order: &[usize], header: bool, stamp: Option<&str>) -> io::Result<()> {
+    let mut line = String::new();
+    if header {
+        if stamp.is_some() {
+            line.push_str("time\t");
+        }
+        let names: Vec<&str> = Column::ALL.iter().map(|c| c.header()).collect();
+        line.push_str(&names.join("\t"));
+        line.push('\n');
+        out.write_all(line.as_bytes())?;
+    }
+    for &i in order {
+        let s = &snap.sessions[i];
+        line.clear();
+        if let Some(t) = stamp {
+            line.push_str(t);
+            line.push('\t');
+        }
+        for (n, col) in Column::ALL.into_iter().enumerate() {
+            if n > 0 {
+                line.push('\t');
+            }
+            match col {
+                Column::Pin => line.push(if s.pinned { '*' } else { '-' }),
+                c if c.numeric() => push_number(&mut line, c.number(s)),
+                c => tsv_escape(&mut line, c.text(s).unwrap_or("")),
+            }
+        }
+        line.push('\n');
+        out.write_all(line.as_bytes())?;
+    }
+    Ok(())
+}
+
+/// Shortest text that reads back as the same float; Python's names otherwise.
+fn push_number(out: &mut String, v: f64) {
+    if v.is_finite() {
+        let _ = write!(out, "{v}");
+    } else {
+        out.push_str(nonfinite(v));
+    }
+}
+
+/// `\t \n \r \\` as two-character escapes, other controls (C0, DEL, C1:
+/// exactly `char::is_control`) as `\xNN`.
+pub fn tsv_escape(out: &mut String, s: &str) {
+    for c in s.chars() {
+        match c {
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => {
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+}
+
+/// One line of JSON: `{"worker": ..., "sessions": [...]}` (with a leading
+/// `time` in batch mode). Non-finite numbers, which JSON cannot hold, are null.
+pub fn json(out: &mut dyn Write, snap: &Snapshot, order: &[usize], stamp: Option<&str>) -> io::Result<()> {
+    let mut buf = String::with_capacity(256);
+    buf.push('{');
+    if let Some(t) = stamp {
+        buf.push_str("\"time\": ");
+        json_str(&mut buf, t);
+        buf.push_str(", ");
+    }
+    buf.push_str("\"worker\": ");
+    match &snap.worker {
+        Some(w) => json_worker(&mut buf, w),
+        None => buf.push_str("null"),
+    }
+    buf.push_str(", \"sessions\": [");
+    for (n, &i) in order.iter().enumerate() {
+        if n > 0 {
+            buf.push_str(", ");
+        }
+        json_session(&mut buf, &snap.sessions[i]);
+        // Flush as we go: a large pool stays out of one giant buffer.
+        if buf.len() > 64 * 1024 {
+            out.write_all(buf.as_bytes())?;
+            buf.clear();
+        }
+    }
+    buf.push_str("]}\n");
+    out.write_all(buf.as_bytes())
+}
+
+fn json_session(b: &mut String, s: &Session) {
+    let mut o = JsonObject::new(b);
+    o.str("session_id", Some(&s.session_id));
+    o.str("agent_name", Some(&s.agent_name));
+    o.str("tenant", s.tenant.as_deref());
+    o.num("duration_s", Some(s.duration_s));
+    o.num("mem_mb", Some(s.mem_mb));
+    o.num("peak_mb", Some(s.peak_mb));
+    o.num("cpu_pct", Some(s.cpu_pct));
+    o.str("status", Some(s.status.as_str()));
+    o.bool("pinned", Some(s.pinned));
+    o.end();
+}
+
+fn json_worker(b: &mut String, w: &Worker) {
+    let mut o = JsonObject::new(b);
+    o.str("name", w.name.as_deref());
+    o.num("uptime_s", w.uptime_s);
+    o.num("active_sessions", w.active_sessions);
+    o.num("max_sessions", w.max_sessions);
+    o.num("started", w.started);
+    o.num("failed", w.failed);
+    o.bool("draining", w.draining);
+    o.num("saved_bytes", w.saved_bytes);
+    o.key("system");
+    match &w.system {
+        Some(s) => json_system(o.buf(), s),
+        None => o.buf().push_str("null"),
+    }
+    o.key("cpu_history");
+    o.buf().push('[');
+    for (n, &v) in w.cpu_history.iter().enumerate() {
+        if n > 0 {
+            o.buf().push_str(", ");
+        }
+        json_num(o.buf(), Some(v));
+    }
+    o.buf().push(']');
+    o.end();
+}
+
+fn json_system(b: &mut String, s: &System) {
+    let mut o = JsonObject::new(b);
+    o.bool("available", s.available);
+    o.num("cpu_pct", s.cpu_pct);
+    o.num("vcpus", s.vcpus);
+    o.num("mem_used_bytes", s.mem_used_bytes);
+    o.num("mem_total_bytes", s.mem_total_bytes);
+    o.num("swap_used_bytes", s.swap_used_bytes);
+    o.num("swap_total_bytes", s.swap_total_bytes);
+    o.num("load1", s.load1);
+    o.num("load5", s.load5);
+    o.num("load15", s.load15);
+    o.num("net_rate_bps", s.net_rate_bps);
+    o.end();
+}
+
+/// Writes `{"k": v, ...}` with the worker's own `", "`/`": "` separators.
+struct JsonObject<'a> {
+    b: &'a mut String,
+    first: bool,
+}
+
+impl<'a> JsonObject<'a> {
+    fn new(b: &'a mut String) -> Self {
+        b.push('{');
+        JsonObject { b, first: true }
+    }
+
+    fn buf(&mut self) -> &mut String {
+        self.b
+    }
+
+    fn key(&mut self, k: &str) {
+        if !self.first {
+            self.b.push_str(", ");
+        }
+        self.first = false;
+        json_str(self.b, k);
+        self.b.push_str(": ");
+    }
+
+    fn str(&mut self, k: &str, v: Option<&str>) {
+        self.key(k);
+        match v {
+            Some(s) => json_str(self.b, s),
+            None => self.b.push_str("null"),
+        }
+    }
+
+    fn num(&mut self, k: &str, v: Option<f64>) {
+        self.key(k);
+        json_num(self.b, v);
+    }
+
+    fn bool(&mut self, k: &str, v: Option<bool>) {
+        self.key(k);
+        self.b.push_str(match v {
+            Some(true) => "true",
+            Some(false) => "false",
+            None => "null",
+        });
+    }
+
+    fn end(self) {
+        self.b.push('}');
+    }
+}
+
+fn json_num(b: &mut String, v: Option<f64>) {
+    match v {
+        Some(v) if v.is_finite() => {
+            let _ = write!(b, "{v}");
+        }
+        _ => b.push_str("null"),
+    }
+}
+
+/// A JSON string literal; controls, C1 and bidi controls escaped as `\uXXXX`
+/// so the line is safe on a terminal and still decodes to the exact string.
+pub fn json_str(b: &mut String, s: &str) {
+    b.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => b.push_str("\\\""),
+            '\\' => b.push_str("\\\\"),
+            '\n' => b.push_str("\\n"),
+            '\r' => b.push_str("\\r"),
+            '\t' => b.push_str("\\t"),
+            c if text::is_unsafe(c) => {
+                let _ = write!(b, "\\u{:04x}", c as u32);
+            }
+            c => b.push(c),
+        }
+    }
+    b.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::snapshot::decode;
+    use crate::view::{Query, order};
+
+    fn render(f: impl Fn(&mut Vec<u8>, &Snapshot, &[usize]) -> io::Result<()>, payload: &str) -> String {
+        let snap = decode(payload.as_bytes()).unwrap();
+        let ord = order(&snap.sessions, &Query::default(), &[]);
+        let mut out = Vec::new();
+        f(&mut out, &snap, &ord).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    const V03: &str = include_str!("../tests/fixtures/snapshot-v03-list.jsonl");
+
+    #[test]
+    fn table_is_aligned_and_awkable() {
+        let t = render(|o, s, r| table(o, s, r, true, None), V03.trim_end());
+        assert_eq!(
+            t,
+            "\
+session     agent    tenant  dur(s)  mem(MB)   peak  cpu%  status  pin
+job-7fa01b  booking  -           45    182.5  190.0   4.1  active  -
+job-93e2aa  sales    globex    1281    182.5  301.9  12.8  active  *
+job-c1d550  support  acme       312    182.5  240.1  37.2  slow    -
+"
+        );
+        for line in t.lines() {
+            assert_eq!(line.split_whitespace().count(), 9, "{line}");
+        }
+    }
+
+    #[test]
+    fn table_fields_are_sanitized() {
+        let t = render(
+            |o, s, r| table(o, s, r, false, None),
+            r#"[{"session_id": "a b\u001b[2J", "agent_name": "", "tenant": "x\ty", "status": "slow"}]"#,
+        );
+        assert_eq!(t, "a_b?[2J  -  x_y  0  0.0  0.0  0.0  slow  -\n");
+    }
+
+    #[test]
+    fn tsv_escapes_exact_strings() {
+        let t = render(
+            |o, s, r| tsv(o, s, r, true, Some("T")),
+            r#"[{"session_id": "a\tb\nc\rd\\e\u001bf\u009bg", "agent_name": "x", "tenant": null, "mem_mb": 2.25, "duration_s": 4, "cpu_pct": NaN, "pinned": true}]"#,
+        );
+        let mut lines = t.lines();
+        assert_eq!(lines.next().unwrap(), "time\tsession\tagent\ttenant\tdur(s)\tmem(MB)\tpeak\tcpu%\tstatus\tpin");
+        assert_eq!(lines.next().unwrap(), "T\ta\\tb\\nc\\rd\\\\e\\x1bf\\x9bg\tx\t\t4\t2.25\t0\tnan\t\t*");
+    }
+
+    #[test]
+    fn json_round_trips_strings_and_nulls_non_finite() {
+        let t = render(
+            |o, s, r| json(o, s, r, None),
+            r#"{"worker": {"name": "w", "cpu_history": [1.5, NaN], "system": {"available": false}}, "sessions": [{"session_id": "\u00e9\ud83d\ude00\u001b\"", "mem_mb": Infinity}]}"#,
+        );
+        assert!(t.ends_with('\n') && t.lines().count() == 1);
+        assert!(t.contains(r#""session_id": "é😀\u001b\"""#), "{t}");
+        assert!(t.contains(r#""mem_mb": null"#));
+        assert!(t.contains(r#""cpu_history": [1.5, null]"#));
+        assert!(t.contains(r#""system": {"available": false, "cpu_pct": null"#));
+        // What we print, we read back the same.
+        let again = decode(t.trim_end().as_bytes()).unwrap();
+        assert_eq!(&*again.sessions[0].session_id, "é😀\u{1b}\"");
+    }
+}

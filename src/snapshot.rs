@@ -1,0 +1,625 @@
+//! The snapshot a worker serves, and tolerant decoding of it.
+//!
+//! Decoding follows the reference client's tolerance (PROTOCOL.md): both payload
+//! shapes, defaults for missing fields, non-object rows dropped, a non-object
+//! worker absent. It goes one step further on types: a field of the wrong type
+//! takes its default instead of failing the whole snapshot, and numeric fields
+//! accept numeric strings as Python's `float()` does. Only text that is not JSON
+//! at all is an error, so an operator sees garbage reported, not an empty pool.
+
+use std::fmt;
+use std::str::Chars;
+
+use nanoserde::{DeJsonState, DeJsonTok};
+
+use crate::json_guard;
+
+/// One live session (a ROW of the protocol).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Session {
+    pub session_id: Box<str>,
+    pub agent_name: Box<str>,
+    pub tenant: Option<Box<str>>,
+    pub duration_s: f64,
+    pub mem_mb: f64,
+    pub peak_mb: f64,
+    pub cpu_pct: f64,
+    pub status: Status,
+    pub pinned: bool,
+}
+
+impl Default for Session {
+    fn default() -> Self {
+        Session {
+            session_id: "".into(),
+            agent_name: "".into(),
+            tenant: None,
+            duration_s: 0.0,
+            mem_mb: 0.0,
+            peak_mb: 0.0,
+            cpu_pct: 0.0,
+            status: Status::Other("".into()),
+            pinned: false,
+        }
+    }
+}
+
+/// A session status: the known ones as variants, anything else kept verbatim.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Status {
+    Active,
+    Slow,
+    Draining,
+    Errored,
+    Idle,
+    Other(Box<str>),
+}
+
+impl Status {
+    pub fn parse(s: &str) -> Status {
+        match s {
+            "active" => Status::Active,
+            "slow" => Status::Slow,
+            "draining" => Status::Draining,
+            "errored" => Status::Errored,
+            "idle" => Status::Idle,
+            other => Status::Other(other.into()),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            Status::Active => "active",
+            Status::Slow => "slow",
+            Status::Draining => "draining",
+            Status::Errored => "errored",
+            Status::Idle => "idle",
+            Status::Other(s) => s,
+        }
+    }
+}
+
+/// Host vitals (`worker.system`); every field may be null or missing.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct System {
+    pub available: Option<bool>,
+    pub cpu_pct: Option<f64>,
+    pub vcpus: Option<f64>,
+    pub mem_used_bytes: Option<f64>,
+    pub mem_total_bytes: Option<f64>,
+    pub swap_used_bytes: Option<f64>,
+    pub swap_total_bytes: Option<f64>,
+    pub load1: Option<f64>,
+    pub load5: Option<f64>,
+    pub load15: Option<f64>,
+    pub net_rate_bps: Option<f64>,
+}
+
+/// The worker header block (openrtc 0.4+); every field may be missing.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Worker {
+    pub name: Option<String>,
+    pub uptime_s: Option<f64>,
+    pub active_sessions: Option<f64>,
+    pub max_sessions: Option<f64>,
+    pub started: Option<f64>,
+    pub failed: Option<f64>,
+    pub draining: Option<bool>,
+    pub saved_bytes: Option<f64>,
+    pub system: Option<System>,
+    pub cpu_history: Vec<f64>,
+}
+
+/// One decoded snapshot: the worker block (absent in legacy payloads) and rows.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Snapshot {
+    pub worker: Option<Worker>,
+    pub sessions: Vec<Session>,
+}
+
+/// A payload that could not be read as JSON at all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodeError(pub String);
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Decode one payload line (without its newline).
+pub fn decode(bytes: &[u8]) -> Result<Snapshot, DecodeError> {
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        DecodeError(format!("not UTF-8 text (invalid byte at {})", e.valid_up_to()))
+    })?;
+    let text = json_guard::check(text).map_err(|e| DecodeError(format!("not JSON: {e}")))?;
+    let mut lx = Lexer::new(&text)?;
+    let snapshot = match lx.tok() {
+        DeJsonTok::CurlyOpen => {
+            let mut snap = Snapshot::default();
+            lx.object(|lx, key| {
+                match key {
+                    Field::Worker => snap.worker = lx.maybe_object(worker)?,
+                    Field::Sessions => snap.sessions = lx.rows()?,
+                    _ => lx.skip()?,
+                }
+                Ok(())
+            })?;
+            snap
+        }
+        DeJsonTok::BlockOpen => Snapshot { worker: None, sessions: lx.rows()? },
+        _ => Snapshot::default(),
+    };
+    Ok(snapshot)
+}
+
+fn worker(lx: &mut Lexer) -> Result<Worker, DecodeError> {
+    let mut w = Worker::default();
+    lx.object(|lx, key| {
+        match key {
+            Field::Name => w.name = lx.string()?.map(String::from),
+            Field::UptimeS => w.uptime_s = lx.number()?,
+            Field::ActiveSessions => w.active_sessions = lx.number()?,
+            Field::MaxSessions => w.max_sessions = lx.number()?,
+            Field::Started => w.started = lx.number()?,
+            Field::Failed => w.failed = lx.number()?,
+            Field::Draining => w.draining = lx.truthy()?,
+            Field::SavedBytes => w.saved_bytes = lx.number()?,
+            Field::System => w.system = lx.maybe_object(system)?,
+            Field::CpuHistory => w.cpu_history = lx.numbers()?,
+            _ => lx.skip()?,
+        }
+        Ok(())
+    })?;
+    Ok(w)
+}
+
+fn system(lx: &mut Lexer) -> Result<System, DecodeError> {
+    let mut s = System::default();
+    lx.object(|lx, key| {
+        let slot = match key {
+            Field::Available => {
+                s.available = lx.truthy()?;
+                return Ok(());
+            }
+            Field::CpuPct => &mut s.cpu_pct,
+            Field::Vcpus => &mut s.vcpus,
+            Field::MemUsedBytes => &mut s.mem_used_bytes,
+            Field::MemTotalBytes => &mut s.mem_total_bytes,
+            Field::SwapUsedBytes => &mut s.swap_used_bytes,
+            Field::SwapTotalBytes => &mut s.swap_total_bytes,
+            Field::Load1 => &mut s.load1,
+            Field::Load5 => &mut s.load5,
+            Field::Load15 => &mut s.load15,
+            Field::NetRateBps => &mut s.net_rate_bps,
+            _ => return lx.skip(),
+        };
+        *slot = lx.number()?;
+        Ok(())
+    })?;
+    Ok(s)
+}
+
+fn session(lx: &mut Lexer) -> Result<Session, DecodeError> {
+    let mut r = Session::default();
+    lx.object(|lx, key| {
+        match key {
+            Field::SessionId => r.session_id = lx.string()?.unwrap_or_default(),
+            Field::AgentName => r.agent_name = lx.string()?.unwrap_or_default(),
+            Field::Tenant => r.tenant = lx.string()?,
+            Field::DurationS => r.duration_s = lx.number()?.unwrap_or(0.0),
+            Field::MemMb => r.mem_mb = lx.number()?.unwrap_or(0.0),
+            Field::PeakMb => r.peak_mb = lx.number()?.unwrap_or(0.0),
+            Field::CpuPct => r.cpu_pct = lx.number()?.unwrap_or(0.0),
+            Field::Status => r.status = Status::parse(&lx.string()?.unwrap_or_default()),
+            Field::Pinned => r.pinned = lx.truthy()?.unwrap_or(false),
+            _ => lx.skip()?,
+        }
+        Ok(())
+    })?;
+    Ok(r)
+}
+
+/// Every key the decoder knows, matched once per key without allocating.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Field {
+    Worker,
+    Sessions,
+    Name,
+    UptimeS,
+    ActiveSessions,
+    MaxSessions,
+    Started,
+    Failed,
+    Draining,
+    SavedBytes,
+    System,
+    CpuHistory,
+    Available,
+    CpuPct,
+    Vcpus,
+    MemUsedBytes,
+    MemTotalBytes,
+    SwapUsedBytes,
+    SwapTotalBytes,
+    Load1,
+    Load5,
+    Load15,
+    NetRateBps,
+    SessionId,
+    AgentName,
+    Tenant,
+    DurationS,
+    MemMb,
+    PeakMb,
+    Status,
+    Pinned,
+    Unknown,
+}
+
+impl Field {
+    fn of(key: &str) -> Field {
+        match key {
+            "worker" => Field::Worker,
+            "sessions" => Field::Sessions,
+            "name" => Field::Name,
+            "uptime_s" => Field::UptimeS,
+            "active_sessions" => Field::ActiveSessions,
+            "max_sessions" => Field::MaxSessions,
+            "started" => Field::Started,
+            "failed" => Field::Failed,
+            "draining" => Field::Draining,
+            "saved_bytes" => Field::SavedBytes,
+            "system" => Field::System,
+            "cpu_history" => Field::CpuHistory,
+            "available" => Field::Available,
+            "cpu_pct" => Field::CpuPct,
+            "vcpus" => Field::Vcpus,
+            "mem_used_bytes" => Field::MemUsedBytes,
+            "mem_total_bytes" => Field::MemTotalBytes,
+            "swap_used_bytes" => Field::SwapUsedBytes,
+            "swap_total_bytes" => Field::SwapTotalBytes,
+            "load1" => Field::Load1,
+            "load5" => Field::Load5,
+            "load15" => Field::Load15,
+            "net_rate_bps" => Field::NetRateBps,
+            "session_id" => Field::SessionId,
+            "agent_name" => Field::AgentName,
+            "tenant" => Field::Tenant,
+            "duration_s" => Field::DurationS,
+            "mem_mb" => Field::MemMb,
+            "peak_mb" => Field::PeakMb,
+            "status" => Field::Status,
+            "pinned" => Field::Pinned,
+            _ => Field::Unknown,
+        }
+    }
+}
+
+/// nanoserde's tokenizer with a tolerant reader on top. The input has passed
+/// `json_guard`, so every token sequence here is well-formed JSON.
+struct Lexer<'a> {
+    st: DeJsonState,
+    it: Chars<'a>,
+}
+
+impl<'a> Lexer<'a> {
+    fn new(text: &'a str) -> Result<Self, DecodeError> {
+        let mut lx = Lexer { st: DeJsonState::default(), it: text.chars() };
+        lx.st.next(&mut lx.it);
+        lx.bump()?;
+        Ok(lx)
+    }
+
+    fn tok(&self) -> &DeJsonTok {
+        &self.st.tok
+    }
+
+    fn bump(&mut self) -> Result<(), DecodeError> {
+        self.st
+            .next_tok(&mut self.it)
+            .map_err(|e| DecodeError(format!("not JSON: {e}")))
+    }
+
+    fn expect(&mut self, tok: DeJsonTok, what: &str) -> Result<(), DecodeError> {
+        if self.st.tok != tok {
+            return Err(DecodeError(format!("not JSON: expected {what}")));
+        }
+        self.bump()
+    }
+
+    /// Skip one value of any shape. Iterative, and an end of input inside a
+    /// container is an error rather than the endless loop nanoserde's own
+    /// `whole_field` falls into.
+    fn skip(&mut self) -> Result<(), DecodeError> {
+        let mut depth = 0usize;
+        loop {
+            match self.st.tok {
+                DeJsonTok::CurlyOpen | DeJsonTok::BlockOpen => depth += 1,
+                DeJsonTok::CurlyClose | DeJsonTok::BlockClose => {
+                    depth = depth.checked_sub(1).ok_or_else(|| {
+                        DecodeError("not JSON: unbalanced brackets".into())
+                    })?
+                }
+                DeJsonTok::Eof => return Err(DecodeError("not JSON: unexpected end".into())),
+                _ => {}
+            }
+            self.bump()?;
+            if depth == 0 {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Walk an object, calling `field` with the lexer positioned on each value;
+    /// `field` must consume exactly that value.
+    fn object(
+        &mut self,
+        mut field: impl FnMut(&mut Self, Field) -> Result<(), DecodeError>,
+    ) -> Result<(), DecodeError> {
+        self.expect(DeJsonTok::CurlyOpen, "'{'")?;
+        while self.st.tok != DeJsonTok::CurlyClose {
+            if self.st.tok != DeJsonTok::Str {
+                return Err(DecodeError("not JSON: expected a key".into()));
+            }
+            let key = Field::of(&self.st.strbuf);
+            self.bump()?;
+            self.expect(DeJsonTok::Colon, "':'")?;
+            field(self, key)?;
+            if self.st.tok == DeJsonTok::Comma {
+                self.bump()?;
+            }
+        }
+        self.bump()
+    }
+
+    /// An object decoded by `f`, or `None` (value skipped) for any other type.
+    fn maybe_object<T>(
+        &mut self,
+        f: fn(&mut Self) -> Result<T, DecodeError>,
+    ) -> Result<Option<T>, DecodeError> {
+        if self.st.tok == DeJsonTok::CurlyOpen {
+            f(self).map(Some)
+        } else {
+            self.skip().map(|()| None)
+        }
+    }
+
+    /// Walk an array, calling `item` on each element; false when not an array.
+    fn array(
+        &mut self,
+        mut item: impl FnMut(&mut Self) -> Result<(), DecodeError>,
+    ) -> Result<bool, DecodeError> {
+        if self.st.tok != DeJsonTok::BlockOpen {
+            self.skip()?;
+            return Ok(false);
+        }
+        self.bump()?;
+        while self.st.tok != DeJsonTok::BlockClose {
+            item(self)?;
+            if self.st.tok == DeJsonTok::Comma {
+                self.bump()?;
+            }
+        }
+        self.bump()?;
+        Ok(true)
+    }
+
+    /// Session rows; non-object elements are dropped, a non-array is empty.
+    fn rows(&mut self) -> Result<Vec<Session>, DecodeError> {
+        let mut rows = Vec::new();
+        self.array(|lx| {
+            if let Some(row) = lx.maybe_object(session)? {
+                rows.push(row);
+            }
+            Ok(())
+        })?;
+        Ok(rows)
+    }
+
+    /// Numbers of an array; other elements are skipped.
+    fn numbers(&mut self) -> Result<Vec<f64>, DecodeError> {
+        let mut out = Vec::new();
+        self.array(|lx| {
+            if let Some(v) = lx.number()? {
+                out.push(v);
+            }
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// A string value; `None` (value skipped) for null or any other type.
+    fn string(&mut self) -> Result<Option<Box<str>>, DecodeError> {
+        if self.st.tok == DeJsonTok::Str {
+            let s: Box<str> = self.st.strbuf.as_str().into();
+            self.bump()?;
+            Ok(Some(s))
+        } else {
+            self.skip().map(|()| None)
+        }
+    }
+
+    /// A number, or a numeric string as Python's `float()` reads it (the guard
+    /// turns `NaN`/`Infinity` tokens into such strings); `None` otherwise.
+    fn number(&mut self) -> Result<Option<f64>, DecodeError> {
+        let v = match self.st.tok {
+            DeJsonTok::U64(v) => Some(v as f64),
+            DeJsonTok::I64(v) => Some(v as f64),
+            DeJsonTok::F64(v) => Some(v),
+            DeJsonTok::Str => parse_float(&self.st.strbuf),
+            _ => return self.skip().map(|()| None),
+        };
+        self.bump()?;
+        Ok(v)
+    }
+
+    /// A flag by Python truthiness: bools, numbers (non-zero) and strings
+    /// (non-empty); `None` for null and containers.
+    fn truthy(&mut self) -> Result<Option<bool>, DecodeError> {
+        let v = match self.st.tok {
+            DeJsonTok::Bool(b) => Some(b),
+            DeJsonTok::U64(v) => Some(v != 0),
+            DeJsonTok::I64(v) => Some(v != 0),
+            DeJsonTok::F64(v) => Some(v != 0.0),
+            DeJsonTok::Str => Some(!self.st.strbuf.is_empty()),
+            _ => return self.skip().map(|()| None),
+        };
+        self.bump()?;
+        Ok(v)
+    }
+}
+
+/// Python's `float(str)` for the forms a worker could plausibly send.
+fn parse_float(s: &str) -> Option<f64> {
+    let t = s.trim();
+    match t.to_ascii_lowercase().as_str() {
+        "nan" | "+nan" | "-nan" => Some(f64::NAN),
+        "inf" | "+inf" | "infinity" | "+infinity" => Some(f64::INFINITY),
+        "-inf" | "-infinity" => Some(f64::NEG_INFINITY),
+        _ if t.bytes().all(|b| b.is_ascii_digit() || b"+-.eE".contains(&b)) => t.parse().ok(),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const V020: &str = include_str!("../tests/fixtures/snapshot-v020.jsonl");
+    const V020_EMPTY: &str = include_str!("../tests/fixtures/snapshot-v020-empty.jsonl");
+    const V03: &str = include_str!("../tests/fixtures/snapshot-v03-list.jsonl");
+
+    fn dec(s: &str) -> Snapshot {
+        decode(s.trim_end().as_bytes()).unwrap_or_else(|e| panic!("{s:?}: {e}"))
+    }
+
+    #[test]
+    fn fixture_v020() {
+        let s = dec(V020);
+        let w = s.worker.as_ref().unwrap();
+        assert_eq!(w.name.as_deref(), Some("harness-worker"));
+        assert_eq!(w.uptime_s, Some(4.027744909000035));
+        assert_eq!((w.active_sessions, w.max_sessions), (Some(12.0), Some(24.0)));
+        assert_eq!((w.started, w.failed, w.draining), (Some(12.0), Some(0.0), Some(false)));
+        assert_eq!(w.saved_bytes, None);
+        assert_eq!(w.cpu_history, vec![29.1]);
+        let sys = w.system.as_ref().unwrap();
+        assert_eq!(sys.available, Some(true));
+        assert_eq!(sys.mem_total_bytes, Some(25276059648.0));
+        assert_eq!(sys.load15, Some(0.09619140625));
+        assert_eq!(sys.net_rate_bps, None);
+        assert_eq!(s.sessions.len(), 12);
+        let first = &s.sessions[0];
+        assert_eq!(&*first.session_id, "AJ_0000_blocker");
+        assert_eq!(&*first.agent_name, "booking");
+        assert_eq!(first.tenant, None);
+        assert_eq!(first.status, Status::Slow);
+        assert_eq!((first.duration_s, first.mem_mb, first.peak_mb, first.cpu_pct), (4.0, 2.3, 2.3, 21.5));
+        assert_eq!(s.sessions[1].tenant.as_deref(), Some("acme-1"));
+        assert_eq!(s.sessions.iter().filter(|r| r.status == Status::Slow).count(), 4);
+    }
+
+    #[test]
+    fn fixture_v020_empty() {
+        let s = dec(V020_EMPTY);
+        assert!(s.sessions.is_empty());
+        assert_eq!(s.worker.unwrap().cpu_history, vec![10.2]);
+    }
+
+    #[test]
+    fn fixture_v03_bare_array() {
+        let s = dec(V03);
+        assert!(s.worker.is_none());
+        assert_eq!(s.sessions.len(), 3);
+        assert_eq!(&*s.sessions[0].session_id, "job-c1d550");
+        assert_eq!(s.sessions[0].peak_mb, 240.1);
+        assert!(s.sessions[2].pinned);
+        assert_eq!(s.sessions[2].tenant.as_deref(), Some("globex"));
+    }
+
+    #[test]
+    fn tolerance_rules_of_the_reference() {
+        // Neither object nor array: empty. Non-array sessions: empty.
+        for s in ["42", "\"x\"", "null", "true", r#"{"sessions": 5}"#, r#"{"sessions": {"a": 1}}"#, "{}"] {
+            assert_eq!(dec(s), Snapshot::default(), "{s}");
+        }
+        // Non-object rows dropped; non-object worker absent.
+        let s = dec(r#"{"worker": [1], "sessions": [1, "x", null, [], {"session_id": "a"}]}"#);
+        assert!(s.worker.is_none());
+        assert_eq!(s.sessions.len(), 1);
+        // Missing fields take defaults.
+        let r = &s.sessions[0];
+        assert_eq!((&*r.agent_name, r.tenant.as_deref(), r.mem_mb, r.pinned), ("", None, 0.0, false));
+        assert_eq!(r.status.as_str(), "");
+    }
+
+    #[test]
+    fn wrong_types_take_defaults_and_numeric_strings_count() {
+        let s = dec(r#"[{"session_id": 7, "tenant": 3, "mem_mb": "12.5", "cpu_pct": "x", "duration_s": [1, {"a": 2}], "pinned": 1, "status": null}]"#);
+        let r = &s.sessions[0];
+        assert_eq!((&*r.session_id, r.tenant.as_deref(), r.mem_mb, r.cpu_pct, r.duration_s), ("", None, 12.5, 0.0, 0.0));
+        assert!(r.pinned);
+        let w = dec(r#"{"worker": {"system": 1, "cpu_history": [1, "2", null, "z", 3.5], "draining": "yes"}, "sessions": []}"#).worker.unwrap();
+        assert_eq!((w.system, w.cpu_history, w.draining), (None, vec![1.0, 2.0, 3.5], Some(true)));
+    }
+
+    #[test]
+    fn non_finite_tokens_and_ints_for_floats() {
+        let s = dec(r#"[{"mem_mb": NaN, "peak_mb": Infinity, "cpu_pct": -Infinity, "duration_s": 40}]"#);
+        let r = &s.sessions[0];
+        assert!(r.mem_mb.is_nan());
+        assert_eq!((r.peak_mb, r.cpu_pct, r.duration_s), (f64::INFINITY, f64::NEG_INFINITY, 40.0));
+        let w = dec(r#"{"worker": {"uptime_s": 1e+16, "failed": 123456789012345678901234, "system": {"cpu_pct": -0.5e-1}}}"#).worker.unwrap();
+        assert_eq!(w.uptime_s, Some(1e16));
+        assert_eq!(w.failed, Some(1.2345678901234568e23));
+        assert_eq!(w.system.unwrap().cpu_pct, Some(-0.05));
+    }
+
+    #[test]
+    fn unicode_escapes_and_surrogates() {
+        let s = dec(r#"[{"session_id": "caf\u00e9 \ud83d\ude00 \u001b[31m", "agent_name": "\u4e2d\u6587", "tenant": "lone \ud800 x"}]"#);
+        let r = &s.sessions[0];
+        assert_eq!(&*r.session_id, "café 😀 \u{1b}[31m");
+        assert_eq!(&*r.agent_name, "中文");
+        assert_eq!(r.tenant.as_deref(), Some("lone \u{fffd} x"));
+    }
+
+    #[test]
+    fn unknown_fields_of_any_shape_are_ignored() {
+        let s = dec(r#"{"future": {"a": [1, {"b": [[], {}]}]}, "sessions": [{"x": [1, [2, [3]]], "session_id": "a", "y": {"z": null}}], "more": "x"}"#);
+        assert_eq!(&*s.sessions[0].session_id, "a");
+    }
+
+    #[test]
+    fn duplicate_keys_last_wins() {
+        let s = dec(r#"[{"session_id": "a", "session_id": "b"}]"#);
+        assert_eq!(&*s.sessions[0].session_id, "b");
+    }
+
+    #[test]
+    fn malformed_input_is_an_error_value() {
+        for bad in [&b"{\"sessions\": ["[..], b"\xff\xfe", b"not json", b"", b"{\"zz\": , }", b"[1, 2"] {
+            assert!(decode(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn ten_thousand_sessions() {
+        let mut s = String::from("{\"worker\": null, \"sessions\": [");
+        for i in 0..10_000 {
+            if i > 0 {
+                s.push_str(", ");
+            }
+            s.push_str(&format!(
+                "{{\"session_id\": \"AJ_{i:05}\", \"agent_name\": \"a{}\", \"tenant\": null, \"duration_s\": {i}.5, \"mem_mb\": 2.3, \"peak_mb\": 2.3, \"cpu_pct\": 0.1, \"status\": \"active\", \"pinned\": false}}",
+                i % 4
+            ));
+        }
+        s.push_str("]}");
+        let snap = dec(&s);
+        assert_eq!(snap.sessions.len(), 10_000);
+        assert_eq!(&*snap.sessions[9_999].session_id, "AJ_09999");
+        assert_eq!(snap.sessions[9_999].duration_s, 9_999.5);
+    }
+}

@@ -1,0 +1,168 @@
+//! Shared helpers for the integration tests: temporary directories, a real
+//! Unix socket server with scripted behaviour, and running the built binary.
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_openrtc-top");
+pub const DEMO: &str = env!("CARGO_BIN_EXE_openrtc-demo-worker");
+
+pub fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)).unwrap()
+}
+
+/// A directory removed on drop (0700, like the worker's own).
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        use std::os::unix::fs::PermissionsExt;
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let d = std::env::temp_dir().join(format!(
+            "ortop-{tag}-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o700)).unwrap();
+        TempDir(d)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+
+    pub fn join(&self, p: &str) -> PathBuf {
+        self.0.join(p)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// What the server does with each accepted connection.
+pub type Behaviour = Arc<dyn Fn(UnixStream) + Send + Sync>;
+
+/// A real UnixListener on its own thread; stops (and unlinks) on drop.
+pub struct Server {
+    pub path: PathBuf,
+    stop: Arc<AtomicBool>,
+    pub connections: Arc<AtomicUsize>,
+    handle: Option<JoinHandle<()>>,
+}
+
+impl Server {
+    pub fn start(path: &Path, behaviour: Behaviour) -> Server {
+        let _ = std::fs::remove_file(path);
+        let listener = UnixListener::bind(path).unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let connections = Arc::new(AtomicUsize::new(0));
+        let (s, c) = (stop.clone(), connections.clone());
+        let handle = std::thread::spawn(move || {
+            while !s.load(Ordering::Relaxed) {
+                match listener.accept() {
+                    Ok((stream, _)) => {
+                        c.fetch_add(1, Ordering::Relaxed);
+                        stream.set_nonblocking(false).unwrap();
+                        let b = behaviour.clone();
+                        std::thread::spawn(move || b(stream));
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(2)),
+                }
+            }
+        });
+        Server { path: path.to_path_buf(), stop, connections, handle: Some(handle) }
+    }
+
+    /// Serve these bytes, then close.
+    pub fn bytes(path: &Path, payload: Vec<u8>) -> Server {
+        Server::start(path, Arc::new(move |mut s: UnixStream| {
+            let _ = s.write_all(&payload);
+        }))
+    }
+
+    pub fn count(&self) -> usize {
+        self.connections.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// Run the binary with `args` (and a clean colour environment) to completion,
+/// killing it if it outlives `limit`.
+pub fn run_with(args: &[&str], env: &[(&str, &str)], limit: Duration) -> Output {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args).env_remove("NO_COLOR").env_remove("COLUMNS");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let (mut out, mut err) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
+    let t_out = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        out.read_to_end(&mut v).unwrap();
+        v
+    });
+    let t_err = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        err.read_to_end(&mut v).unwrap();
+        v
+    });
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            panic!("openrtc-top {args:?} still running after {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    Output { status, stdout: t_out.join().unwrap(), stderr: t_err.join().unwrap() }
+}
+
+pub fn run(args: &[&str]) -> Output {
+    run_with(args, &[], Duration::from_secs(20))
+}
+
+pub fn text(b: &[u8]) -> String {
+    String::from_utf8(b.to_vec()).expect("output is UTF-8")
+}
+
+/// A payload of `n` rows in the worker's own encoding.
+pub fn payload(n: usize) -> Vec<u8> {
+    let mut s = String::from("{\"worker\": {\"name\": \"big\", \"active_sessions\": ");
+    s.push_str(&format!("{n}, \"max_sessions\": {n}}}, \"sessions\": ["));
+    for i in 0..n {
+        if i > 0 {
+            s.push_str(", ");
+        }
+        s.push_str(&format!(
+            "{{\"session_id\": \"AJ_{i:06}\", \"agent_name\": \"agent{}\", \"tenant\": \"t{}\", \"duration_s\": {}.5, \"mem_mb\": {}.25, \"peak_mb\": 9.0, \"cpu_pct\": {}.5, \"status\": \"{}\", \"pinned\": false}}",
+            i % 5, i % 7, i % 1000, i % 97, i % 13, if i % 10 == 0 { "slow" } else { "active" }
+        ));
+    }
+    s.push_str("]}\n");
+    s.into_bytes()
+}

@@ -1,0 +1,289 @@
+//! `--once` end to end: the built binary against a real Unix socket server.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use common::*;
+
+fn once(server: &Server, extra: &[&str]) -> std::process::Output {
+    let sock = server.path.to_str().unwrap().to_string();
+    let mut args = vec!["--once", "--socket", &sock];
+    args.extend_from_slice(extra);
+    run(&args)
+}
+
+fn ok_lines(out: &std::process::Output) -> Vec<String> {
+    assert!(out.status.success(), "status {:?}, stderr {}", out.status, text(&out.stderr));
+    assert_eq!(text(&out.stderr), "");
+    text(&out.stdout).lines().map(String::from).collect()
+}
+
+#[test]
+fn plain_table_header_and_rows() {
+    let d = TempDir::new("table");
+    let s = Server::bytes(&d.join("top.sock"), fixture("snapshot-v020.jsonl"));
+    let lines = ok_lines(&once(&s, &[]));
+    assert_eq!(lines.len(), 13);
+    let header: Vec<&str> = lines[0].split_whitespace().collect();
+    assert_eq!(header, ["session", "agent", "tenant", "dur(s)", "mem(MB)", "peak", "cpu%", "status", "pin"]);
+    // All shares are equal (2.3), so the id breaks the tie.
+    assert_eq!(
+        lines[1].split_whitespace().collect::<Vec<_>>(),
+        ["AJ_0000_blocker", "booking", "-", "4", "2.3", "2.3", "21.5", "slow", "-"]
+    );
+    for l in &lines {
+        assert_eq!(l.split_whitespace().count(), 9, "{l}");
+        assert!(!l.contains('\x1b'));
+    }
+}
+
+#[test]
+fn awk_prints_the_slow_session_ids() {
+    let d = TempDir::new("awk");
+    let s = Server::bytes(&d.join("top.sock"), fixture("snapshot-v020.jsonl"));
+    let sock = s.path.to_str().unwrap();
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(format!("'{BIN}' --once --socket '{sock}' | awk 'NR>1 && $8==\"slow\" {{print $1}}'"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(text(&out.stdout), "AJ_0000_blocker\nAJ_0006_call\nAJ_0007_call\nAJ_0010_call\n");
+    assert_eq!(text(&out.stderr), "");
+}
+
+#[test]
+fn grep_finds_a_full_session_id() {
+    let d = TempDir::new("grep");
+    let long = "AJ_a-very-long-session-identifier-that-a-live-view-would-truncate";
+    let payload = format!(r#"[{{"session_id": "{long}", "agent_name": "a", "status": "active"}}, {{"session_id": "other"}}]"#);
+    let s = Server::bytes(&d.join("top.sock"), payload.into_bytes());
+    let lines = ok_lines(&once(&s, &[]));
+    let hits: Vec<&String> = lines.iter().filter(|l| l.contains(long)).collect();
+    assert_eq!(hits.len(), 1);
+    assert!(hits[0].starts_with(long));
+}
+
+#[test]
+fn no_header() {
+    let d = TempDir::new("nohdr");
+    let s = Server::bytes(&d.join("top.sock"), fixture("snapshot-v03-list.jsonl"));
+    let lines = ok_lines(&once(&s, &["--no-header"]));
+    assert_eq!(lines.len(), 3);
+    assert!(lines.iter().all(|l| l.starts_with("job-")));
+}
+
+#[test]
+fn legacy_bare_array_and_pins() {
+    let d = TempDir::new("legacy");
+    let s = Server::bytes(&d.join("top.sock"), fixture("snapshot-v03-list.jsonl"));
+    let lines = ok_lines(&once(&s, &["--sort", "peak_mb"]));
+    let ids: Vec<&str> = lines[1..].iter().map(|l| l.split_whitespace().next().unwrap()).collect();
+    assert_eq!(ids, ["job-93e2aa", "job-c1d550", "job-7fa01b"]);
+    assert!(lines[1].ends_with('*'));
+    assert!(lines[2].ends_with('-'));
+}
+
+#[test]
+fn filters() {
+    let d = TempDir::new("filters");
+    let s = Server::bytes(&d.join("top.sock"), fixture("snapshot-v020.jsonl"));
+    let col = |args: &[&str], n: usize| -> Vec<String> {
+        ok_lines(&once(&s, args))[1..].iter().map(|l| l.split_whitespace().nth(n).unwrap().to_string()).collect()
+    };
+    assert_eq!(col(&["--status", "slow"], 0), ["AJ_0000_blocker", "AJ_0006_call", "AJ_0007_call", "AJ_0010_call"]);
+    assert_eq!(col(&["--status", "active"], 7).len(), 8);
+    assert!(col(&["--status", "draining"], 0).is_empty());
+    assert_eq!(col(&["--agent", "sales"], 0), ["AJ_0002_call", "AJ_0005_call", "AJ_0008_call", "AJ_0011_call"]);
+    assert_eq!(col(&["--tenant", "acme-1"], 0), ["AJ_0001_call", "AJ_0007_call", "AJ_0010_call"]);
+    assert_eq!(col(&["--tenant", "-"], 0), ["AJ_0000_blocker", "AJ_0004_call", "AJ_0008_call"]);
+    assert_eq!(col(&["--agent", "booking", "--status", "slow"], 0), ["AJ_0000_blocker", "AJ_0006_call"]);
+    assert!(col(&["--agent", "nobody"], 0).is_empty());
+}
+
+#[test]
+fn sorts() {
+    let d = TempDir::new("sorts");
+    let s = Server::bytes(&d.join("top.sock"), fixture("snapshot-v03-list.jsonl"));
+    let ids = |args: &[&str]| -> Vec<String> {
+        ok_lines(&once(&s, args))[1..].iter().map(|l| l.split_whitespace().next().unwrap().to_string()).collect()
+    };
+    assert_eq!(ids(&["--sort", "cpu_pct"]), ["job-c1d550", "job-93e2aa", "job-7fa01b"]);
+    assert_eq!(ids(&["--sort", "duration_s"]), ["job-93e2aa", "job-c1d550", "job-7fa01b"]);
+    assert_eq!(ids(&["--sort", "agent"]), ["job-7fa01b", "job-93e2aa", "job-c1d550"]);
+    assert_eq!(ids(&["--sort", "agent_name"]), ["job-7fa01b", "job-93e2aa", "job-c1d550"]);
+    assert_eq!(ids(&["--sort", "session_id"]), ["job-7fa01b", "job-93e2aa", "job-c1d550"]);
+    assert_eq!(ids(&["--sort", "tenant"]), ["job-7fa01b", "job-c1d550", "job-93e2aa"]);
+}
+
+#[test]
+fn empty_pool_prints_only_the_header() {
+    let d = TempDir::new("empty");
+    let s = Server::bytes(&d.join("top.sock"), fixture("snapshot-v020-empty.jsonl"));
+    assert_eq!(ok_lines(&once(&s, &[])).len(), 1);
+    assert!(ok_lines(&once(&s, &["--no-header"])).is_empty());
+}
+
+#[test]
+fn no_pool_message_for_a_missing_socket() {
+    let d = TempDir::new("nopool");
+    let path = d.join("top.sock");
+    let out = run(&["--once", "--socket", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(text(&out.stdout), "");
+    let err = text(&out.stderr);
+    assert!(err.starts_with(&format!("openrtc-top: no running openrtc pool at {}", path.display())), "{err}");
+    assert!(err.contains("'openrtc dev ./agents'") && err.contains("'openrtc start ./agents'"), "{err}");
+    assert_eq!(err.lines().count(), 2);
+}
+
+#[test]
+fn no_pool_message_for_a_stale_socket() {
+    let d = TempDir::new("stale");
+    let path = d.join("top.sock");
+    drop(std::os::unix::net::UnixListener::bind(&path).unwrap());
+    let out = run(&["--once", "--socket", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(text(&out.stdout), "");
+    assert!(text(&out.stderr).contains("no running openrtc pool at"));
+}
+
+#[test]
+fn undecodable_payload_has_its_own_message() {
+    let d = TempDir::new("garbage");
+    let s = Server::bytes(&d.join("top.sock"), b"this is not json\n".to_vec());
+    let out = once(&s, &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(text(&out.stdout), "");
+    let err = text(&out.stderr);
+    assert!(err.contains("sent a snapshot that cannot be read: not JSON"), "{err}");
+    assert!(!err.contains("no running openrtc pool"));
+}
+
+#[test]
+fn a_closed_pipe_exits_quietly() {
+    let d = TempDir::new("pipe");
+    let s = Server::bytes(&d.join("top.sock"), payload(20_000));
+    let mut child = Command::new(BIN)
+        .args(["--once", "--socket", s.path.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap(); // then dropped: `| head -1`
+    assert!(first.starts_with("session"));
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(text(&out.stderr), "");
+}
+
+#[test]
+fn usage_errors_exit_2_with_one_line() {
+    for (args, needle) in [
+        (&["--sort", "bogus"][..], "invalid value 'bogus' for '--sort'"),
+        (&["--status", "idle"][..], "invalid value 'idle' for '--status'"),
+        (&["--refresh-rate", "fast"][..], "invalid value 'fast' for '--refresh-rate'"),
+        (&["--color", "pink"][..], "invalid value 'pink' for '--color'"),
+        (&["--bogus"][..], "unknown option '--bogus'"),
+        (&["--socket"][..], "missing value for '--socket'"),
+        (&["extra"][..], "unexpected argument 'extra'"),
+    ] {
+        let out = run(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert_eq!(text(&out.stdout), "");
+        let err = text(&out.stderr);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.starts_with("openrtc-top: ") && err.contains(needle), "{err}");
+        assert!(err.trim_end().ends_with("try 'openrtc-top --help'"), "{err}");
+    }
+}
+
+#[test]
+fn help_and_version() {
+    let out = run(&["--help"]);
+    assert!(out.status.success());
+    let help = text(&out.stdout);
+    for flag in ["--once", "--refresh-rate", "--sort", "--status", "--socket", "--agent", "--tenant", "--no-header", "--color", "--format", "--iterations"] {
+        assert!(help.contains(flag), "help lacks {flag}");
+    }
+    let out = run(&["-V"]);
+    assert_eq!(text(&out.stdout), format!("openrtc-top {}\n", env!("CARGO_PKG_VERSION")));
+}
+
+#[test]
+fn refresh_rate_out_of_band_warns_and_runs() {
+    let d = TempDir::new("rate");
+    let s = Server::bytes(&d.join("top.sock"), fixture("snapshot-v03-list.jsonl"));
+    let out = once(&s, &["--refresh-rate", "50"]);
+    assert!(out.status.success());
+    assert_eq!(text(&out.stderr), "openrtc-top: --refresh-rate '50' is outside 0.5..10 Hz; using 10\n");
+    assert_eq!(text(&out.stdout).lines().count(), 4);
+}
+
+#[test]
+fn escape_sequences_in_payload_strings_never_reach_stdout() {
+    let d = TempDir::new("esc");
+    let payload = r#"[{"session_id": "\u001b]0;owned\u0007id", "agent_name": "\u001b[31mred", "tenant": "\u009b2J\u007f", "status": "slow\r"}]"#;
+    let s = Server::bytes(&d.join("top.sock"), payload.as_bytes().to_vec());
+    for extra in [&[][..], &["--color", "always"][..]] {
+        let out = once(&s, extra);
+        let t = text(&out.stdout);
+        assert!(out.status.success());
+        for c in t.chars() {
+            assert!(!c.is_control() || c == '\n' || c == '\x1b', "raw {c:?} in {t:?}");
+        }
+        // With colour the only ESC bytes are our own SGR sequences.
+        assert!(!t.contains("\x1b]") && !t.contains("\x1b[31mred") && !t.contains("\x1b[2J"));
+        assert!(t.contains("?]0;owned?id"), "{t}");
+    }
+}
+
+#[test]
+fn colour_always_draws_the_frame_and_never_does_not() {
+    let d = TempDir::new("colour");
+    let s = Server::bytes(&d.join("top.sock"), fixture("snapshot-v020.jsonl"));
+    let out = run_with(
+        &["--once", "--socket", s.path.to_str().unwrap(), "--color", "always"],
+        &[("COLUMNS", "100")],
+        Duration::from_secs(10),
+    );
+    let t = text(&out.stdout);
+    assert!(t.starts_with("\x1b[1mopenrtc-top\x1b[m · harness-worker"), "{t:?}");
+    assert!(t.contains("\x1b[38;5;3m\x1b[1mslow"), "slow is yellow and bold");
+    assert!(t.contains("\x1b[38;5;2mactive"), "active is green");
+    assert!(t.contains("CPU") && t.contains("MEM") && t.contains("LOAD"));
+    let plain = text(&once(&s, &["--color", "never"]).stdout);
+    assert!(!plain.contains('\x1b'));
+}
+
+#[test]
+fn default_socket_path_under_xdg_runtime_dir() {
+    let d = TempDir::new("xdg");
+    let uid = unsafe_uid();
+    let dir = d.join(&format!("openrtc-{uid}"));
+    std::fs::create_dir(&dir).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let _s = Server::bytes(&dir.join("top.sock"), fixture("snapshot-v03-list.jsonl"));
+    let out = run_with(&["--once"], &[("XDG_RUNTIME_DIR", d.path().to_str().unwrap())], Duration::from_secs(10));
+    assert_eq!(ok_lines(&out).len(), 4);
+}
+
+fn unsafe_uid() -> u32 {
+    let out = Command::new("id").arg("-u").output().unwrap();
+    text(&out.stdout).trim().parse().unwrap()
+}
+
+#[test]
+fn ten_thousand_sessions() {
+    let d = TempDir::new("big");
+    let s = Server::bytes(&d.join("top.sock"), payload(10_000));
+    let lines = ok_lines(&once(&s, &["--sort", "session"]));
+    assert_eq!(lines.len(), 10_001);
+    assert!(lines[1].starts_with("AJ_000000 "));
+    assert!(lines[10_000].starts_with("AJ_009999 "));
+}

@@ -13,10 +13,10 @@ build:
 test:
 	$(CARGO) test --locked
 
-# A simulated worker on a private temporary socket, openrtc-top against it;
-# the worker stops (and its socket goes) when openrtc-top exits.
+# A simulated worker on a private temporary socket, the live view against it;
+# the worker stops (and its socket goes) when you quit (q).
 demo: build
-	$(DEMO) --run $(BIN) --once
+	$(DEMO) --run $(BIN) $(ARGS)
 
 install: build
 	install -d $(DESTDIR)$(PREFIX)/bin

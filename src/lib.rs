@@ -17,3 +17,7 @@ pub mod socket;
 pub mod term;
 pub mod text;
 pub mod view;
+pub mod app;
+pub mod keys;
+pub mod screen;
+pub mod live;

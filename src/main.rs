@@ -3,9 +3,11 @@
 use std::io::{self, Write};
 use std::process::ExitCode;
 
-use openrtc_top::cli::{self, Command};
+use openrtc_top::cli::{self, Command, Format};
+use openrtc_top::live::{self, Exit};
 use openrtc_top::once::{self, Failure};
 use openrtc_top::socket::Target;
+use openrtc_top::term;
 
 fn main() -> ExitCode {
     let cmd = match cli::parse(std::env::args_os().skip(1)) {
@@ -24,6 +26,18 @@ fn main() -> ExitCode {
         eprintln!("openrtc-top: {w}");
     }
     let target = Target::new(cfg.socket.clone());
+    // The live view is for a terminal; a pipe gets one snapshot, as --once.
+    if !cfg.once && cfg.format == Format::Table && term::stdout_is_tty() {
+        return match live::run(&cfg, &target) {
+            Ok(Exit::Quit | Exit::Frames) => ExitCode::SUCCESS,
+            Ok(Exit::Signal(sig)) => term::die_by(sig),
+            Err(e) => {
+                term::restore();
+                eprintln!("openrtc-top: terminal: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     match once::run(&cfg, &target) {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => report(&f, &target),
@@ -42,19 +56,16 @@ fn print(s: &str) -> ExitCode {
 }
 
 fn report(f: &Failure, target: &Target) -> ExitCode {
-    match f {
-        Failure::Io(e) if e.kind() == io::ErrorKind::BrokenPipe => return ExitCode::SUCCESS,
-        Failure::Io(e) => eprintln!("openrtc-top: cannot write to stdout: {e}"),
-        Failure::Fetch(e) => {
-            eprintln!("openrtc-top: {}", e.message(target));
-            if let Some(h) = e.hint() {
-                eprintln!("hint: {h}");
-            }
+    if let Failure::Io(e) = f {
+        if e.kind() == io::ErrorKind::BrokenPipe {
+            return ExitCode::SUCCESS;
         }
-        Failure::Decode(e) => eprintln!(
-            "openrtc-top: the worker at {} sent a snapshot that cannot be read: {e}",
-            target.shown()
-        ),
+    }
+    eprintln!("openrtc-top: {}", once::describe(f, target));
+    if let Failure::Fetch(e) = f {
+        if let Some(h) = e.hint() {
+            eprintln!("hint: {h}");
+        }
     }
     ExitCode::FAILURE
 }

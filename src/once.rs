@@ -37,6 +37,15 @@ pub fn no_color_env() -> bool {
     std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
 }
 
+/// One line saying why there is no snapshot (no hint).
+pub fn describe(f: &Failure, t: &Target) -> String {
+    match f {
+        Failure::Fetch(e) => e.message(t),
+        Failure::Decode(e) => format!("the worker at {} sent a snapshot that cannot be read: {e}", t.shown()),
+        Failure::Io(e) => format!("cannot write to stdout: {e}"),
+    }
+}
+
 /// Fetch and decode one snapshot.
 pub fn snapshot(target: &Target, abort: &dyn Fn() -> bool) -> Result<Snapshot, Failure> {
     let bytes = socket::fetch(target, abort).map_err(Failure::Fetch)?;

@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 
 use termion::{color, style};
 
+use crate::app::App;
 use crate::column::Column;
 use crate::snapshot::{Session, Snapshot, Status, Worker};
 use crate::text;
@@ -158,6 +159,9 @@ pub struct TitleView<'a> {
 pub fn title(snap: &Snapshot, v: &TitleView, width: usize, color: bool) -> String {
     let mut l = Line::new(width, color);
     l.attr(style::Bold).text("openrtc-top").reset();
+    if v.stale {
+        l.text(" ").fg(color::Yellow).attr(style::Bold).attr(style::Invert).text("STALE").reset();
+    }
     let w = snap.worker.as_ref();
     if let Some(name) = w.and_then(|w| w.name.as_deref()) {
         l.text(" · ").untrusted(name);
@@ -176,9 +180,6 @@ pub fn title(snap: &Snapshot, v: &TitleView, width: usize, color: bool) -> Strin
     l.text(" · tenant ").untrusted(v.tenant.unwrap_or("all"));
     if let Some(q) = v.search {
         l.text(" · search \"").untrusted(q).text("\"");
-    }
-    if v.stale {
-        l.fg(color::Yellow).attr(style::Bold).text(" · STALE").reset();
     }
     l.finish()
 }
@@ -275,9 +276,25 @@ pub fn worker_lines(w: &Worker, width: usize, full: bool, graph: usize, color: b
 // ---------------------------------------------------------------------------
 // Session table.
 
-/// Columns dropped, in this order, when the terminal is too narrow.
-const DROP_ORDER: [Column; 7] =
-    [Column::Pin, Column::Peak, Column::Tenant, Column::Duration, Column::Agent, Column::Status, Column::Cpu];
+/// How a table too wide for the terminal is narrowed, step by step: agent and
+/// tenant give way first, then minor columns, and the session id (the one
+/// thing that tells rows apart) is cut only after those.
+enum Narrow {
+    Shrink(&'static [Column]),
+    Drop(Column),
+}
+
+const NARROWING: [Narrow; 9] = [
+    Narrow::Shrink(&[Column::Agent, Column::Tenant]),
+    Narrow::Drop(Column::Pin),
+    Narrow::Drop(Column::Peak),
+    Narrow::Drop(Column::Tenant),
+    Narrow::Drop(Column::Duration),
+    Narrow::Shrink(&[Column::Session]),
+    Narrow::Drop(Column::Agent),
+    Narrow::Drop(Column::Status),
+    Narrow::Drop(Column::Cpu),
+];
 
 /// The columns that fit, with their widths.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -327,24 +344,27 @@ pub fn layout(snap: &Snapshot, order: &[usize], visible: &[usize], width: usize)
             (c, natural.max(c.header().len()))
         })
         .collect();
-    let mut drops = DROP_ORDER.iter();
-    loop {
+    let excess = |widths: &[(Column, usize)]| {
         let total: usize = widths.iter().map(|&(_, w)| w).sum::<usize>() + widths.len().saturating_sub(1);
-        if total <= width {
+        total.saturating_sub(width)
+    };
+    for step in &NARROWING {
+        if excess(&widths) == 0 {
             break;
         }
-        let excess = total - width;
-        let widest = widths
-            .iter_mut()
-            .filter(|(c, w)| !c.numeric() && *c != Column::Pin && *c != Column::Status && *w > min_width(*c))
-            .max_by_key(|(_, w)| *w);
-        if let Some((c, w)) = widest {
-            *w -= excess.min(*w - min_width(*c));
-            continue;
-        }
-        match drops.next() {
-            Some(d) => widths.retain(|(c, _)| c != d),
-            None => break,
+        match step {
+            Narrow::Drop(d) => widths.retain(|(c, _)| c != d),
+            Narrow::Shrink(cols) => loop {
+                let over = excess(&widths);
+                let widest = widths
+                    .iter_mut()
+                    .filter(|(c, w)| cols.contains(c) && *w > min_width(*c))
+                    .max_by_key(|(_, w)| *w);
+                match widest {
+                    Some((c, w)) if over > 0 => *w -= over.min(*w - min_width(*c)),
+                    _ => break,
+                }
+            },
         }
     }
     TableLayout { cols: widths }
@@ -445,6 +465,104 @@ pub fn once_frame(snap: &Snapshot, order: &[usize], view: &TitleView, header: bo
         push(row_line(&t, &snap.sessions[i], RowLook::default(), width, color));
     }
     out
+}
+
+/// Lines between the title and the table: the worker header, sized to the
+/// terminal so that the table keeps most of a short one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Plan {
+    pub banner: bool,
+    /// Worker header: `None`, compact (1 line) or full with `graph` chart rows.
+    pub header: Option<(bool, usize)>,
+    /// Table rows on screen.
+    pub page: usize,
+}
+
+pub fn plan(app: &App, h: usize) -> Plan {
+    let banner = app.problem.is_some();
+    // title, banner, table header, footer
+    let fixed = 3 + usize::from(banner);
+    let avail = h.saturating_sub(fixed);
+    let header = match app.snap.worker {
+        None => None,
+        Some(_) if avail >= 3 + 2 + 12 => Some((true, 2)),
+        Some(_) if avail >= 3 + 1 + 6 => Some((true, 1)),
+        Some(_) if avail >= 1 + 4 => Some((false, 0)),
+        Some(_) => None,
+    };
+    let used = match header {
+        Some((true, g)) => 3 + g,
+        Some((false, _)) => 1,
+        None => 0,
+    };
+    Plan { banner, header, page: avail.saturating_sub(used) }
+}
+
+/// The whole live frame: exactly `h` lines, each at most `w` columns.
+pub fn live_frame(app: &App, w: usize, h: usize, color: bool) -> Vec<String> {
+    let p = plan(app, h);
+    let q = &app.query;
+    let view = TitleView {
+        sort: q.sort,
+        reverse: q.reverse,
+        status: q.status.name(),
+        agent: q.agent.as_deref(),
+        tenant: q.tenant.as_deref(),
+        search: q.search.as_deref(),
+        stale: app.stale(),
+    };
+    let mut lines = vec![title(&app.snap, &view, w, color)];
+    if let Some(why) = &app.problem {
+        let mut l = Line::new(w, color);
+        l.attr(style::Invert).fg(color::Red).attr(style::Bold).untrusted(why).text(": retrying").pad(w);
+        lines.push(l.finish());
+    }
+    if let (Some((full, graph)), Some(worker)) = (p.header, &app.snap.worker) {
+        lines.extend(worker_lines(worker, w, full, graph, color));
+    }
+    let shown: Vec<usize> = app.order.iter().skip(app.scroll).take(p.page).copied().collect();
+    let t = layout(&app.snap, &app.order, &shown, w);
+    if h > lines.len() + 1 {
+        lines.push(header_line(&t, q.sort, w, color));
+    }
+    for (n, &i) in shown.iter().enumerate() {
+        let look = RowLook { selected: app.scroll + n == app.cursor, stale: app.stale(), client_pin: false };
+        lines.push(row_line(&t, &app.snap.sessions[i], look, w, color));
+    }
+    if shown.is_empty() && p.page > 0 {
+        let mut l = Line::new(w, color);
+        l.attr(style::Faint).text(match (app.loaded, app.snap.sessions.is_empty()) {
+            (false, _) => "  waiting for the worker…",
+            (true, true) => "  no live sessions",
+            (true, false) => "  no sessions match the filters",
+        });
+        lines.push(l.finish());
+    }
+    lines.truncate(h.saturating_sub(1));
+    lines.resize(h.saturating_sub(1), String::new());
+    if h > 0 {
+        lines.push(footer(app, w, color));
+    }
+    lines
+}
+
+fn footer(app: &App, w: usize, color: bool) -> String {
+    let n = app.order.len();
+    let range = if n == 0 {
+        "rows 0 of 0".to_string()
+    } else {
+        let last = (app.scroll + app.page).min(n);
+        format!("rows {}-{last} of {n}", app.scroll + 1)
+    };
+    let mut l = Line::new(w, color);
+    let hints = "q quit  r refresh  s sort  f filter  ↑↓ PgUp/PgDn scroll";
+    let room = w.saturating_sub(text::width(&range) + 2);
+    if room >= 10 {
+        l.fg(color::Cyan).text(&text::truncate(hints, room)).reset();
+    }
+    l.pad(w.saturating_sub(text::width(&range)));
+    l.text(&range);
+    l.finish()
 }
 
 #[cfg(test)]
@@ -549,5 +667,60 @@ mod tests {
         assert_eq!(spark(&[0.0, 50.0, 100.0], 10, 1, 100.0), vec![" ▄█"]);
         assert_eq!(spark(&[100.0, 50.0], 2, 2, 100.0), vec!["█ ", "██"]);
         assert_eq!(spark(&[100.0, 25.0], 1, 2, 100.0), vec![" ", "▄"]);
+    }
+
+    fn app_with(payload: &str, query: Query) -> App {
+        let mut a = App::new(query);
+        a.set_snapshot(decode(payload.trim_end().as_bytes()).unwrap());
+        a
+    }
+
+    #[test]
+    fn live_frame_is_exactly_the_terminal_size() {
+        let mut a = app_with(V020, Query::default());
+        for (w, h) in [(40, 10), (80, 24), (120, 50), (20, 3), (10, 1), (200, 5)] {
+            let p = plan(&a, h);
+            a.fit(p.page);
+            let f = live_frame(&a, w, h, true);
+            assert_eq!(f.len(), h, "{w}x{h}");
+            for line in &f {
+                assert!(crate::screen::visible_width(line) <= w, "{w}x{h}: {line:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn forty_by_ten_still_shows_rows_and_the_footer() {
+        let mut a = app_with(V020, Query::default());
+        let p = plan(&a, 10);
+        a.fit(p.page);
+        let f: Vec<String> = live_frame(&a, 40, 10, false).iter().map(|l| strip(l)).collect();
+        assert!(p.page >= 5, "{p:?}");
+        assert!(f[0].starts_with("openrtc-top"));
+        assert!(f.iter().any(|l| l.starts_with("AJ_0000_")), "{f:#?}");
+        assert!(f[9].ends_with(&format!("rows 1-{} of 12", p.page)), "{}", f[9]);
+    }
+
+    #[test]
+    fn tall_terminals_get_the_worker_header_and_graph() {
+        let a = app_with(V020, Query::default());
+        assert_eq!(plan(&a, 40).header, Some((true, 2)));
+        let f: Vec<String> = live_frame(&a, 100, 40, false).iter().map(|l| strip(l)).collect();
+        assert!(f[1].starts_with("CPU") && f[1].contains("29.1%"), "{}", f[1]);
+        assert!(f[2].contains("0.4G / 25.3G"));
+        assert!(f[3].contains("SESSIONS 12 / 24") && f[3].contains("FAILED 0"));
+        assert!(f[2].contains("NET n/a"));
+        let legacy = app_with(include_str!("../tests/fixtures/snapshot-v03-list.jsonl"), Query::default());
+        assert_eq!(plan(&legacy, 40).header, None);
+    }
+
+    #[test]
+    fn a_problem_shows_a_banner_and_marks_the_table_stale() {
+        let mut a = app_with(V020, Query::default());
+        a.set_problem("no running openrtc pool at /x/top.sock".into());
+        let f = live_frame(&a, 100, 20, true);
+        assert!(strip(&f[1]).starts_with("no running openrtc pool at /x/top.sock: retrying"));
+        assert!(strip(&f[0]).contains("STALE"));
+        assert!(f.iter().any(|l| l.contains(&style::Faint.to_string()) && strip(l).starts_with("AJ_")));
     }
 }

@@ -166,3 +166,4 @@ pub fn payload(n: usize) -> Vec<u8> {
     s.push_str("]}\n");
     s.into_bytes()
 }
+pub mod pty;

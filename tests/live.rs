@@ -1,0 +1,310 @@
+//! The live view through a real pseudo-terminal: frames, keys, resize,
+//! worker loss and recovery, terminal restore on every exit path.
+
+mod common;
+
+use std::os::unix::process::ExitStatusExt;
+use std::time::Duration;
+
+use common::pty::Live;
+use common::*;
+
+const SECS: Duration = Duration::from_secs(10);
+
+fn live(sock: &std::path::Path, extra: &[&str], w: u16, h: u16) -> Live {
+    let mut args = vec!["--socket", sock.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    Live::start(BIN, &args, &[], w, h)
+}
+
+fn row_ids(screen: &[String]) -> Vec<String> {
+    screen.iter().filter(|l| l.starts_with("AJ_") || l.starts_with("job-") || l.starts_with("s0")).map(|l| l.split_whitespace().next().unwrap().to_string()).collect()
+}
+
+/// Quit with `q` and check every terminal property came back.
+fn quit_and_check(mut t: Live, before: &str) {
+    t.send(b"q");
+    let status = t.wait_exit(SECS);
+    assert_eq!(status.code(), Some(0), "q exits 0");
+    assert_restored(&t, before);
+}
+
+fn assert_restored(t: &Live, before: &str) {
+    assert_eq!(t.pty.stty(), before, "terminal modes (stty -g) restored");
+    let vt = t.vt.lock().unwrap();
+    assert!(!vt.in_alt, "back on the main screen");
+    assert!(vt.cursor_visible, "cursor shown");
+}
+
+#[test]
+fn first_frame_shows_the_served_rows() {
+    let d = TempDir::new("lv-first");
+    let s = Server::bytes(&d.join("top.sock"), fixture("snapshot-v020.jsonl"));
+    let t = live(&s.path, &[], 100, 30);
+    let before = t.before.clone();
+    let screen = t.wait_text("rows 1-12 of 12");
+    assert!(screen[0].starts_with("openrtc-top · harness-worker · up 0h 00m · sessions 12/24 · sort mem_mb↓"), "{}", screen[0]);
+    assert!(screen.iter().any(|l| l.starts_with("CPU") && l.contains("29.1%")));
+    let ids = row_ids(&screen);
+    assert_eq!(ids.len(), 12);
+    assert_eq!(ids[0], "AJ_0000_blocker");
+    assert!(t.vt.lock().unwrap().in_alt, "draws on the alternate screen");
+    assert!(!t.vt.lock().unwrap().cursor_visible, "cursor hidden while live");
+    // stty -g reads the modes while we are live: raw.
+    assert_ne!(t.pty.stty(), before);
+}
+
+#[test]
+fn s_and_f_change_order_and_filter() {
+    let d = TempDir::new("lv-keys");
+    let s = Server::bytes(&d.join("top.sock"), fixture("snapshot-v03-list.jsonl"));
+    let mut t = live(&s.path, &[], 100, 20);
+    let before = t.before.clone();
+    let screen = t.wait_text("rows 1-3 of 3");
+    assert_eq!(row_ids(&screen), ["job-7fa01b", "job-93e2aa", "job-c1d550"]);
+    t.send(b"s");
+    let screen = t.wait_text("sort cpu_pct↓");
+    assert_eq!(row_ids(&screen), ["job-c1d550", "job-93e2aa", "job-7fa01b"]);
+    t.send(b"s");
+    let screen = t.wait_text("sort duration_s↓");
+    assert_eq!(row_ids(&screen), ["job-93e2aa", "job-c1d550", "job-7fa01b"]);
+    t.send(b"ff");
+    let screen = t.wait_text("status slow");
+    assert_eq!(row_ids(&screen), ["job-c1d550"]);
+    t.wait_text("rows 1-1 of 1");
+    t.send(b"ff");
+    t.wait_text("status errored");
+    t.wait_text("no sessions match the filters");
+    quit_and_check(t, &before);
+}
+
+#[test]
+fn scrolling_keys_page_through_a_long_table() {
+    let d = TempDir::new("lv-scroll");
+    let s = Server::bytes(&d.join("top.sock"), payload(100));
+    let mut t = live(&s.path, &["--sort", "session"], 80, 12);
+    let screen = t.wait_text(" of 100");
+    let page = row_ids(&screen).len();
+    assert!(page >= 5, "{screen:#?}");
+    assert!(screen.last().unwrap().ends_with(&format!("rows 1-{page} of 100")));
+    t.send(b"\x1b[6~"); // PgDn
+    t.wait_text(&format!("rows {}-{} of 100", page + 1, 2 * page));
+    t.send(b"\x1b[F"); // End
+    let screen = t.wait_text(&format!("rows {}-100 of 100", 101 - page));
+    assert_eq!(row_ids(&screen).last().unwrap(), "AJ_000099");
+    t.send(b"\x1b[5~"); // PgUp
+    t.wait_text(&format!("rows {}-{} of 100", 101 - 2 * page, 100 - page));
+    t.send(b"\x1b[H"); // Home
+    t.wait_text(&format!("rows 1-{page} of 100"));
+    for _ in 0..page {
+        t.send(b"\x1b[B"); // Down past the last row on screen scrolls by one
+    }
+    let screen = t.wait_text(&format!("rows 2-{} of 100", page + 1));
+    assert_eq!(row_ids(&screen)[0], "AJ_000001");
+    t.send(b"\x1b[A");
+    t.wait_text(&format!("rows 2-{} of 100", page + 1));
+}
+
+#[test]
+fn a_resize_re_lays_out_within_a_tick() {
+    let d = TempDir::new("lv-resize");
+    let s = Server::bytes(&d.join("top.sock"), fixture("snapshot-v020.jsonl"));
+    let mut t = live(&s.path, &["--refresh-rate", "0.5"], 120, 30);
+    let screen = t.wait_text("rows 1-12 of 12");
+    assert!(screen.iter().any(|l| l.contains("peak") && l.contains("pin")));
+    t.resize(40, 10);
+    // Re-laid out well inside one 2 s refresh period: SIGWINCH wakes the loop.
+    let screen = t.wait_for("the 40x10 layout", Duration::from_millis(1500), |s| {
+        s.len() == 10 && s[9].contains("rows 1-") && s.iter().all(|l| openrtc_top::text::width(l) <= 40) && s.iter().any(|l| l.starts_with("session") && !l.contains("peak"))
+    });
+    assert!(row_ids(&screen).len() >= 4, "{screen:#?}");
+    assert!(screen.iter().any(|l| l.starts_with("AJ_0000_")));
+    t.resize(90, 24);
+    t.wait_for("the 90x24 layout", Duration::from_millis(1500), |s| s.len() == 24 && s[23].contains("rows 1-12 of 12"));
+}
+
+#[test]
+fn losing_the_worker_shows_a_banner_and_recovers() {
+    let d = TempDir::new("lv-banner");
+    let path = d.join("top.sock");
+    let s = Server::bytes(&path, fixture("snapshot-v03-list.jsonl"));
+    let t = live(&path, &["--refresh-rate", "5"], 100, 20);
+    t.wait_text("rows 1-3 of 3");
+    drop(s);
+    let banner = format!("no running openrtc pool at {}: retrying", path.display());
+    let screen = t.wait_text(&banner);
+    assert!(screen[0].contains("STALE"));
+    assert_eq!(row_ids(&screen).len(), 3, "the last table stays on screen");
+    std::thread::sleep(Duration::from_millis(600));
+    assert!(t.child.id() > 0 && t.screen().iter().any(|l| l.contains(&banner)), "keeps retrying, never exits");
+    let _s = Server::bytes(&path, fixture("snapshot-v020.jsonl"));
+    let screen = t.wait_text("harness-worker");
+    assert!(!screen.iter().any(|l| l.contains("retrying")), "{screen:#?}");
+    assert!(!screen[0].contains("STALE"));
+}
+
+#[test]
+fn starting_without_a_worker_waits_for_one() {
+    let d = TempDir::new("lv-wait");
+    let path = d.join("top.sock");
+    let mut t = live(&path, &["--refresh-rate", "5"], 100, 20);
+    t.wait_text("no running openrtc pool at");
+    t.wait_text("waiting for the worker");
+    let _s = Server::bytes(&path, fixture("snapshot-v03-list.jsonl"));
+    t.wait_text("rows 1-3 of 3");
+    t.send(b"q");
+    assert_eq!(t.wait_exit(SECS).code(), Some(0));
+}
+
+#[test]
+fn q_restores_the_terminal() {
+    let d = TempDir::new("lv-q");
+    let s = Server::bytes(&d.join("top.sock"), fixture("snapshot-v020.jsonl"));
+    let t = live(&s.path, &[], 80, 24);
+    let before = t.before.clone();
+    t.wait_text("rows 1-");
+    quit_and_check(t, &before);
+}
+
+#[test]
+fn ctrl_c_quits_with_status_0() {
+    let d = TempDir::new("lv-ctrlc");
+    let s = Server::bytes(&d.join("top.sock"), fixture("snapshot-v020.jsonl"));
+    let mut t = live(&s.path, &[], 80, 24);
+    let before = t.before.clone();
+    t.wait_text("rows 1-");
+    t.send(b"\x03");
+    assert_eq!(t.wait_exit(SECS).code(), Some(0));
+    assert_restored(&t, &before);
+}
+
+fn signal_restores(sig: i32) {
+    let d = TempDir::new("lv-sig");
+    let s = Server::bytes(&d.join("top.sock"), fixture("snapshot-v020.jsonl"));
+    let mut t = live(&s.path, &[], 80, 24);
+    let before = t.before.clone();
+    t.wait_text("rows 1-");
+    t.signal(sig);
+    let status = t.wait_exit(SECS);
+    assert_eq!(status.signal(), Some(sig), "ends by the signal it got: {status:?}");
+    assert_restored(&t, &before);
+}
+
+#[test]
+fn sigterm_restores_the_terminal() {
+    signal_restores(libc::SIGTERM);
+}
+
+#[test]
+fn sighup_restores_the_terminal() {
+    signal_restores(libc::SIGHUP);
+}
+
+#[test]
+fn sigint_from_another_process_restores_the_terminal() {
+    signal_restores(libc::SIGINT);
+}
+
+#[test]
+fn a_signal_during_a_stalled_read_is_answered_at_once() {
+    let d = TempDir::new("lv-stall");
+    // Accepts and never writes: every fetch waits out the 2 s read limit.
+    let s = Server::start(&d.join("top.sock"), std::sync::Arc::new(|st| {
+        std::thread::sleep(Duration::from_secs(30));
+        drop(st);
+    }));
+    let mut t = live(&s.path, &[], 80, 24);
+    let before = t.before.clone();
+    std::thread::sleep(Duration::from_millis(300));
+    let start = std::time::Instant::now();
+    t.signal(libc::SIGTERM);
+    let status = t.wait_exit(SECS);
+    assert!(start.elapsed() < Duration::from_millis(1500), "took {:?}", start.elapsed());
+    assert_eq!(status.signal(), Some(libc::SIGTERM));
+    assert_restored(&t, &before);
+}
+
+#[test]
+fn a_panic_restores_first_then_prints_on_the_main_screen() {
+    let d = TempDir::new("lv-panic");
+    let s = Server::bytes(&d.join("top.sock"), fixture("snapshot-v020.jsonl"));
+    let args = ["--socket", s.path.to_str().unwrap()];
+    let mut t = Live::start(BIN, &args, &[("OPENRTC_TOP_TEST_PANIC", "1")], 80, 24);
+    let before = t.before.clone();
+    let status = t.wait_exit(SECS);
+    assert_eq!(status.code(), Some(101));
+    assert_restored(&t, &before);
+    let main = t.screen().join("\n");
+    assert!(main.contains("OPENRTC_TOP_TEST_PANIC is set"), "message on the main screen:\n{main}");
+}
+
+#[test]
+fn the_live_process_has_exactly_one_thread() {
+    let d = TempDir::new("lv-thread");
+    let s = Server::bytes(&d.join("top.sock"), fixture("snapshot-v020.jsonl"));
+    let t = live(&s.path, &["--refresh-rate", "10"], 80, 24);
+    t.wait_text("rows 1-");
+    for _ in 0..5 {
+        assert_eq!(t.threads(), 1);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn connects_once_per_refresh_plus_once_per_r() {
+    let d = TempDir::new("lv-rate");
+    let s = Server::bytes(&d.join("top.sock"), fixture("snapshot-v03-list.jsonl"));
+    let mut t = live(&s.path, &["--refresh-rate", "2"], 80, 24);
+    t.wait_text("rows 1-3 of 3");
+    let c0 = s.count();
+    // Keys that only redraw must not fetch.
+    t.send(b"ssssfffff\x1b[B\x1b[A");
+    std::thread::sleep(Duration::from_millis(2600));
+    let n = s.count() - c0;
+    assert!((4..=7).contains(&n), "{n} connects in 2.6 s at 2 Hz");
+    let c1 = s.count();
+    for _ in 0..3 {
+        t.send(b"r");
+        std::thread::sleep(Duration::from_millis(120));
+    }
+    std::thread::sleep(Duration::from_millis(40));
+    let m = s.count() - c1;
+    assert!((3..=5).contains(&m), "{m} connects after three r within 0.4 s");
+}
+
+#[test]
+fn iterations_end_the_live_view_after_n_frames() {
+    let d = TempDir::new("lv-n");
+    let s = Server::bytes(&d.join("top.sock"), fixture("snapshot-v03-list.jsonl"));
+    let mut t = live(&s.path, &["-n", "3", "--refresh-rate", "10"], 80, 24);
+    let before_exit = t.wait_exit(SECS);
+    assert_eq!(before_exit.code(), Some(0));
+    assert_eq!(s.count(), 3);
+}
+
+#[test]
+fn junk_input_is_ignored() {
+    let d = TempDir::new("lv-junk");
+    let s = Server::bytes(&d.join("top.sock"), fixture("snapshot-v020.jsonl"));
+    let mut t = live(&s.path, &[], 80, 24);
+    let before = t.before.clone();
+    t.wait_text("rows 1-");
+    t.send(b"\x1b[300~\x1b[1;~\x1b[<0;1M\x1b[M\xff\xfe\x1b[99;99;99;99z\x00\x1bO");
+    t.send(b"\x1b[1");
+    std::thread::sleep(Duration::from_millis(200));
+    t.send(b"zxy\x1b[A");
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(t.child.try_wait().unwrap().is_none(), "still running");
+    quit_and_check(t, &before);
+}
+
+#[test]
+fn without_a_terminal_it_prints_one_snapshot() {
+    let d = TempDir::new("lv-pipe");
+    let s = Server::bytes(&d.join("top.sock"), fixture("snapshot-v03-list.jsonl"));
+    let out = run(&["--socket", s.path.to_str().unwrap()]);
+    assert!(out.status.success());
+    let t = text(&out.stdout);
+    assert!(t.starts_with("session ") && !t.contains('\x1b'));
+    assert_eq!(t.lines().count(), 4);
+}

@@ -9,9 +9,23 @@ DEMO := target/release/openrtc-demo-worker
 build:
 	$(CARGO) build --release --locked --bins
 
-# Unit tests, integration tests against real sockets.
-test:
-	$(CARGO) test --locked
+# The real worker side for the compatibility suite, cached under target/.
+COMPAT_VENV := target/compat-venv
+COMPAT_PY := $(COMPAT_VENV)/bin/python
+COMPAT_PKGS := 'openrtc==0.20.1' 'psutil==7.2.2'
+
+# Unit tests, integration tests against real sockets and a real pty, and the
+# compatibility suite against openrtc from PyPI.
+test: $(COMPAT_VENV)/.ready
+	OPENRTC_COMPAT_PYTHON=$(abspath $(COMPAT_PY)) $(CARGO) test --locked
+
+$(COMPAT_VENV)/.ready:
+	@command -v python3 >/dev/null || { echo "make: the compatibility suite needs python3 (Debian/Ubuntu: apt install python3 python3-venv)" >&2; exit 1; }
+	@python3 -c 'import venv, ensurepip' 2>/dev/null || { echo "make: python3's venv module is missing (Debian/Ubuntu: apt install python3-venv)" >&2; exit 1; }
+	rm -rf $(COMPAT_VENV)
+	python3 -m venv $(COMPAT_VENV)
+	$(COMPAT_PY) -m pip install --quiet --disable-pip-version-check $(COMPAT_PKGS)
+	touch $@
 
 # A simulated worker on a private temporary socket, the live view against it;
 # the worker stops (and its socket goes) when you quit (q).

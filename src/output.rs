@@ -103,9 +103,22 @@ pub fn tsv(out: &mut dyn Write, snap: &Snapshot, order: &[usize], header: bool, 
 /// Shortest text that reads back as the same float; Python's names otherwise.
 fn push_number(out: &mut String, v: f64) {
     if v.is_finite() {
-        let _ = write!(out, "{v}");
+        exact_number(out, v);
     } else {
         out.push_str(nonfinite(v));
+    }
+}
+
+/// A finite float as the shortest text that reads back as the same value:
+/// plain decimals in the everyday range, exponent notation outside it (as
+/// Python's repr), so `1e300` never becomes 301 digits that a reader would
+/// take for an exact integer.
+fn exact_number(out: &mut String, v: f64) {
+    let a = v.abs();
+    if a != 0.0 && !(1e-4..1e16).contains(&a) {
+        let _ = write!(out, "{v:e}");
+    } else {
+        let _ = write!(out, "{v}");
     }
 }
 
@@ -268,9 +281,7 @@ impl<'a> JsonObject<'a> {
 
 fn json_num(b: &mut String, v: Option<f64>) {
     match v {
-        Some(v) if v.is_finite() => {
-            let _ = write!(b, "{v}");
-        }
+        Some(v) if v.is_finite() => exact_number(b, v),
         _ => b.push_str("null"),
     }
 }
@@ -346,6 +357,16 @@ job-c1d550  support  acme       312    182.5  240.1  37.2  slow    -
         let mut lines = t.lines();
         assert_eq!(lines.next().unwrap(), "time\tsession\tagent\ttenant\tdur(s)\tmem(MB)\tpeak\tcpu%\tstatus\tpin");
         assert_eq!(lines.next().unwrap(), "T\ta\\tb\\nc\\rd\\\\e\\x1bf\\x9bg\tx\t\t4\t2.25\t0\tnan\t\t*");
+    }
+
+    #[test]
+    fn exact_numbers_read_back_as_the_same_float() {
+        for (v, s) in [(2.3, "2.3"), (40.0, "40"), (0.0, "0"), (-0.5, "-0.5"), (1e300, "1e300"), (1e16, "1e16"), (1.5e-7, "1.5e-7"), (25276059648.0, "25276059648"), (4.027744909000035, "4.027744909000035")] {
+            let mut out = String::new();
+            exact_number(&mut out, v);
+            assert_eq!(out, s);
+            assert_eq!(out.parse::<f64>().unwrap(), v);
+        }
     }
 
     #[test]

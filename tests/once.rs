@@ -287,3 +287,53 @@ fn ten_thousand_sessions() {
     assert!(lines[1].starts_with("AJ_000000 "));
     assert!(lines[10_000].starts_with("AJ_009999 "));
 }
+
+#[test]
+fn format_json_is_one_line_in_view_order() {
+    let d = TempDir::new("fmt-json");
+    let s = Server::bytes(&d.join("top.sock"), fixture("snapshot-v020.jsonl"));
+    let out = once(&s, &["--format", "json", "--status", "slow", "--sort", "cpu_pct"]);
+    let lines = ok_lines(&out);
+    assert_eq!(lines.len(), 1);
+    let l = &lines[0];
+    assert!(l.starts_with(r#"{"worker": {"name": "harness-worker", "uptime_s": 4.027744909000035, "active_sessions": 12"#), "{l}");
+    assert!(l.contains(r#""system": {"available": true, "cpu_pct": 29.1, "vcpus": 2, "mem_used_bytes": 412729344"#));
+    assert!(l.contains(r#""net_rate_bps": null}, "cpu_history": [29.1]}"#));
+    // Filters and sort apply; what we print reads back as the same rows.
+    let back = openrtc_top::snapshot::decode(l.as_bytes()).unwrap();
+    let ids: Vec<&str> = back.sessions.iter().map(|r| &*r.session_id).collect();
+    assert_eq!(ids, ["AJ_0000_blocker", "AJ_0006_call", "AJ_0007_call", "AJ_0010_call"]);
+    assert!(l.contains(r#"{"session_id": "AJ_0000_blocker", "agent_name": "booking", "tenant": null, "duration_s": 4, "mem_mb": 2.3, "peak_mb": 2.3, "cpu_pct": 21.5, "status": "slow", "pinned": false}"#));
+}
+
+#[test]
+fn format_json_legacy_has_a_null_worker() {
+    let d = TempDir::new("fmt-json-legacy");
+    let s = Server::bytes(&d.join("top.sock"), fixture("snapshot-v03-list.jsonl"));
+    let lines = ok_lines(&once(&s, &["--format", "json"]));
+    assert!(lines[0].starts_with(r#"{"worker": null, "sessions": [{"session_id": "job-7fa01b""#), "{}", lines[0]);
+}
+
+#[test]
+fn format_tsv_exact_and_escaped() {
+    let d = TempDir::new("fmt-tsv");
+    let payload = r#"[{"session_id": "a\tb", "agent_name": "x\\y", "tenant": null, "duration_s": 312.45, "mem_mb": 182.55, "peak_mb": 1e+300, "cpu_pct": NaN, "status": "slow\u001b", "pinned": true}]"#;
+    let s = Server::bytes(&d.join("top.sock"), payload.as_bytes().to_vec());
+    let lines = ok_lines(&once(&s, &["--format", "tsv"]));
+    assert_eq!(lines[0], "session\tagent\ttenant\tdur(s)\tmem(MB)\tpeak\tcpu%\tstatus\tpin");
+    assert_eq!(lines[1], "a\\tb\tx\\\\y\t\t312.45\t182.55\t1e300\tnan\tslow\\x1b\t*");
+    let no_header = ok_lines(&once(&s, &["--format", "tsv", "--no-header"]));
+    assert_eq!(no_header.len(), 1);
+    // awk -F'\t' sees exactly nine fields.
+    assert_eq!(lines[1].split('\t').count(), 9);
+}
+
+#[test]
+fn formats_are_plain_even_on_request_for_colour() {
+    let d = TempDir::new("fmt-colour");
+    let s = Server::bytes(&d.join("top.sock"), fixture("snapshot-v020.jsonl"));
+    for f in ["json", "tsv"] {
+        let out = once(&s, &["--format", f, "--color", "always"]);
+        assert!(!text(&out.stdout).contains('\x1b'), "{f}");
+    }
+}

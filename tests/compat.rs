@@ -1,0 +1,222 @@
+//! Compatibility with the real worker: openrtc 0.20.1 from PyPI serves, over
+//! its own socket code, what openrtc-top reads. Each output is compared with
+//! the bytes the worker sent on that same connection (a tee in between keeps a
+//! copy), decoded by Python's json module.
+//!
+//! Needs the venv `make test` creates (target/compat-venv); without it this
+//! suite fails and says how to get it. It never skips.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+const HARNESS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/compat/harness.py");
+
+fn python() -> PathBuf {
+    let p = std::env::var_os("OPENRTC_COMPAT_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/compat-venv/bin/python"));
+    assert!(
+        p.exists(),
+        "the compatibility suite needs a Python venv with openrtc==0.20.1 and psutil at {}: \
+         run 'make test', which creates it (it needs python3 with its venv module: \
+         on Debian/Ubuntu 'apt install python3 python3-venv'), or set OPENRTC_COMPAT_PYTHON",
+        p.display()
+    );
+    p
+}
+
+/// The harness serving one scenario through openrtc's own code.
+struct Worker {
+    child: Child,
+    socket: PathBuf,
+}
+
+impl Worker {
+    fn start(scenario: &str, socket: Option<&Path>, env: &[(&str, &str)], unset: &[&str]) -> Worker {
+        let mut cmd = Command::new(python());
+        cmd.arg(HARNESS).args(["serve", "--scenario", scenario]);
+        if let Some(s) = socket {
+            cmd.arg("--socket").arg(s);
+        }
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        for k in unset {
+            cmd.env_remove(k);
+        }
+        let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().unwrap();
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = out.read_line(&mut line);
+            let _ = tx.send(line);
+        });
+        let line = rx.recv_timeout(Duration::from_secs(60)).expect("the harness never said READY");
+        let socket = PathBuf::from(line.trim().strip_prefix("READY ").unwrap_or_else(|| panic!("harness said {line:?}")));
+        Worker { child, socket }
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        drop(self.child.stdin.take()); // EOF: the harness closes its server and exits
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(5) {
+            if self.child.try_wait().unwrap().is_some() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A socket in front of the worker's that forwards each connection and keeps
+/// a copy of what the worker sent.
+struct Tee {
+    server: Server,
+    seen: Arc<Mutex<Vec<Vec<u8>>>>,
+}
+
+impl Tee {
+    fn new(dir: &TempDir, upstream: &Path) -> Tee {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let (up, s) = (upstream.to_path_buf(), seen.clone());
+        let server = Server::start(&dir.join("tee.sock"), Arc::new(move |mut client: UnixStream| {
+            let mut worker = UnixStream::connect(&up).unwrap();
+            let mut bytes = Vec::new();
+            worker.read_to_end(&mut bytes).unwrap();
+            s.lock().unwrap().push(bytes.clone());
+            let _ = client.write_all(&bytes);
+        }));
+        Tee { server, seen }
+    }
+
+    /// Run openrtc-top through the tee; its output and the worker's bytes.
+    fn run(&self, args: &[&str]) -> (Output, Vec<u8>) {
+        let before = self.seen.lock().unwrap().len();
+        let sock = self.server.path.to_str().unwrap().to_string();
+        let mut all = vec!["--once", "--socket", &sock];
+        all.extend_from_slice(args);
+        let out = run(&all);
+        assert!(out.status.success(), "openrtc-top {args:?}: {}", text(&out.stderr));
+        assert_eq!(text(&out.stderr), "");
+        let seen = self.seen.lock().unwrap();
+        assert_eq!(seen.len(), before + 1, "one connection per --once");
+        (out, seen[before].clone())
+    }
+}
+
+/// Ask the harness whether `ours` shows what the worker served in `raw`.
+fn check(dir: &TempDir, format: &str, raw: &[u8], ours: &[u8], extra: &[&str]) -> Result<(), String> {
+    let (r, o) = (dir.join("raw.json"), dir.join("ours.out"));
+    std::fs::write(&r, raw).unwrap();
+    std::fs::write(&o, ours).unwrap();
+    let out = Command::new(python())
+        .arg(HARNESS)
+        .args(["check", "--format", format, "--raw", r.to_str().unwrap(), "--ours", o.to_str().unwrap()])
+        .args(extra)
+        .output()
+        .unwrap();
+    if out.status.success() { Ok(()) } else { Err(text(&out.stderr)) }
+}
+
+fn all_formats_match(scenario: &str) {
+    let d = TempDir::new(&format!("compat-{scenario}"));
+    let w = Worker::start(scenario, Some(&d.join("worker.sock")), &[], &[]);
+    let tee = Tee::new(&d, &w.socket);
+    for format in ["table", "json", "tsv"] {
+        let (out, raw) = tee.run(&["--format", format]);
+        check(&d, format, &raw, &out.stdout, &[]).unwrap_or_else(|e| panic!("{scenario}/{format}: {e}"));
+    }
+}
+
+#[test]
+fn live_runtime_with_real_sessions() {
+    let d = TempDir::new("compat-runtime");
+    let w = Worker::start("runtime", Some(&d.join("worker.sock")), &[], &[]);
+    let tee = Tee::new(&d, &w.socket);
+    // The worker needs a moment to see the blocker block and to sample CPU.
+    let marks = ["--slow", "AJ_blocker", "--busy", "AJ_busy_1", "--busy", "AJ_busy_2"];
+    for format in ["table", "json", "tsv"] {
+        let start = Instant::now();
+        loop {
+            let (out, raw) = tee.run(&["--format", format]);
+            match check(&d, format, &raw, &out.stdout, &marks) {
+                Ok(()) => break,
+                Err(e) if e.contains("did not mark") || e.contains("attributed no CPU") => {
+                    assert!(start.elapsed() < Duration::from_secs(20), "{format}: {e}");
+                    std::thread::sleep(Duration::from_millis(300));
+                }
+                Err(e) => panic!("{format}: {e}"),
+            }
+        }
+    }
+    // Straight at the worker's socket: the blocking session is shown slow.
+    let sock = w.socket.to_str().unwrap();
+    let out = run(&["--once", "--socket", sock, "--status", "slow", "--no-header"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let ids: Vec<String> = text(&out.stdout).lines().map(|l| l.split_whitespace().next().unwrap().to_string()).collect();
+    assert!(ids.contains(&"AJ_blocker".to_string()), "{ids:?}");
+    let out = run(&["--once", "--socket", sock, "--no-header"]);
+    assert_eq!(text(&out.stdout).lines().count(), 6);
+}
+
+#[test]
+fn empty_pool() {
+    all_formats_match("empty");
+}
+
+#[test]
+fn legacy_bare_array() {
+    all_formats_match("legacy");
+}
+
+#[test]
+fn hostile_strings() {
+    all_formats_match("hostile");
+}
+
+#[test]
+fn non_finite_floats() {
+    all_formats_match("nonfinite");
+}
+
+/// The worker picks its default path; openrtc-top, in the same environment
+/// and without --socket, must find it.
+fn default_path_agreement(env: &[(&str, &str)], unset: &[&str]) {
+    let w = Worker::start("legacy", None, env, unset);
+    let mut cmd = Command::new(BIN);
+    cmd.arg("--once");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    for k in unset {
+        cmd.env_remove(k);
+    }
+    let out = cmd.output().unwrap();
+    assert!(out.status.success(), "worker at {}; openrtc-top said: {}", w.socket.display(), text(&out.stderr));
+    assert_eq!(text(&out.stdout).lines().count(), 4);
+}
+
+#[test]
+fn default_path_with_xdg_runtime_dir() {
+    let d = TempDir::new("compat-xdg");
+    default_path_agreement(&[("XDG_RUNTIME_DIR", d.path().to_str().unwrap())], &["TMPDIR"]);
+}
+
+#[test]
+fn default_path_with_tmpdir() {
+    let d = TempDir::new("compat-tmpdir");
+    default_path_agreement(&[("TMPDIR", d.path().to_str().unwrap())], &["XDG_RUNTIME_DIR", "TEMP", "TMP"]);
+}

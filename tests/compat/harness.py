@@ -1,0 +1,371 @@
+#!/usr/bin/env python3
+"""Compatibility harness: the real openrtc worker side, and a checker.
+
+serve:  runs openrtc 0.20.1's own introspection code on a Unix socket
+        (IntrospectionRuntime with live asyncio sessions, or IntrospectionServer
+        with a chosen snapshot), prints "READY <socket path>", and serves until
+        stdin closes.
+check:  compares what openrtc-top printed with the payload the worker served
+        for that very connection, decoded by Python's own json module (the
+        reference client's decoder), so our decoder is not judged by itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import math
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+# --------------------------------------------------------------------------
+# Serving.
+
+# job_id, agent, tenant, workload
+LIVE_SESSIONS = [
+    ("AJ_blocker", "booking", "acme", "blocker"),
+    ("AJ_busy_1", "support", "acme", "busy"),
+    ("AJ_busy_2", "sales", "globex", "busy"),
+    ("AJ_idle_1", "support", None, "idle"),
+    ("AJ_idle_2", "triage", "initech", "idle"),
+    ("AJ_idle_3", "sales", None, "idle"),
+]
+
+HOSTILE = [
+    ("caf\u00e9-\u4e2d\u6587-\U0001F600", "agent \u00fcber", "t\u00e9nant \U0001F680"),
+    ("id with spaces", "agent\twith\ttabs", "tenant\nnewline"),
+    ("\x1b]0;owned\x07\x1b[2J", "\x1b[31mred\x1b[0m", "\u009b31m\x7f"),
+    ("back\\slash \"quote\"", "\u202eevil", "\r\x00\x01"),
+    ("", "", ""),
+]
+
+
+def row(sid, agent, tenant, status="active", dur=12.3, mem=40.0, peak=55.5, cpu=7.25, pinned=False):
+    from openrtc.observability.introspection import SessionRow
+
+    return SessionRow(session_id=sid, agent_name=agent, tenant=tenant, duration_s=dur,
+                      mem_mb=mem, peak_mb=peak, cpu_pct=cpu, status=status, pinned=pinned)
+
+
+def worker_stats(n, system=None, history=None):
+    from openrtc.observability.worker_stats import (
+        SystemStats, WorkerContext, WorkerStatsSampler, build_worker_stats)
+
+    sampler = WorkerStatsSampler()
+    sample = system if system is not None else sampler.sample()
+    return build_worker_stats(
+        context=WorkerContext(name="compat-worker", max_sessions=32, uptime_s=3723.5,
+                              started=n + 2, failed=2, draining=False),
+        system=sample,
+        cpu_history=tuple(history) if history is not None else sampler.cpu_history,
+        active_sessions=n)
+
+
+def static_snapshot(scenario):
+    from openrtc.observability.introspection import TopSnapshot
+    from openrtc.observability.worker_stats import SystemStats
+
+    if scenario == "empty":
+        return TopSnapshot(worker=worker_stats(0), sessions=[])
+    if scenario == "legacy":
+        rows = [row("job-c1d550", "support", "acme", "slow", 312.4, 182.5, 240.1, 37.2),
+                row("job-7fa01b", "booking", None, "active", 45.0, 182.5, 190.0, 4.1),
+                row("job-93e2aa", "sales", "globex", "active", 1280.7, 182.5, 301.9, 12.8, True)]
+        return TopSnapshot(worker=worker_stats(3), sessions=rows)
+    if scenario == "hostile":
+        rows = [row(s, a, t, "slow" if i % 2 else "active", 10.0 + i, 5.0 * i, 9.0 * i, 1.5 * i)
+                for i, (s, a, t) in enumerate(HOSTILE)]
+        return TopSnapshot(worker=worker_stats(len(rows)), sessions=rows)
+    if scenario == "nonfinite":
+        nan, inf = float("nan"), float("inf")
+        rows = [row("nf-nan", "a", "t", mem=nan, peak=nan, cpu=nan, dur=nan),
+                row("nf-inf", "a", "t", mem=inf, peak=inf, cpu=-inf, dur=inf),
+                row("nf-big", "b", None, mem=1e300, peak=1e16, cpu=1e-7, dur=123456789.123)]
+        system = SystemStats(available=True, cpu_pct=nan, vcpus=2, mem_used_bytes=1,
+                             mem_total_bytes=2, swap_used_bytes=None, swap_total_bytes=None,
+                             load1=inf, load5=-inf, load15=0.5, net_rate_bps=nan)
+        return TopSnapshot(worker=worker_stats(3, system, [1.5, nan, inf, 99.9]), sessions=rows)
+    raise SystemExit(f"unknown scenario {scenario!r}")
+
+
+async def wait_for_stdin_close():
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+
+
+# openrtc blames a loop block on the session its CPU sampler saw last; busy
+# sessions spinning right after the block would take the blame, so they pause
+# while the blocker blocks (they still get a CPU share the rest of the time).
+QUIET_UNTIL = [0.0]
+
+
+async def busy(kind):
+    while True:
+        if kind == "busy" and time.monotonic() < QUIET_UNTIL[0]:
+            await asyncio.sleep(0.02)
+        elif kind == "busy":
+            # Bursts longer than Python's 5 ms GIL switch interval, so the
+            # worker's sampler thread sees them on-CPU, yet short enough that
+            # the loop is never late by its 50 ms slow threshold.
+            end = time.perf_counter() + 0.012
+            while time.perf_counter() < end:
+                pass
+            await asyncio.sleep(0.02)
+        elif kind == "blocker":
+            QUIET_UNTIL[0] = time.monotonic() + 0.4
+            time.sleep(0.15)  # blocks the loop: the worker marks the session slow
+            await asyncio.sleep(0.6)
+        else:
+            await asyncio.sleep(0.05)
+
+
+async def serve_runtime(socket_path):
+    from openrtc.observability.base_observer import SessionInfo
+    from openrtc.observability.introspection_runtime import IntrospectionRuntime
+    from openrtc.observability.session_context import session_scope
+    from openrtc.observability.worker_stats import WorkerContext
+
+    t0 = time.time()
+    ctx = lambda: WorkerContext(name="compat-runtime", max_sessions=16, uptime_s=time.time() - t0,
+                                started=len(LIVE_SESSIONS), failed=0, draining=False)
+    runtime = IntrospectionRuntime(socket_path=socket_path, worker_context_provider=ctx)
+    loop = asyncio.get_running_loop()
+    await runtime.start(loop)
+    tasks = []
+    for job, agent, tenant, kind in LIVE_SESSIONS:
+        info = SessionInfo(agent_name=agent, room_name=f"room-{job}", job_id=job,
+                           metadata={"tenant": tenant} if tenant else {},
+                           started_at=time.time(), tenant=tenant)
+        await runtime.registry.on_session_start(info, object())
+        with session_scope(job):
+            tasks.append(loop.create_task(busy(kind)))
+    print(f"READY {runtime.socket_path}", flush=True)
+    await wait_for_stdin_close()
+    for t in tasks:
+        t.cancel()
+    await runtime.aclose()
+
+
+async def serve_static(socket_path, scenario):
+    from openrtc.observability import introspection_ipc
+    from openrtc.observability.introspection_ipc import IntrospectionServer, default_socket_path
+
+    snap = static_snapshot(scenario)
+    if scenario == "legacy":
+        # openrtc 0.3 served the bare row list; the 0.20.1 server is otherwise
+        # unchanged, so swap only its serializer.
+        introspection_ipc.snapshot_to_json = lambda s: json.dumps([asdict(r) for r in s.sessions])
+    path = Path(socket_path) if socket_path else default_socket_path()
+    server = IntrospectionServer(snapshot_provider=lambda: snap, socket_path=path)
+    await server.start()
+    print(f"READY {path}", flush=True)
+    await wait_for_stdin_close()
+    await server.aclose()
+
+
+# --------------------------------------------------------------------------
+# Checking.
+
+class Mismatch(Exception):
+    pass
+
+
+def expect(cond, what):
+    if not cond:
+        raise Mismatch(what)
+
+
+def python_format(v, decimals):
+    """How openrtc-top prints a number: Python's fixed-point, Python's NaN/inf names."""
+    if math.isnan(v):
+        return "nan"
+    if math.isinf(v):
+        return "inf" if v > 0 else "-inf"
+    return f"{v:.{decimals}f}"
+
+
+def field(s):
+    """openrtc-top's plain-table field: whitespace to _, controls to ?, empty to -."""
+    if s == "":
+        return "-"
+    out = []
+    for c in s:
+        if c.isspace():
+            out.append("_")
+        elif ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F or c in "\u061c\u200e\u200f" or 0x202A <= ord(c) <= 0x202E or 0x2066 <= ord(c) <= 0x2069:
+            out.append("?")
+        else:
+            out.append(c)
+    return "".join(out)
+
+
+def same_number(ours, theirs):
+    if isinstance(theirs, float) and math.isnan(theirs):
+        return ours is None
+    if isinstance(theirs, float) and math.isinf(theirs):
+        return ours is None
+    return ours == theirs
+
+
+def rows_of(payload):
+    if isinstance(payload, list):
+        return [r for r in payload if isinstance(r, dict)], None
+    return [r for r in payload.get("sessions", []) if isinstance(r, dict)], payload.get("worker")
+
+
+def default_order(rows):
+    """mem_mb descending (NaN lowest), ties by session id: openrtc-top's default view."""
+    def key(r):
+        m = float(r.get("mem_mb", 0.0))
+        return (0 if math.isnan(m) else 1, 0.0 if math.isnan(m) else m)
+    by_id = sorted(rows, key=lambda r: r.get("session_id", ""))
+    return sorted(by_id, key=key, reverse=True)
+
+
+def reject_constant(name):
+    raise Mismatch(f"json: {name} is not JSON (jq would reject the line)")
+
+
+def check_json(raw, ours_text):
+    rows, worker = rows_of(raw)
+    lines = ours_text.splitlines()
+    expect(len(lines) == 1, f"json: expected one line, got {len(lines)}")
+    ours = json.loads(lines[0], parse_constant=reject_constant)  # must be strict JSON
+    expect(set(ours) == {"worker", "sessions"}, f"json: keys {sorted(ours)}")
+    expect([r["session_id"] for r in ours["sessions"]] == [r["session_id"] for r in default_order(rows)],
+           "json: session order differs from mem_mb desc / id asc")
+    by_id = {r["session_id"]: r for r in rows}
+    for o in ours["sessions"]:
+        t = by_id[o["session_id"]]
+        for k in ("agent_name", "tenant", "status", "pinned"):
+            expect(o[k] == t[k], f"json: {o['session_id']!r} {k}: ours {o[k]!r}, worker {t[k]!r}")
+        for k in ("duration_s", "mem_mb", "peak_mb", "cpu_pct"):
+            expect(same_number(o[k], t[k]), f"json: {o['session_id']!r} {k}: ours {o[k]!r}, worker {t[k]!r}")
+    if worker is None:
+        expect(ours["worker"] is None, "json: legacy payload has no worker block")
+        return
+    ow = ours["worker"]
+    for k, v in worker.items():
+        if k == "system":
+            for sk, sv in v.items():
+                expect(same_number(ow["system"][sk], sv) if isinstance(sv, float) else ow["system"][sk] == sv,
+                       f"json: worker.system.{sk}: ours {ow['system'][sk]!r}, worker {sv!r}")
+        elif k == "cpu_history":
+            expect(len(ow[k]) == len(v) and all(same_number(a, b) for a, b in zip(ow[k], v)),
+                   f"json: cpu_history ours {ow[k]!r}, worker {v!r}")
+        elif isinstance(v, float):
+            expect(same_number(ow[k], v), f"json: worker.{k}: ours {ow[k]!r}, worker {v!r}")
+        else:
+            expect(ow[k] == v, f"json: worker.{k}: ours {ow[k]!r}, worker {v!r}")
+    extra = set(ow) - set(worker)
+    expect(all(ow[k] is None for k in extra), f"json: unexpected worker fields {extra}")
+
+
+def unescape_tsv(s):
+    out, i = [], 0
+    while i < len(s):
+        c = s[i]
+        if c == "\\":
+            n = s[i + 1]
+            if n == "x":
+                out.append(chr(int(s[i + 2:i + 4], 16)))
+                i += 4
+                continue
+            out.append({"t": "\t", "n": "\n", "r": "\r", "\\": "\\"}[n])
+            i += 2
+            continue
+        out.append(c)
+        i += 1
+    return "".join(out)
+
+
+def check_tsv(raw, ours_text):
+    rows, _ = rows_of(raw)
+    lines = ours_text.split("\n")
+    expect(lines[-1] == "", "tsv: ends with a newline")
+    lines = lines[:-1]
+    expect(lines[0] == "session\tagent\ttenant\tdur(s)\tmem(MB)\tpeak\tcpu%\tstatus\tpin", f"tsv header {lines[0]!r}")
+    expect(len(lines) - 1 == len(rows), "tsv: one line per session")
+    expected = default_order(rows)
+    for line, t in zip(lines[1:], expected):
+        expect(not any(ord(c) < 0x20 and c != "\t" or 0x7F <= ord(c) <= 0x9F for c in line),
+               f"tsv: raw control character in {line!r}")
+        cells = line.split("\t")
+        expect(len(cells) == 9, f"tsv: 9 cells in {line!r}")
+        sid, agent, tenant, dur, mem, peak, cpu, status, pin = cells
+        expect(unescape_tsv(sid) == t["session_id"], f"tsv: id {sid!r} vs {t['session_id']!r}")
+        expect(unescape_tsv(agent) == t["agent_name"], f"tsv: agent {agent!r}")
+        expect(unescape_tsv(tenant) == (t["tenant"] or ""), f"tsv: tenant {tenant!r}")
+        for text, k in ((dur, "duration_s"), (mem, "mem_mb"), (peak, "peak_mb"), (cpu, "cpu_pct")):
+            v = float(text)
+            expect(v == t[k] or (math.isnan(v) and math.isnan(t[k])), f"tsv: {k} {text!r} vs {t[k]!r} (unrounded)")
+        expect(unescape_tsv(status) == t["status"], f"tsv: status {status!r}")
+        expect(pin == ("*" if t["pinned"] else "-"), f"tsv: pin {pin!r}")
+
+
+def check_table(raw, ours_text):
+    rows, _ = rows_of(raw)
+    lines = ours_text.splitlines()
+    expect(lines[0].split() == ["session", "agent", "tenant", "dur(s)", "mem(MB)", "peak", "cpu%", "status", "pin"],
+           f"table header {lines[0]!r}")
+    expect(len(lines) - 1 == len(rows), "table: one line per session")
+    for line, t in zip(lines[1:], default_order(rows)):
+        expect(not any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in line), f"table: raw control in {line!r}")
+        cells = line.split()
+        want = [field(t["session_id"]), field(t["agent_name"]), field(t["tenant"] or "-"),
+                python_format(t["duration_s"], 0), python_format(t["mem_mb"], 1),
+                python_format(t["peak_mb"], 1), python_format(t["cpu_pct"], 1),
+                field(t["status"]), "*" if t["pinned"] else "-"]
+        expect(cells == want, f"table: {cells} != {want}")
+
+
+def check(args):
+    raw_text = Path(args.raw).read_text(encoding="utf-8")
+    raw = json.loads(raw_text)  # Python's decoder, as the reference client uses
+    ours = Path(args.ours).read_text(encoding="utf-8")
+    {"json": check_json, "tsv": check_tsv, "table": check_table}[args.format](raw, ours)
+    rows, _ = rows_of(raw)
+    for sid in args.slow or []:
+        t = next(r for r in rows if r["session_id"] == sid)
+        expect(t["status"] == "slow", f"the worker did not mark {sid!r} slow: {t['status']!r}")
+    for sid in args.busy or []:
+        t = next(r for r in rows if r["session_id"] == sid)
+        expect(t["cpu_pct"] > 0, f"the worker attributed no CPU to {sid!r}")
+
+
+def main():
+    p = argparse.ArgumentParser()
+    sub = p.add_subparsers(dest="cmd", required=True)
+    s = sub.add_parser("serve")
+    s.add_argument("--scenario", required=True,
+                   choices=["runtime", "empty", "legacy", "hostile", "nonfinite"])
+    s.add_argument("--socket", help="default: the worker's own default path")
+    c = sub.add_parser("check")
+    c.add_argument("--raw", required=True)
+    c.add_argument("--ours", required=True)
+    c.add_argument("--format", required=True, choices=["json", "tsv", "table"])
+    c.add_argument("--slow", action="append")
+    c.add_argument("--busy", action="append")
+    args = p.parse_args()
+    if args.cmd == "serve":
+        # The worker logs each loop block as a warning; the tests read the
+        # status from the snapshot instead.
+        logging.getLogger("openrtc").setLevel(logging.ERROR)
+        path = Path(args.socket) if args.socket else None
+        if args.scenario == "runtime":
+            asyncio.run(serve_runtime(path))
+        else:
+            asyncio.run(serve_static(args.socket, args.scenario))
+    else:
+        try:
+            check(args)
+        except Mismatch as e:
+            print(f"MISMATCH: {e}", file=sys.stderr)
+            sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

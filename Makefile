@@ -4,7 +4,7 @@ CARGO ?= cargo
 BIN := target/release/openrtc-top
 DEMO := target/release/openrtc-demo-worker
 
-.PHONY: build test demo install clean
+.PHONY: build test demo install clean fuzz soak
 
 build:
 	$(CARGO) build --release --locked --bins
@@ -19,18 +19,33 @@ COMPAT_PKGS := 'openrtc==0.20.1' 'psutil==7.2.2'
 test: $(COMPAT_VENV)/.ready
 	OPENRTC_COMPAT_PYTHON=$(abspath $(COMPAT_PY)) $(CARGO) test --locked
 
-$(COMPAT_VENV)/.ready:
-	@command -v python3 >/dev/null || { echo "make: the compatibility suite needs python3 (Debian/Ubuntu: apt install python3 python3-venv)" >&2; exit 1; }
+# A venv under target/ with the given packages; python3 and venv checked first.
+define make_venv
+	@command -v python3 >/dev/null || { echo "make: this needs python3 (Debian/Ubuntu: apt install python3 python3-venv)" >&2; exit 1; }
 	@python3 -c 'import venv, ensurepip' 2>/dev/null || { echo "make: python3's venv module is missing (Debian/Ubuntu: apt install python3-venv)" >&2; exit 1; }
-	rm -rf $(COMPAT_VENV)
-	python3 -m venv $(COMPAT_VENV)
-	$(COMPAT_PY) -m pip install --quiet --disable-pip-version-check $(COMPAT_PKGS)
-	touch $@
+	rm -rf $(1)
+	python3 -m venv $(1)
+	$(1)/bin/python -m pip install --quiet --disable-pip-version-check $(2)
+	touch $(1)/.ready
+endef
+
+$(COMPAT_VENV)/.ready:
+	$(call make_venv,$(COMPAT_VENV),$(COMPAT_PKGS))
 
 # A simulated worker on a private temporary socket, the live view against it;
 # the worker stops (and its socket goes) when you quit (q).
 demo: build
 	$(DEMO) --run $(BIN) $(ARGS)
+
+# Long fuzzing of the decoder and the key parser (make test runs a short pass).
+FUZZ_CASES ?= 5000000
+fuzz:
+	FUZZ_CASES=$(FUZZ_CASES) $(CARGO) test --release --locked --test fuzz -- --nocapture
+
+# Ten minutes of the live view against a worker that restarts every second.
+SOAK_SECONDS ?= 600
+soak:
+	SOAK_SECONDS=$(SOAK_SECONDS) $(CARGO) test --release --locked --test soak -- --ignored --nocapture
 
 install: build
 	install -d $(DESTDIR)$(PREFIX)/bin

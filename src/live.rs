@@ -25,11 +25,15 @@ pub enum Exit {
     Signal(i32),
 }
 
-/// A failed fetch as the banner shows it (the frame adds ": retrying").
+/// A failed fetch as the banner shows it: the reference's words first, then
+/// the specific reason.
 pub fn banner(f: &Failure, t: &Target) -> String {
     match f {
-        Failure::Fetch(e) if e.no_pool() => format!("no running openrtc pool at {}", t.shown()),
-        f => once::describe(f, t),
+        Failure::Fetch(e) => match e.no_pool_reason() {
+            Some(why) => format!("no running openrtc pool at {}: retrying ({why})", t.shown()),
+            None => format!("{}: retrying", e.message(t)),
+        },
+        f => format!("{}: retrying", once::describe(f, t)),
     }
 }
 

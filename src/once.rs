@@ -48,8 +48,11 @@ pub fn describe(f: &Failure, t: &Target) -> String {
 
 /// Fetch and decode one snapshot.
 pub fn snapshot(target: &Target, abort: &dyn Fn() -> bool) -> Result<Snapshot, Failure> {
-    let bytes = socket::fetch(target, abort).map_err(Failure::Fetch)?;
-    snapshot::decode(&bytes).map_err(Failure::Decode)
+    let p = socket::fetch(target, abort).map_err(Failure::Fetch)?;
+    snapshot::decode(&p.bytes).map_err(|e| {
+        // No newline and no valid document: the worker went away mid-write.
+        if p.newline { Failure::Decode(e) } else { Failure::Fetch(FetchError::CutOff(p.bytes.len())) }
+    })
 }
 
 pub fn run(cfg: &Config, target: &Target) -> Result<(), Failure> {

@@ -514,7 +514,7 @@ pub fn live_frame(app: &App, w: usize, h: usize, color: bool) -> Vec<String> {
     let mut lines = vec![title(&app.snap, &view, w, color)];
     if let Some(why) = &app.problem {
         let mut l = Line::new(w, color);
-        l.attr(style::Invert).fg(color::Red).attr(style::Bold).untrusted(why).text(": retrying").pad(w);
+        l.attr(style::Invert).fg(color::Red).attr(style::Bold).untrusted(why).pad(w);
         lines.push(l.finish());
     }
     if let (Some((full, graph)), Some(worker)) = (p.header, &app.snap.worker) {
@@ -717,7 +717,7 @@ mod tests {
     #[test]
     fn a_problem_shows_a_banner_and_marks_the_table_stale() {
         let mut a = app_with(V020, Query::default());
-        a.set_problem("no running openrtc pool at /x/top.sock".into());
+        a.set_problem("no running openrtc pool at /x/top.sock: retrying (no socket there)".into());
         let f = live_frame(&a, 100, 20, true);
         assert!(strip(&f[1]).starts_with("no running openrtc pool at /x/top.sock: retrying"));
         assert!(strip(&f[0]).contains("STALE"));

@@ -168,6 +168,9 @@ pub enum FetchError {
     /// Sent part of a line, then nothing before the timeout.
     Stalled(usize),
     ClosedEmpty,
+    /// Closed after this many bytes, inside a snapshot that does not parse
+    /// (on Linux a peer that dies mid-write reads as end of input).
+    CutOff(usize),
     TooLarge,
     Reset(usize),
     UnsafeDir(PathBuf, String),
@@ -180,7 +183,20 @@ pub enum FetchError {
 impl FetchError {
     /// The reference reports these as "no running openrtc pool".
     pub fn no_pool(&self) -> bool {
-        matches!(self, FetchError::NoSocket | FetchError::Refused | FetchError::ConnectTimeout | FetchError::Silent)
+        self.no_pool_reason().is_some()
+    }
+
+    /// Why there is no pool, for the cases the reference calls "no running
+    /// openrtc pool".
+    pub fn no_pool_reason(&self) -> Option<String> {
+        let secs = TIMEOUT.as_secs();
+        Some(match self {
+            FetchError::NoSocket => "no socket there".into(),
+            FetchError::Refused => "nothing is listening on the socket".into(),
+            FetchError::ConnectTimeout => format!("connect timed out after {secs}s"),
+            FetchError::Silent => format!("the worker accepted but sent nothing within {secs}s"),
+            _ => return None,
+        })
     }
 
     /// One line naming the path: "no running openrtc pool at P (why)" or the
@@ -188,12 +204,12 @@ impl FetchError {
     pub fn message(&self, t: &Target) -> String {
         let p = t.shown();
         let secs = TIMEOUT.as_secs();
+        if let Some(why) = self.no_pool_reason() {
+            return format!("no running openrtc pool at {p} ({why})");
+        }
         match self {
-            FetchError::NoSocket => format!("no running openrtc pool at {p} (no socket there)"),
-            FetchError::Refused => format!("no running openrtc pool at {p} (nothing is listening on the socket)"),
-            FetchError::ConnectTimeout => format!("no running openrtc pool at {p} (connect timed out after {secs}s)"),
-            FetchError::Silent => {
-                format!("no running openrtc pool at {p} (the worker accepted but sent nothing within {secs}s)")
+            FetchError::NoSocket | FetchError::Refused | FetchError::ConnectTimeout | FetchError::Silent => {
+                unreachable!("handled above")
             }
             FetchError::NotSocket(kind) => format!("{p} is not a socket (it is {kind})"),
             FetchError::PermissionDenied => format!("permission denied connecting to {p}"),
@@ -204,6 +220,9 @@ impl FetchError {
                 "the worker at {p} sent {n} bytes and stalled before finishing its snapshot (timed out after {secs}s)"
             ),
             FetchError::ClosedEmpty => format!("the worker at {p} closed the connection without sending a snapshot"),
+            FetchError::CutOff(n) => {
+                format!("the worker at {p} closed the connection after {n} bytes, in the middle of its snapshot")
+            }
             FetchError::TooLarge => format!(
                 "the worker at {p} sent more than {} MiB without ending its snapshot; stopped reading",
                 MAX_PAYLOAD >> 20
@@ -242,9 +261,16 @@ impl fmt::Display for FetchError {
     }
 }
 
+/// One payload line, and whether it ended with its newline (or at EOF).
+#[derive(Debug, PartialEq, Eq)]
+pub struct Payload {
+    pub bytes: Vec<u8>,
+    pub newline: bool,
+}
+
 /// Connect, check who is serving, and read one line (without its newline).
 /// `abort` is asked after a signal interrupts a wait.
-pub fn fetch(t: &Target, abort: &dyn Fn() -> bool) -> Result<Vec<u8>, FetchError> {
+pub fn fetch(t: &Target, abort: &dyn Fn() -> bool) -> Result<Payload, FetchError> {
     if t.default {
         check_dir(t.path.parent().unwrap_or(Path::new(".")))?;
     }
@@ -261,28 +287,49 @@ pub fn check_dir(dir: &Path) -> Result<(), FetchError> {
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(FetchError::NoSocket),
         Err(e) => return Err(FetchError::Io(e)),
     };
-    let unsafe_dir = |why: String| Err(FetchError::UnsafeDir(dir.to_path_buf(), why));
-    if meta.file_type().is_symlink() {
-        return unsafe_dir("it is a symlink (the worker refuses one too); remove it and restart the worker".into());
-    }
-    if !meta.is_dir() {
-        return unsafe_dir("it is not a directory; remove it and restart the worker".into());
-    }
     // SAFETY: geteuid cannot fail.
     let me = unsafe { libc::geteuid() };
-    if meta.uid() != me {
-        return unsafe_dir(format!(
-            "it is owned by uid {}, not by you (uid {me}); check who created it",
-            meta.uid()
-        ));
+    let kind = if meta.file_type().is_symlink() {
+        DirKind::Symlink
+    } else if meta.is_dir() {
+        DirKind::Dir
+    } else {
+        DirKind::Other
+    };
+    judge_dir(kind, meta.uid(), meta.mode(), me).map_err(|why| FetchError::UnsafeDir(dir.to_path_buf(), why))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DirKind {
+    Dir,
+    Symlink,
+    Other,
+}
+
+/// The trust decision for the socket directory, without the filesystem.
+pub fn judge_dir(kind: DirKind, owner: u32, mode: u32, me: u32) -> Result<(), String> {
+    match kind {
+        DirKind::Symlink => {
+            return Err("it is a symlink (the worker refuses one too); remove it and restart the worker".into());
+        }
+        DirKind::Other => return Err("it is not a directory; remove it and restart the worker".into()),
+        DirKind::Dir => {}
     }
-    let mode = meta.mode() & 0o777;
+    if owner != me {
+        return Err(format!("it is owned by uid {owner}, not by you (uid {me}); check who created it"));
+    }
+    let mode = mode & 0o777;
     if mode & 0o077 != 0 {
-        return unsafe_dir(format!(
+        return Err(format!(
             "it is open to group or others (mode {mode:o}); the worker makes it 700: run 'chmod 700' on it or restart the worker"
         ));
     }
     Ok(())
+}
+
+/// Whether a peer with `peer` uid may feed this terminal.
+pub fn trusted_peer(peer: u32, uid: u32, euid: u32) -> bool {
+    peer == uid || peer == euid || peer == 0
 }
 
 /// A nonblocking connect retried until the deadline: a blocking connect to a
@@ -372,11 +419,7 @@ pub fn check_peer(stream: &UnixStream) -> Result<(), FetchError> {
     }
     // SAFETY: getuid/geteuid cannot fail.
     let (uid, euid) = unsafe { (libc::getuid(), libc::geteuid()) };
-    if cred.uid == uid || cred.uid == euid || cred.uid == 0 {
-        Ok(())
-    } else {
-        Err(FetchError::UntrustedPeer(cred.uid))
-    }
+    if trusted_peer(cred.uid, uid, euid) { Ok(()) } else { Err(FetchError::UntrustedPeer(cred.uid)) }
 }
 
 /// Read until a newline or EOF, at most `cap` bytes, finishing by `deadline`
@@ -386,7 +429,7 @@ pub fn read_line(
     deadline: Instant,
     cap: usize,
     abort: &dyn Fn() -> bool,
-) -> Result<Vec<u8>, FetchError> {
+) -> Result<Payload, FetchError> {
     let mut buf: Vec<u8> = Vec::new();
     let mut chunk = vec![0u8; 256 * 1024];
     loop {
@@ -407,7 +450,7 @@ pub fn read_line(
             },
         };
         if n == 0 {
-            return if buf.is_empty() { Err(FetchError::ClosedEmpty) } else { Ok(buf) };
+            return if buf.is_empty() { Err(FetchError::ClosedEmpty) } else { Ok(Payload { bytes: buf, newline: false }) };
         }
         let got = &chunk[..n];
         let end = got.iter().position(|&b| b == b'\n');
@@ -417,7 +460,7 @@ pub fn read_line(
         }
         buf.extend_from_slice(&got[..take]);
         if end.is_some() {
-            return Ok(buf);
+            return Ok(Payload { bytes: buf, newline: true });
         }
     }
 }
@@ -496,11 +539,42 @@ mod tests {
             let deadline = Instant::now() + Duration::from_secs(2);
             read_line(&mut c, deadline, 16, &|| false)
         };
-        assert_eq!(serve(b"abc\ntrailing").unwrap(), b"abc");
-        assert_eq!(serve(b"no newline").unwrap(), b"no newline");
+        assert_eq!(serve(b"abc\ntrailing").unwrap(), Payload { bytes: b"abc".to_vec(), newline: true });
+        assert_eq!(serve(b"no newline").unwrap(), Payload { bytes: b"no newline".to_vec(), newline: false });
         assert!(matches!(serve(b""), Err(FetchError::ClosedEmpty)));
         assert!(matches!(serve(b"0123456789abcdefg"), Err(FetchError::TooLarge)));
         std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn a_reset_mid_read_is_reported_with_the_bytes_so_far() {
+        // Linux resets a Unix stream when the peer closes with unread data in
+        // its queue: the client writes a byte the server never reads.
+        let d = tmpdir("reset");
+        let l = UnixListener::bind(d.join("s")).unwrap();
+        let mut c = UnixStream::connect(d.join("s")).unwrap();
+        let (mut s, _) = l.accept().unwrap();
+        std::io::Write::write_all(&mut c, b"x").unwrap();
+        std::io::Write::write_all(&mut s, b"{\"sessions\": [").unwrap();
+        std::thread::sleep(Duration::from_millis(50));
+        drop(s);
+        let r = read_line(&mut c, Instant::now() + Duration::from_secs(2), 1 << 20, &|| false);
+        assert!(matches!(r, Err(FetchError::Reset(14))), "{r:?}");
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn trust_decisions() {
+        assert!(judge_dir(DirKind::Dir, 1000, 0o40700, 1000).is_ok());
+        assert!(judge_dir(DirKind::Dir, 0, 0o700, 1000).unwrap_err().contains("owned by uid 0, not by you (uid 1000)"));
+        assert!(judge_dir(DirKind::Dir, 1000, 0o750, 1000).unwrap_err().contains("mode 750"));
+        assert!(judge_dir(DirKind::Dir, 1000, 0o701, 1000).unwrap_err().contains("mode 701"));
+        assert!(judge_dir(DirKind::Symlink, 1000, 0o777, 1000).unwrap_err().contains("symlink"));
+        assert!(judge_dir(DirKind::Other, 1000, 0o700, 1000).unwrap_err().contains("not a directory"));
+        assert!(trusted_peer(1000, 1000, 1000));
+        assert!(trusted_peer(0, 1000, 1000));
+        assert!(trusted_peer(1000, 1001, 1000));
+        assert!(!trusted_peer(1002, 1000, 1000));
     }
 
     #[test]

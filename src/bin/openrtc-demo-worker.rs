@@ -161,6 +161,7 @@ fn serve(o: &Opts, sim: &mut Sim, path: &Path) -> io::Result<ExitCode> {
     }
     let start = Instant::now();
     let mut flap_at = o.flap.map(|s| start + Duration::from_secs_f64(s));
+    let mut restarts = 0u64;
     loop {
         if let Some(c) = child.as_mut() {
             if let Some(status) = c.try_wait()? {
@@ -178,6 +179,8 @@ fn serve(o: &Opts, sim: &mut Sim, path: &Path) -> io::Result<ExitCode> {
                 std::thread::sleep(Duration::from_millis(300));
                 *sim = Sim::new(sim.rng.next() | 1, o.sessions, o.max_sessions);
                 listener = Some(bind(path)?);
+                restarts += 1;
+                eprintln!("openrtc-demo-worker: restart {restarts}");
                 flap_at = Some(Instant::now() + Duration::from_secs_f64(secs));
             }
         }

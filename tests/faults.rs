@@ -1,0 +1,312 @@
+//! Faulty and hostile peers, in both modes: each is a designed behaviour
+//! with its own message. Socket trust. Escape injection on the live screen.
+
+mod common;
+
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::pty::Live;
+use common::*;
+
+/// A broken worker, and the message openrtc-top gives for it.
+struct Fault {
+    name: &'static str,
+    message: &'static str,
+    /// Sets up the path (a server, a file, a stale socket); keep it alive.
+    make: fn(&Path) -> Option<Server>,
+}
+
+fn hold(s: UnixStream, secs: u64) {
+    std::thread::sleep(Duration::from_secs(secs));
+    drop(s);
+}
+
+const FAULTS: &[Fault] = &[
+    Fault {
+        name: "accepts and never writes",
+        message: "no running openrtc pool at {} (the worker accepted but sent nothing within 2s)",
+        make: |p| Some(Server::start(p, Arc::new(|s| hold(s, 30)))),
+    },
+    Fault {
+        name: "writes half a line and stalls",
+        message: "the worker at {} sent 32 bytes and stalled before finishing its snapshot (timed out after 2s)",
+        make: |p| {
+            Some(Server::start(p, Arc::new(|mut s: UnixStream| {
+                let _ = s.write_all(br#"{"sessions": [{"session_id": "a""#);
+                hold(s, 30);
+            })))
+        },
+    },
+    Fault {
+        name: "closes at once",
+        message: "the worker at {} closed the connection without sending a snapshot",
+        make: |p| Some(Server::start(p, Arc::new(drop))),
+    },
+    Fault {
+        name: "dies in the middle of a line",
+        message: "the worker at {} closed the connection after 32 bytes, in the middle of its snapshot",
+        make: |p| {
+            Some(Server::start(p, Arc::new(|mut s: UnixStream| {
+                let _ = s.write_all(br#"{"sessions": [{"session_id": "a""#);
+            })))
+        },
+    },
+    Fault {
+        name: "sends an endless line",
+        message: "the worker at {} sent more than 64 MiB without ending its snapshot; stopped reading",
+        make: |p| {
+            Some(Server::start(p, Arc::new(|mut s: UnixStream| {
+                let chunk = vec![b' '; 1 << 20];
+                while s.write_all(&chunk).is_ok() {}
+            })))
+        },
+    },
+    Fault {
+        name: "is not a socket",
+        message: "{} is not a socket (it is a regular file)",
+        make: |p| {
+            std::fs::write(p, b"hello").unwrap();
+            None
+        },
+    },
+    Fault {
+        name: "has no listener",
+        message: "no running openrtc pool at {} (nothing is listening on the socket)",
+        make: |p| {
+            drop(std::os::unix::net::UnixListener::bind(p).unwrap());
+            None
+        },
+    },
+    Fault {
+        name: "sends garbage",
+        message: "the worker at {} sent a snapshot that cannot be read: not JSON: unexpected character at byte 0",
+        make: |p| Some(Server::bytes(p, b"HTTP/1.1 400 Bad Request\r\n".to_vec())),
+    },
+];
+
+fn msg(f: &Fault, path: &Path) -> String {
+    f.message.replace("{}", &path.display().to_string())
+}
+
+/// The live banner: the reference's "no running openrtc pool at P: retrying"
+/// with the reason after it, or the specific message and ": retrying".
+fn live_banner(f: &Fault, path: &Path) -> String {
+    let m = msg(f, path);
+    let head = format!("no running openrtc pool at {} (", path.display());
+    match m.strip_prefix(&head) {
+        Some(reason) => format!("no running openrtc pool at {}: retrying ({reason}", path.display()),
+        None => format!("{m}: retrying"),
+    }
+}
+
+#[test]
+fn once_gives_each_fault_its_own_message_within_the_timeout() {
+    for f in FAULTS {
+        let d = TempDir::new("fault-once");
+        let path = d.join("top.sock");
+        let _keep = (f.make)(&path);
+        let start = Instant::now();
+        let out = run(&["--once", "--socket", path.to_str().unwrap()]);
+        let took = start.elapsed();
+        assert_eq!(out.status.code(), Some(1), "{}", f.name);
+        assert_eq!(text(&out.stdout), "", "{}", f.name);
+        let err = text(&out.stderr);
+        assert!(err.starts_with(&format!("openrtc-top: {}\n", msg(f, &path))), "{}: {err}", f.name);
+        assert!(took < Duration::from_millis(3500), "{}: took {took:?}", f.name);
+    }
+}
+
+#[test]
+fn live_shows_each_fault_keeps_answering_q_and_recovers() {
+    for f in FAULTS {
+        let d = TempDir::new("fault-live");
+        let path = d.join("top.sock");
+        let keep = (f.make)(&path);
+        let mut t = Live::start(BIN, &["--socket", path.to_str().unwrap(), "--refresh-rate", "5"], &[], 140, 20);
+        let banner = live_banner(f, &path);
+        // The banner is cut to the width; match what fits.
+        let shown: String = banner.chars().take(139).collect();
+        t.wait_for(f.name, Duration::from_secs(10), |s| s.iter().any(|l| l.contains(shown.trim_end())));
+        // A healthy worker takes the path over: the view recovers by itself.
+        drop(keep);
+        let _ = std::fs::remove_file(&path);
+        let _healthy = Server::bytes(&path, fixture("snapshot-v03-list.jsonl"));
+        t.wait_for(&format!("recovery from '{}'", f.name), Duration::from_secs(10), |s| {
+            s.last().is_some_and(|l| l.ends_with("rows 1-3 of 3")) && !s.iter().any(|l| l.contains("retrying"))
+        });
+        t.send(b"q");
+        assert_eq!(t.wait_exit(Duration::from_secs(5)).code(), Some(0), "{}", f.name);
+    }
+}
+
+#[test]
+fn q_is_answered_within_the_timeout_while_the_worker_hangs() {
+    let d = TempDir::new("fault-q");
+    let path = d.join("top.sock");
+    let _s = Server::start(&path, Arc::new(|s| hold(s, 30)));
+    let mut t = Live::start(BIN, &["--socket", path.to_str().unwrap()], &[], 100, 20);
+    std::thread::sleep(Duration::from_millis(300)); // inside a 2 s read
+    let start = Instant::now();
+    t.send(b"q");
+    assert_eq!(t.wait_exit(Duration::from_secs(5)).code(), Some(0));
+    assert!(start.elapsed() < Duration::from_millis(2600), "took {:?}", start.elapsed());
+}
+
+// ---------------------------------------------------------------------------
+// Socket trust.
+
+fn uid() -> u32 {
+    // SAFETY: geteuid cannot fail.
+    unsafe { libc::geteuid() }
+}
+
+/// An XDG_RUNTIME_DIR holding `openrtc-<uid>` made by `setup`, with a healthy
+/// worker inside; openrtc-top without --socket must refuse it.
+fn refuses_default_dir(setup: fn(&Path, &Path), why: &str) {
+    let xdg = TempDir::new("trust");
+    let real = xdg.join("real");
+    std::fs::create_dir(&real).unwrap();
+    std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let _s = Server::bytes(&real.join("top.sock"), fixture("snapshot-v03-list.jsonl"));
+    let dir = xdg.join(&format!("openrtc-{}", uid()));
+    setup(&real, &dir);
+    let out = run_with(&["--once"], &[("XDG_RUNTIME_DIR", xdg.path().to_str().unwrap())], Duration::from_secs(10));
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(text(&out.stdout), "");
+    let err = text(&out.stderr);
+    assert!(err.starts_with(&format!("openrtc-top: refusing the socket directory {}: {why}", dir.display())), "{err}");
+}
+
+#[test]
+fn refuses_a_symlinked_socket_directory() {
+    refuses_default_dir(|real, dir| std::os::unix::fs::symlink(real, dir).unwrap(), "it is a symlink");
+}
+
+#[test]
+fn refuses_a_socket_directory_open_to_others() {
+    refuses_default_dir(
+        |real, dir| {
+            std::fs::rename(real, dir).unwrap();
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        },
+        "it is open to group or others (mode 755); the worker makes it 700",
+    );
+}
+
+#[test]
+fn accepts_a_private_socket_directory() {
+    let xdg = TempDir::new("trust-ok");
+    let dir = xdg.join(&format!("openrtc-{}", uid()));
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let _s = Server::bytes(&dir.join("top.sock"), fixture("snapshot-v03-list.jsonl"));
+    let out = run_with(&["--once"], &[("XDG_RUNTIME_DIR", xdg.path().to_str().unwrap())], Duration::from_secs(10));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
+/// Tests that need a second user: only root can make one's files. Run as
+/// root (CI is) they must pass; as anyone else they say so and stop.
+fn as_root(what: &str) -> bool {
+    if uid() != 0 {
+        eprintln!("NOTE: '{what}' needs root to act as another user; not run as uid {}", uid());
+    }
+    uid() == 0
+}
+
+const NOBODY: u32 = 65534;
+
+#[test]
+fn refuses_a_socket_directory_owned_by_someone_else() {
+    if !as_root("directory owned by another user") {
+        return;
+    }
+    refuses_default_dir(
+        |real, dir| {
+            std::fs::rename(real, dir).unwrap();
+            std::os::unix::fs::chown(dir, Some(NOBODY), None).unwrap();
+        },
+        &format!("it is owned by uid {NOBODY}, not by you (uid 0)"),
+    );
+}
+
+#[test]
+fn refuses_a_worker_running_as_another_user() {
+    if !as_root("worker running as another user") {
+        return;
+    }
+    let d = TempDir::new("peer");
+    let open: PathBuf = d.join("open");
+    std::fs::create_dir(&open).unwrap();
+    std::fs::set_permissions(d.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let sock = open.join("top.sock");
+    use std::os::unix::process::CommandExt;
+    let mut worker = std::process::Command::new(DEMO)
+        .args(["--socket", sock.to_str().unwrap(), "--exit-after", "20"])
+        .uid(NOBODY)
+        .gid(NOBODY)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while !sock.exists() {
+        assert!(start.elapsed() < Duration::from_secs(5), "worker as nobody did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // The worker made its socket 0600 for itself; let root's client in anyway
+    // (root could connect regardless) so the peer check is what refuses.
+    let out = run(&["--once", "--socket", sock.to_str().unwrap()]);
+    let _ = worker.kill();
+    let _ = worker.wait();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(text(&out.stdout), "");
+    let err = text(&out.stderr);
+    assert!(
+        err.starts_with(&format!("openrtc-top: refusing the worker at {}: it runs as uid {NOBODY}, neither you (uid 0) nor root", sock.display())),
+        "{err}"
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Escape injection.
+
+const HOSTILE: &str = r#"{"worker": {"name": "w\u001b]0;PWNED\u0007", "active_sessions": 1, "max_sessions": 2}, "sessions": [{"session_id": "id\u001b[31mINJ\u001b[0m", "agent_name": "ag\u009b2J\u0007", "tenant": "te\u001b]8;;http://evil\u001b\\x\r\n", "status": "slow\u001bP", "mem_mb": 1}]}"#;
+
+#[test]
+fn escape_injection_never_reaches_the_live_terminal() {
+    let d = TempDir::new("inject");
+    let s = Server::bytes(&d.join("top.sock"), format!("{HOSTILE}\n").into_bytes());
+    let mut t = Live::start(BIN, &["--socket", s.path.to_str().unwrap()], &[], 120, 20);
+    let screen = t.wait_text("id?[31mINJ?[0m");
+    assert!(screen.iter().any(|l| l.contains("w?]0;PWNED?")), "{screen:#?}");
+    assert!(screen.iter().any(|l| l.contains("ag?2J?")), "{screen:#?}");
+    t.send(b"q");
+    t.wait_exit(Duration::from_secs(5));
+    let raw = t.raw.lock().unwrap().clone();
+    let has = |needle: &[u8]| raw.windows(needle.len()).any(|w| w == needle);
+    assert!(!has(b"\x1b]"), "an OSC sequence reached the terminal");
+    assert!(!has(b"\x07"), "a BEL reached the terminal");
+    assert!(!has(b"\xc2\x9b"), "a C1 CSI reached the terminal");
+    assert!(!has(b"\x1b[31mINJ"), "an injected SGR reached the terminal");
+    assert!(!has(b"\x1bP"), "a DCS reached the terminal");
+    assert!(!has(b"\r\n") || !has(b"x\r\n"), "a raw CR LF from the payload reached the terminal");
+}
+
+#[test]
+fn escape_injection_never_reaches_plain_or_tsv_output() {
+    let d = TempDir::new("inject-plain");
+    let s = Server::bytes(&d.join("top.sock"), format!("{HOSTILE}\n").into_bytes());
+    for format in ["table", "tsv", "json"] {
+        let out = run(&["--once", "--socket", s.path.to_str().unwrap(), "--format", format]);
+        assert!(out.status.success());
+        let t = text(&out.stdout);
+        for c in t.chars() {
+            assert!(!c.is_control() || c == '\n' || (c == '\t' && format == "tsv"), "{format}: raw {c:?} in {t:?}");
+        }
+    }
+}

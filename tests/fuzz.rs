@@ -1,0 +1,279 @@
+//! Deterministic mutation fuzzing of the two parsers that see untrusted
+//! bytes: the snapshot decoder (json_guard + nanoserde) and the key parser
+//! (termion behind its guard). Every decoded snapshot is also rendered in
+//! every output, which must stay free of raw control bytes.
+//!
+//! `make test` runs a short pass; `make fuzz` a long one:
+//!   FUZZ_CASES=N    cases per parser (default 4000)
+//!   FUZZ_SEED=S     starting seed (default fixed, so runs repeat)
+//! A failing input is written to target/fuzz-failure-*.bin.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::time::{Duration, Instant};
+
+use openrtc_top::app::App;
+use openrtc_top::render;
+use openrtc_top::snapshot::decode;
+use openrtc_top::view::{Query, order};
+use openrtc_top::{keys, output};
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        // splitmix64
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+fn env_num(k: &str, default: u64) -> u64 {
+    std::env::var(k).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+fn save_failure(kind: &str, input: &[u8]) -> String {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target");
+    let _ = std::fs::create_dir_all(&dir);
+    let path = dir.join(format!("fuzz-failure-{kind}.bin"));
+    let _ = std::fs::write(&path, input);
+    path.display().to_string()
+}
+
+const JSON_TOKENS: &[&[u8]] = &[
+    b"{", b"}", b"[", b"]", b"\"", b"\\", b",", b":", b" ", b"\n", b"\0", b"\xff", b"\xc3",
+    b"null", b"true", b"NaN", b"Infinity", b"-Infinity", b"-", b"1e+", b"1e999", b"-0", b"99999999999999999999999",
+    b"\\u", b"\\ud800", b"\\udc00", b"\\ud83d\\ude00", b"\\u001b", b"\\u009b", b"\\u0000",
+    b"\"worker\": ", b"\"sessions\": ", b"\"session_id\": ", b"\"x\": [", b"\"y\": {", b"{\"a\": ",
+    b"\"cpu_history\": [", b"\"system\": {", b"\"tenant\": null", b"\"mem_mb\": \"12\"",
+];
+
+const SEEDS: &[&[u8]] = &[
+    include_bytes!("fixtures/snapshot-v020.jsonl"),
+    include_bytes!("fixtures/snapshot-v020-empty.jsonl"),
+    include_bytes!("fixtures/snapshot-v03-list.jsonl"),
+    br#"{"worker": {"name": "w\u001b]0;x\u0007", "uptime_s": 1e+16, "failed": 123456789012345678901, "system": {"available": false, "cpu_pct": NaN, "load1": Infinity}, "cpu_history": [1, NaN, -Infinity, "2"]}, "sessions": [{"session_id": "caf\u00e9 \ud83d\ude00\t\u001b[2J", "agent_name": "\u4e2d\u6587", "tenant": "\ud800", "duration_s": -Infinity, "mem_mb": NaN, "peak_mb": 1e300, "cpu_pct": "7.5", "status": "slow", "pinned": 1, "future": {"a": [1, {"b": []}]}}]}"#,
+    br#"[[], {}, 1, "x", null, {"session_id": ""}]"#,
+];
+
+/// Valid values of every type, for swapping into a field (type confusion).
+const VALUES: &[&[u8]] = &[
+    b"null", b"true", b"0", b"-1.5e-3", b"NaN", b"-Infinity", b"1e+308", b"\"\"", b"\"x y\"",
+    b"\"\\u001b[31m\"", b"\"\\ud83d\\ude00\"", b"\"\\ud800\"", b"\"12.5\"", b"[]", b"{}", b"[1, {\"a\": [null]}]",
+    b"{\"session_id\": \"nested\"}", b"[{\"session_id\": \"r\", \"status\": \"slow\"}]",
+];
+
+/// The end of the JSON value starting at `i` (strings and brackets matched).
+fn value_end(v: &[u8], mut i: usize) -> usize {
+    let mut depth = 0usize;
+    let mut in_str = false;
+    while i < v.len() {
+        let c = v[i];
+        if in_str {
+            match c {
+                b'\\' => i += 1,
+                b'"' => {
+                    in_str = false;
+                    if depth == 0 {
+                        return i + 1;
+                    }
+                }
+                _ => {}
+            }
+        } else {
+            match c {
+                b'"' => in_str = true,
+                b'{' | b'[' => depth += 1,
+                b'}' | b']' if depth == 0 => return i,
+                b'}' | b']' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return i + 1;
+                    }
+                }
+                b',' if depth == 0 => return i,
+                _ => {}
+            }
+        }
+        i += 1;
+    }
+    v.len()
+}
+
+fn mutate(rng: &mut Rng, base: &[u8], other: &[u8]) -> Vec<u8> {
+    let mut v = base.to_vec();
+    for _ in 0..1 + rng.below(3) {
+        let at = rng.below(v.len() + 1);
+        match rng.below(12) {
+            8..=11 => {
+                // Swap one field's value for a valid value of any type.
+                let colons: Vec<usize> = v.windows(2).enumerate().filter(|(_, w)| w == b": ").map(|(i, _)| i + 2).collect();
+                if let Some(&start) = colons.get(rng.below(colons.len())) {
+                    let end = value_end(&v, start);
+                    v.splice(start..end, VALUES[rng.below(VALUES.len())].iter().copied());
+                }
+            }
+            0 => {
+                let t = JSON_TOKENS[rng.below(JSON_TOKENS.len())];
+                v.splice(at..at, t.iter().copied());
+            }
+            1 if at < v.len() => {
+                let n = 1 + rng.below(8).min(v.len() - at - 1);
+                v.drain(at..at + n);
+            }
+            2 => v.truncate(at),
+            3 if at < v.len() => v[at] ^= 1 << rng.below(8),
+            4 if at < v.len() => v[at] = rng.next() as u8,
+            5 => {
+                // Splice: a prefix of one input, the rest of another.
+                let cut = rng.below(other.len() + 1);
+                v.truncate(at);
+                v.extend_from_slice(&other[cut..]);
+            }
+            6 => {
+                let t = [b"[".as_slice(), b"{\"a\": ", b"[{\"x\": "][rng.below(3)];
+                let n = 1 + rng.below(300);
+                let rep: Vec<u8> = t.iter().copied().cycle().take(t.len() * n).collect();
+                v.splice(at..at, rep);
+            }
+            _ => {
+                // Duplicate a slice (repeated rows, keys, escapes).
+                let end = (at + rng.below(64)).min(v.len());
+                let chunk = v[at..end].to_vec();
+                v.splice(end..end, chunk);
+            }
+        }
+    }
+    v
+}
+
+/// Everything a decoded snapshot flows into, with the control-byte check.
+fn render_everything(snap: openrtc_top::snapshot::Snapshot) -> Result<(), String> {
+    let ord = order(&snap.sessions, &Query::default(), &[]);
+    let mut buf = Vec::new();
+    output::table(&mut buf, &snap, &ord, true, Some("T")).unwrap();
+    let table = String::from_utf8(buf).map_err(|e| format!("table not UTF-8: {e}"))?;
+    if table.chars().any(|c| c.is_control() && c != '\n') {
+        return Err(format!("raw control in table: {table:?}"));
+    }
+    let mut buf = Vec::new();
+    output::tsv(&mut buf, &snap, &ord, true, None).unwrap();
+    let tsv = String::from_utf8(buf).map_err(|e| format!("tsv not UTF-8: {e}"))?;
+    if tsv.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return Err(format!("raw control in tsv: {tsv:?}"));
+    }
+    let mut buf = Vec::new();
+    output::json(&mut buf, &snap, &ord, None).unwrap();
+    let json = String::from_utf8(buf).map_err(|e| format!("json not UTF-8: {e}"))?;
+    if json.chars().any(|c| c.is_control() && c != '\n') {
+        return Err(format!("raw control in json: {json:?}"));
+    }
+    let again = decode(json.trim_end().as_bytes()).map_err(|e| format!("our json does not read back: {e}"))?;
+    if again.sessions.len() != ord.len() {
+        return Err("json lost rows".into());
+    }
+    let mut app = App::new(Query::default());
+    app.set_snapshot(snap);
+    for (w, h) in [(80, 24), (40, 10), (7, 3)] {
+        app.fit(render::plan(&app, h).page);
+        for line in render::live_frame(&app, w, h, true) {
+            frame_line_ok(&line, w)?;
+        }
+    }
+    Ok(())
+}
+
+/// A frame line: only our own CSI ... m sequences, no other controls, fits.
+fn frame_line_ok(line: &str, w: usize) -> Result<(), String> {
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            if chars.next() != Some('[') {
+                return Err(format!("foreign escape in frame: {line:?}"));
+            }
+            for c in chars.by_ref() {
+                if c == 'm' {
+                    break;
+                }
+                if !c.is_ascii_digit() && c != ';' {
+                    return Err(format!("non-SGR escape in frame: {line:?}"));
+                }
+            }
+        } else if c.is_control() {
+            return Err(format!("raw control in frame: {line:?}"));
+        }
+    }
+    if openrtc_top::screen::visible_width(line) > w {
+        return Err(format!("frame line wider than {w}: {line:?}"));
+    }
+    Ok(())
+}
+
+#[test]
+fn fuzz_the_snapshot_decoder() {
+    let cases = env_num("FUZZ_CASES", 4000);
+    let mut rng = Rng(env_num("FUZZ_SEED", 0x0123_4567));
+    let start = Instant::now();
+    let (mut decoded, mut refused) = (0u64, 0u64);
+    for n in 0..cases {
+        let base = SEEDS[rng.below(SEEDS.len())];
+        let other = SEEDS[rng.below(SEEDS.len())];
+        let input = mutate(&mut rng, base, other);
+        let t0 = Instant::now();
+        let outcome = catch_unwind(AssertUnwindSafe(|| match decode(&input) {
+            Ok(snap) => render_everything(snap).map(|()| true),
+            Err(_) => Ok(false),
+        }));
+        let took = t0.elapsed();
+        match outcome {
+            Ok(Ok(true)) => decoded += 1,
+            Ok(Ok(false)) => refused += 1,
+            Ok(Err(why)) => panic!("case {n}: {why}; input saved to {}", save_failure("decode", &input)),
+            Err(_) => panic!("case {n}: panic; input saved to {}", save_failure("decode", &input)),
+        }
+        assert!(took < Duration::from_secs(2), "case {n} took {took:?}; input saved to {}", save_failure("slow", &input));
+    }
+    println!(
+        "decoder: {cases} cases ({decoded} decoded and rendered, {refused} refused) in {:.1?}",
+        start.elapsed()
+    );
+    assert!(decoded > cases / 20 && refused > cases / 20, "mutations should hit both sides: {decoded}/{refused}");
+}
+
+#[test]
+fn fuzz_the_key_parser() {
+    const ALPHABET: &[u8] = b"\x1b\x1b\x1b[[[O<M~;;0123456789ABCDHFZPmqsfr\x03\x7f\x00\xc3\xa9\xff\xe4\xb8";
+    let cases = env_num("FUZZ_CASES", 4000) * 4;
+    let mut rng = Rng(env_num("FUZZ_SEED", 0x0123_4567) ^ 0xFEED);
+    let snap = decode(include_bytes!("fixtures/snapshot-v020.jsonl").trim_ascii_end()).unwrap();
+    let mut app = App::new(Query::default());
+    app.set_snapshot(snap);
+    let mut total_keys = 0usize;
+    let start = Instant::now();
+    for n in 0..cases {
+        let len = 1 + rng.below(24);
+        let input: Vec<u8> = (0..len)
+            .map(|_| if rng.below(4) == 0 { rng.next() as u8 } else { ALPHABET[rng.below(ALPHABET.len())] })
+            .collect();
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            let ks = keys::parse(&input);
+            let _ = keys::incomplete(&input);
+            for k in &ks {
+                app.key(*k);
+                app.fit(7);
+            }
+            ks.len()
+        }));
+        match outcome {
+            Ok(k) => total_keys += k,
+            Err(_) => panic!("case {n}: key parser panicked; input saved to {}", save_failure("keys", &input)),
+        }
+    }
+    println!("keys: {cases} inputs, {total_keys} keys, in {:.1?}", start.elapsed());
+}

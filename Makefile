@@ -4,7 +4,7 @@ CARGO ?= cargo
 BIN := target/release/openrtc-top
 DEMO := target/release/openrtc-demo-worker
 
-.PHONY: build test demo install clean fuzz soak
+.PHONY: build test demo install clean fuzz soak bench
 
 build:
 	$(CARGO) build --release --locked --bins
@@ -31,6 +31,17 @@ endef
 
 $(COMPAT_VENV)/.ready:
 	$(call make_venv,$(COMPAT_VENV),$(COMPAT_PKGS))
+
+# The Python reference client, to compare against (newer typer breaks it).
+BENCH_VENV := target/bench-venv
+BENCH_PKGS := 'openrtc[cli,top]==0.20.1' 'typer==0.16.0' 'psutil==7.2.2'
+
+$(BENCH_VENV)/.ready:
+	$(call make_venv,$(BENCH_VENV),$(BENCH_PKGS))
+
+# Speed and footprint against the Python `openrtc top`; writes BENCHMARKS.md.
+bench: build $(BENCH_VENV)/.ready
+	OPENRTC_BENCH_VENV=$(abspath $(BENCH_VENV)) $(CARGO) test --release --locked --test bench -- --ignored --nocapture
 
 # A simulated worker on a private temporary socket, the live view against it;
 # the worker stops (and its socket goes) when you quit (q).

@@ -123,13 +123,14 @@ impl Column {
 
     /// Display text of a numeric cell: whole seconds or one decimal.
     pub fn format_number(self, v: f64) -> String {
-        if !v.is_finite() {
-            return nonfinite(v).to_string();
-        }
-        match self {
-            Column::Duration => format!("{v:.0}"),
-            _ => format!("{v:.1}"),
-        }
+        let mut s = String::new();
+        self.push_number(&mut s, v);
+        s
+    }
+
+    /// `format_number`, appended to `out`.
+    pub fn push_number(self, out: &mut String, v: f64) {
+        crate::fixed::push(out, v, if self == Column::Duration { 0 } else { 1 });
     }
 
     /// Compare two sessions on this column in its natural direction

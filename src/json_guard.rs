@@ -246,7 +246,17 @@ impl Guard<'_> {
     fn string(&mut self) -> Result<(), GuardError> {
         self.i += 1; // opening quote
         loop {
-            // Fast path over ordinary bytes; the input is already valid UTF-8.
+            // Fast path over ordinary bytes, a block at a time, straight to
+            // the first quote, backslash or control byte; the input is UTF-8.
+            while let Some(block) = self.b.get(self.i..self.i + 16) {
+                match first_special(block.try_into().unwrap_or([b'"'; 16])) {
+                    Some(at) => {
+                        self.i += at;
+                        break;
+                    }
+                    None => self.i += 16,
+                }
+            }
             while let Some(&c) = self.b.get(self.i) {
                 if c == b'"' || c == b'\\' || c < 0x20 {
                     break;
@@ -299,6 +309,47 @@ impl Guard<'_> {
             _ => self.err("invalid escape in string"),
         }
     }
+}
+
+/// Where the first `"`, `\\` or byte below 0x20 of `block` is, if any.
+#[cfg(target_arch = "x86_64")]
+fn first_special(block: [u8; 16]) -> Option<usize> {
+    use std::arch::x86_64::*;
+    #[allow(unused_unsafe)]
+    // SAFETY: SSE2 is part of the x86_64 baseline; the load reads 16 bytes
+    // from a 16-byte array.
+    let mask = unsafe {
+        let v = _mm_loadu_si128(block.as_ptr().cast());
+        let quote = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8));
+        let backslash = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8));
+        // Unsigned v < 0x20, as a signed compare after flipping the top bit.
+        let control = _mm_cmplt_epi8(_mm_xor_si128(v, _mm_set1_epi8(i8::MIN)), _mm_set1_epi8((0x20 ^ 0x80) as u8 as i8));
+        _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quote, backslash), control)) as u32
+    };
+    (mask != 0).then(|| mask.trailing_zeros() as usize)
+}
+
+/// Portable version: eight bytes at a time, then byte by byte.
+#[cfg(not(target_arch = "x86_64"))]
+fn first_special(block: [u8; 16]) -> Option<usize> {
+    for half in 0..2 {
+        let w = u64::from_le_bytes(block[half * 8..half * 8 + 8].try_into().unwrap_or([0; 8]));
+        if has_special(w) {
+            return block[half * 8..].iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20).map(|p| p + half * 8);
+        }
+    }
+    None
+}
+
+/// Might a byte of `w` be `"`, `\\` or below 0x20? (No false negatives; a
+/// borrow can flag a neighbour, which the byte loop then sorts out.)
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+fn has_special(w: u64) -> bool {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let zero = |x: u64| x.wrapping_sub(LO) & !x & HI;
+    let below_space = w.wrapping_sub(LO * 0x20) & !w & HI;
+    (zero(w ^ (LO * b'"' as u64)) | zero(w ^ (LO * b'\\' as u64)) | below_space) != 0
 }
 
 #[cfg(test)]
@@ -357,6 +408,38 @@ mod tests {
         assert_eq!(bad(&deep).what, "nested too deeply");
         let fine = "[".repeat(MAX_DEPTH) + &"]".repeat(MAX_DEPTH);
         ok(&fine);
+    }
+
+    #[test]
+    fn word_scan_never_misses_a_special_byte() {
+        for special in [b'"', b'\\', 0u8, 0x1f, b'\n'] {
+            for at in 0..8 {
+                let mut w = *b"abcdefgh";
+                w[at] = special;
+                assert!(has_special(u64::from_le_bytes(w)), "{special:#x} at {at}");
+            }
+        }
+        assert!(!has_special(u64::from_le_bytes(*b"ordinary")));
+        assert!(!has_special(u64::from_le_bytes("caf\u{e9}\u{4e2d}".as_bytes().try_into().unwrap())));
+        for special in [b'"', b'\\', 0u8, 0x1f] {
+            for at in 0..16 {
+                let mut b = *b"abcdefghijklmnop";
+                b[at] = special;
+                assert_eq!(first_special(b), Some(at), "{special:#x} at {at}");
+                b[15] = b'"';
+                assert_eq!(first_special(b), Some(at));
+            }
+        }
+        assert_eq!(first_special(*b"abcdefghij\xc3\xa9\xe4\xb8\xadz"), None);
+        // Strings with specials at every offset still validate exactly.
+        for at in 0..20 {
+            let mut s = "x".repeat(20);
+            s.insert_str(at, "\\n");
+            assert!(check(&format!("[\"{s}\"]")).is_ok());
+            let mut bad = "x".repeat(20);
+            bad.insert(at, '\u{1}');
+            assert!(check(&format!("[\"{bad}\"]")).is_err());
+        }
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! at all is an error, so an operator sees garbage reported, not an empty pool.
 
 use std::fmt;
+use std::rc::Rc;
 use std::str::Chars;
 
 use nanoserde::{DeJsonState, DeJsonTok};
@@ -18,8 +19,9 @@ use crate::json_guard;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Session {
     pub session_id: Box<str>,
-    pub agent_name: Box<str>,
-    pub tenant: Option<Box<str>>,
+    /// Agents and tenants repeat across rows: shared, one allocation each.
+    pub agent_name: Rc<str>,
+    pub tenant: Option<Rc<str>>,
     pub duration_s: f64,
     pub mem_mb: f64,
     pub peak_mb: f64,
@@ -205,8 +207,8 @@ fn session(lx: &mut Lexer) -> Result<Session, DecodeError> {
     lx.object(|lx, key| {
         match key {
             Field::SessionId => r.session_id = lx.string()?.unwrap_or_default(),
-            Field::AgentName => r.agent_name = lx.string()?.unwrap_or_default(),
-            Field::Tenant => r.tenant = lx.string()?,
+            Field::AgentName => r.agent_name = lx.shared()?.unwrap_or_else(|| Rc::from("")),
+            Field::Tenant => r.tenant = lx.shared()?,
             Field::DurationS => r.duration_s = lx.number()?.unwrap_or(0.0),
             Field::MemMb => r.mem_mb = lx.number()?.unwrap_or(0.0),
             Field::PeakMb => r.peak_mb = lx.number()?.unwrap_or(0.0),
@@ -258,7 +260,51 @@ enum Field {
 }
 
 impl Field {
+    /// Length, first and last byte tell every known key apart, so one
+    /// comparison confirms it (instead of trying each name in turn).
     fn of(key: &str) -> Field {
+        let b = key.as_bytes();
+        let (Some(&first), Some(&last)) = (b.first(), b.last()) else { return Field::Unknown };
+        // Comparing with a literal inside each arm lets the compiler inline a
+        // fixed-length comparison instead of calling memcmp.
+        match (b.len(), first, last) {
+            (6, b'w', b'r') if key == "worker" => Field::Worker,
+            (8, b's', b's') if key == "sessions" => Field::Sessions,
+            (4, b'n', b'e') if key == "name" => Field::Name,
+            (8, b'u', b's') if key == "uptime_s" => Field::UptimeS,
+            (15, b'a', b's') if key == "active_sessions" => Field::ActiveSessions,
+            (12, b'm', b's') if key == "max_sessions" => Field::MaxSessions,
+            (7, b's', b'd') if key == "started" => Field::Started,
+            (6, b'f', b'd') if key == "failed" => Field::Failed,
+            (8, b'd', b'g') if key == "draining" => Field::Draining,
+            (11, b's', b's') if key == "saved_bytes" => Field::SavedBytes,
+            (6, b's', b'm') if key == "system" => Field::System,
+            (11, b'c', b'y') if key == "cpu_history" => Field::CpuHistory,
+            (9, b'a', b'e') if key == "available" => Field::Available,
+            (7, b'c', b't') if key == "cpu_pct" => Field::CpuPct,
+            (5, b'v', b's') if key == "vcpus" => Field::Vcpus,
+            (14, b'm', b's') if key == "mem_used_bytes" => Field::MemUsedBytes,
+            (15, b'm', b's') if key == "mem_total_bytes" => Field::MemTotalBytes,
+            (15, b's', b's') if key == "swap_used_bytes" => Field::SwapUsedBytes,
+            (16, b's', b's') if key == "swap_total_bytes" => Field::SwapTotalBytes,
+            (5, b'l', b'1') if key == "load1" => Field::Load1,
+            (5, b'l', b'5') if key == "load5" => Field::Load5,
+            (6, b'l', b'5') if key == "load15" => Field::Load15,
+            (12, b'n', b's') if key == "net_rate_bps" => Field::NetRateBps,
+            (10, b's', b'd') if key == "session_id" => Field::SessionId,
+            (10, b'a', b'e') if key == "agent_name" => Field::AgentName,
+            (6, b't', b't') if key == "tenant" => Field::Tenant,
+            (10, b'd', b's') if key == "duration_s" => Field::DurationS,
+            (6, b'm', b'b') if key == "mem_mb" => Field::MemMb,
+            (7, b'p', b'b') if key == "peak_mb" => Field::PeakMb,
+            (6, b's', b's') if key == "status" => Field::Status,
+            (6, b'p', b'd') if key == "pinned" => Field::Pinned,
+            _ => Field::Unknown,
+        }
+    }
+
+    #[cfg(test)]
+    fn by_name(key: &str) -> Field {
         match key {
             "worker" => Field::Worker,
             "sessions" => Field::Sessions,
@@ -301,11 +347,17 @@ impl Field {
 struct Lexer<'a> {
     st: DeJsonState,
     it: Chars<'a>,
+    /// Recently seen agents and tenants, to share rather than copy.
+    recent: Vec<Rc<str>>,
+    next_slot: usize,
 }
+
+/// How many distinct agents and tenants `Lexer::shared` remembers.
+const RECENT: usize = 16;
 
 impl<'a> Lexer<'a> {
     fn new(text: &'a str) -> Result<Self, DecodeError> {
-        let mut lx = Lexer { st: DeJsonState::default(), it: text.chars() };
+        let mut lx = Lexer { st: DeJsonState::default(), it: text.chars(), recent: Vec::new(), next_slot: 0 };
         lx.st.next(&mut lx.it);
         lx.bump()?;
         Ok(lx)
@@ -407,7 +459,8 @@ impl<'a> Lexer<'a> {
 
     /// Session rows; non-object elements are dropped, a non-array is empty.
     fn rows(&mut self) -> Result<Vec<Session>, DecodeError> {
-        let mut rows = Vec::new();
+        // A row takes about 190 bytes of payload: reserve once, not by doubling.
+        let mut rows = Vec::with_capacity((self.it.as_str().len() / 200).min(1 << 20));
         self.array(|lx| {
             if let Some(row) = lx.maybe_object(session)? {
                 rows.push(row);
@@ -438,6 +491,29 @@ impl<'a> Lexer<'a> {
         } else {
             self.skip().map(|()| None)
         }
+    }
+
+    /// `string`, but shared with earlier rows holding the same text.
+    fn shared(&mut self) -> Result<Option<Rc<str>>, DecodeError> {
+        if self.st.tok != DeJsonTok::Str {
+            return self.skip().map(|()| None);
+        }
+        let text = self.st.strbuf.as_str();
+        let s = match self.recent.iter().find(|r| ***r == *text) {
+            Some(r) => Rc::clone(r),
+            None => {
+                let r: Rc<str> = Rc::from(text);
+                if self.recent.len() < RECENT {
+                    self.recent.push(Rc::clone(&r));
+                } else {
+                    self.recent[self.next_slot] = Rc::clone(&r);
+                    self.next_slot = (self.next_slot + 1) % RECENT;
+                }
+                r
+            }
+        };
+        self.bump()?;
+        Ok(Some(s))
     }
 
     /// A number, or a numeric string as Python's `float()` reads it (the guard
@@ -582,6 +658,7 @@ mod tests {
         let r = &s.sessions[0];
         assert_eq!(&*r.session_id, "café 😀 \u{1b}[31m");
         assert_eq!(&*r.agent_name, "中文");
+        assert_eq!(&*r.agent_name, "中文");
         assert_eq!(r.tenant.as_deref(), Some("lone \u{fffd} x"));
     }
 
@@ -589,6 +666,44 @@ mod tests {
     fn unknown_fields_of_any_shape_are_ignored() {
         let s = dec(r#"{"future": {"a": [1, {"b": [[], {}]}]}, "sessions": [{"x": [1, [2, [3]]], "session_id": "a", "y": {"z": null}}], "more": "x"}"#);
         assert_eq!(&*s.sessions[0].session_id, "a");
+    }
+
+    #[test]
+    fn key_dispatch_agrees_with_plain_matching() {
+        let names = [
+            "worker", "sessions", "name", "uptime_s", "active_sessions", "max_sessions", "started", "failed",
+            "draining", "saved_bytes", "system", "cpu_history", "available", "cpu_pct", "vcpus", "mem_used_bytes",
+            "mem_total_bytes", "swap_used_bytes", "swap_total_bytes", "load1", "load5", "load15", "net_rate_bps",
+            "session_id", "agent_name", "tenant", "duration_s", "mem_mb", "peak_mb", "status", "pinned",
+        ];
+        for n in names {
+            assert!(Field::of(n) == Field::by_name(n) && Field::of(n) != Field::Unknown, "{n}");
+        }
+        for other in ["", "x", "workes", "sessionz", "statis", "Status", "load9", "tenant "] {
+            assert!(Field::of(other) == Field::Unknown, "{other}");
+        }
+    }
+
+    #[test]
+    fn repeated_agents_and_tenants_are_shared() {
+        let mut rows = Vec::new();
+        for i in 0..40 {
+            rows.push(format!(r#"{{"session_id": "s{i}", "agent_name": "a{}", "tenant": "t{}"}}"#, i % 3, i % 10));
+        }
+        let s = dec(&format!("[{}]", rows.join(", ")));
+        assert!(Rc::ptr_eq(&s.sessions[0].agent_name, &s.sessions[3].agent_name));
+        // 14 rows and the decoder's own memory of it, dropped with the lexer.
+        assert_eq!(Rc::strong_count(&s.sessions[0].agent_name), 14);
+        // More distinct values than remembered: still right, just not shared.
+        let mut rows = Vec::new();
+        for i in 0..100 {
+            rows.push(format!(r#"{{"agent_name": "a{}", "tenant": "t{}"}}"#, i % 3, i % 50));
+        }
+        let s = dec(&format!("[{}]", rows.join(", ")));
+        for (i, r) in s.sessions.iter().enumerate() {
+            assert_eq!(&*r.agent_name, format!("a{}", i % 3));
+            assert_eq!(r.tenant.as_deref(), Some(format!("t{}", i % 50).as_str()));
+        }
     }
 
     #[test]

@@ -30,6 +30,10 @@ pub fn field(s: &str) -> Cow<'_, str> {
     if s.is_empty() {
         return Cow::Borrowed("-");
     }
+    // The common case: printable ASCII without spaces needs no look at chars.
+    if s.bytes().all(|b| (0x21..0x7f).contains(&b)) {
+        return Cow::Borrowed(s);
+    }
     map_chars(s, |c| {
         if c.is_whitespace() {
             Some('_')

@@ -74,12 +74,66 @@ fn contains_ci(hay: &str, needle: &str) -> bool {
     hay.to_lowercase().contains(&needle.to_lowercase())
 }
 
+/// A session's place in the order, precomputed so that most comparisons are
+/// two integer compares: the primary value as order-preserving bits (or the
+/// first 8 bytes of its text), then the first 8 bytes of the session id. Only
+/// ties on those fall back to comparing the strings.
+struct SortKey {
+    primary: u64,
+    id: u64,
+    index: u32,
+}
+
+/// The first 8 bytes of `s`, big-endian, so integer order is byte order.
+fn prefix(s: &str) -> u64 {
+    let mut b = [0u8; 8];
+    let n = s.len().min(8);
+    b[..n].copy_from_slice(&s.as_bytes()[..n]);
+    u64::from_be_bytes(b)
+}
+
+/// `v` as bits whose unsigned order is the column's natural order (numbers
+/// descending, NaN last, -0 equal to 0).
+fn descending_bits(v: f64) -> u64 {
+    if v.is_nan() {
+        return u64::MAX;
+    }
+    let v = if v == 0.0 { 0.0 } else { v };
+    let b = v.to_bits();
+    let ascending = if b >> 63 == 1 { !b } else { b | 1 << 63 };
+    !ascending
+}
+
+fn primary_bits(col: Column, s: &Session) -> u64 {
+    if col.numeric() {
+        descending_bits(col.number(s))
+    } else if col == Column::Pin {
+        u64::from(!s.pinned)
+    } else {
+        col.text(s).map_or(0, prefix)
+    }
+}
+
 /// Indices of the sessions to show, in display order. Client pins (live view)
 /// come first in the order they were pinned, whatever the sort.
 pub fn order(sessions: &[Session], q: &Query, pins: &[Box<str>]) -> Vec<usize> {
-    let mut idx: Vec<usize> = (0..sessions.len()).filter(|&i| q.matches(&sessions[i])).collect();
-    // Stable, so rows equal on every key (duplicate ids) keep payload order.
-    idx.sort_by(|&a, &b| q.compare(&sessions[a], &sessions[b]));
+    let mut keys: Vec<SortKey> = (0..sessions.len())
+        .filter(|&i| q.matches(&sessions[i]))
+        .map(|i| SortKey { primary: primary_bits(q.sort, &sessions[i]), id: prefix(&sessions[i].session_id), index: i as u32 })
+        .collect();
+    let text = !q.sort.numeric() && q.sort != Column::Pin;
+    // The same order as `Query::compare`, with the payload index last so that
+    // even rows equal on every key (duplicate ids) have one fixed place.
+    keys.sort_unstable_by(|a, b| {
+        let (sa, sb) = (&sessions[a.index as usize], &sessions[b.index as usize]);
+        let primary = a.primary.cmp(&b.primary).then_with(|| if text { q.sort.compare(sa, sb) } else { Ordering::Equal });
+        let primary = if q.reverse { primary.reverse() } else { primary };
+        primary
+            .then_with(|| a.id.cmp(&b.id))
+            .then_with(|| sa.session_id.cmp(&sb.session_id))
+            .then_with(|| a.index.cmp(&b.index))
+    });
+    let mut idx: Vec<usize> = keys.into_iter().map(|k| k.index as usize).collect();
     if !pins.is_empty() {
         let rank = |i: usize| pins.iter().position(|p| *p == sessions[i].session_id);
         let (mut pinned, rest): (Vec<usize>, Vec<usize>) = idx.into_iter().partition(|&i| rank(i).is_some());
@@ -177,6 +231,33 @@ pub(crate) mod tests {
         let s = vec![row("x", "a", None, 1.0, 0.0, 0.0, "active"), row("x", "b", None, 1.0, 0.0, 0.0, "active")];
         let o = order(&s, &Query::default(), &[]);
         assert_eq!(o, [0, 1]);
+    }
+
+    #[test]
+    fn precomputed_order_matches_query_compare() {
+        // Every column and direction, on rows built to tie on prefixes and values.
+        let mut s = Vec::new();
+        for i in 0..60 {
+            let mut r = row(
+                &format!("AJ_sameprefix_{:02}", (i * 37) % 60),
+                ["support", "support-long-name", "s", ""][i % 4],
+                [None, Some("acme"), Some("acme-corporation"), Some("")][i % 4],
+                [0.0, -0.0, 1.5, f64::NAN, f64::INFINITY, -2.0][i % 6],
+                (i % 7) as f64,
+                (i % 5) as f64,
+                ["active", "slow", "draining", "x"][i % 4],
+            );
+            r.pinned = i % 3 == 0;
+            s.push(r);
+        }
+        for sort in Column::ALL {
+            for reverse in [false, true] {
+                let q = Query { sort, reverse, ..Query::default() };
+                let mut want: Vec<usize> = (0..s.len()).collect();
+                want.sort_by(|&a, &b| q.compare(&s[a], &s[b]).then(a.cmp(&b)));
+                assert_eq!(order(&s, &q, &[]), want, "{sort:?} reverse={reverse}");
+            }
+        }
     }
 
     #[test]

@@ -227,22 +227,19 @@ Options:
   -h, --help               print this help
   -V, --version            print the version
 
-Keys (live view):
-  q, Ctrl-C   quit                     r           refresh now
-  s           cycle sort column        S           reverse sort direction
-  f           cycle status filter      a, t        cycle agent / tenant filter
-  Up/Down     move the selection       PgUp/PgDn   page up / down
-  Home/End    first / last row         p           pin / unpin selected session
-  /           search (Enter keeps, Esc clears)
-  Enter       details of the selected session
-  g, G        per-agent / per-tenant view
-  ?, h        help overlay
-
+Keys (live view; also '?' there):
+{keys}
 Exit status: 0 ok, 1 no running pool or unreadable snapshot, 2 usage error.
 ",
         version = env!("CARGO_PKG_VERSION"),
         sorts = sorts.join(", "),
+        keys = keys_help(),
     )
+}
+
+fn keys_help() -> String {
+    let w = crate::app::KEYS.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+    crate::app::KEYS.iter().map(|(k, what)| format!("  {k:w$}  {what}\n")).collect()
 }
 
 #[cfg(test)]

@@ -25,28 +25,27 @@ pub fn push(out: &mut String, v: f64, decimals: u32) {
     let exp = ((bits >> 52) & 0x7ff) as i32;
     let frac = bits & ((1 << 52) - 1);
     let (m, e) = if exp == 0 { (frac, -1074) } else { (frac | 1 << 52, exp - 1075) };
-    let scale: u128 = if decimals == 1 { 10 } else { 1 };
-    let mm = u128::from(m) * scale;
+    let scale: u64 = if decimals == 1 { 10 } else { 1 };
+    // m < 2^53, so m * 10 < 2^57: the exact product fits 64 bits.
+    let mm = m * scale;
     // q = v * 10^d rounded half to even, computed exactly.
-    let q: u128 = if e >= 0 {
-        mm << e
+    let q: u64 = if e >= 0 {
+        mm << e // a < 1e15 keeps this in range
     } else {
         let s = (-e) as u32;
-        if s >= 127 {
+        if s >= 64 {
+            // mm < 2^57 <= 2^(s-1): below half, so it rounds to 0.
             0
         } else {
             let q = mm >> s;
             let r = mm - (q << s);
-            let half = 1u128 << (s - 1);
+            let half = 1u64 << (s - 1);
             if r > half || (r == half && q & 1 == 1) { q + 1 } else { q }
         }
     };
     if v.is_sign_negative() {
         out.push('-');
     }
-    // a < 1e15, so q < 1e16 fits 64 bits: divide there (a u128 division is a
-    // slow library call).
-    let (q, scale) = (q as u64, scale as u64);
     let (int, fraction) = (q / scale, q % scale);
     push_digits(out, int);
     if decimals == 1 {
@@ -67,7 +66,9 @@ fn push_digits(out: &mut String, mut n: u64) {
             break;
         }
     }
-    out.push_str(std::str::from_utf8(&buf[i..]).unwrap_or("0"));
+    for &d in &buf[i..] {
+        out.push(char::from(d));
+    }
 }
 
 #[cfg(test)]

@@ -18,8 +18,12 @@ pub fn parse(bytes: &[u8]) -> Vec<Key> {
     let mut i = 0;
     while i < bytes.len() {
         let (len, unit) = next_unit(&bytes[i..]);
-        if let Some(k) = unit.and_then(|u| decode(&bytes[i..i + u])) {
-            keys.push(k);
+        match unit.and_then(|u| decode(&bytes[i..i + u])) {
+            // Nothing is bound to Alt: ESC and a key in one read is Esc typed
+            // quickly before that key (or a terminal sending both at once).
+            Some(Key::Alt(c)) => keys.extend([Key::Esc, Key::Char(c)]),
+            Some(k) => keys.push(k),
+            None => {}
         }
         i += len.max(1);
     }
@@ -165,7 +169,8 @@ mod tests {
     fn esc_and_alt() {
         assert_eq!(parse(b"\x1b"), [Key::Esc]);
         assert_eq!(parse(b"\x1b\x1b"), [Key::Esc, Key::Esc]);
-        assert_eq!(parse(b"\x1bx"), [Key::Alt('x')]);
+        assert_eq!(parse(b"\x1bx"), [Key::Esc, Key::Char('x')]);
+        assert_eq!(parse(b"\x1bg?"), [Key::Esc, Key::Char('g'), Key::Char('?')]);
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod clock;
 pub mod column;
 pub mod fixed;
+pub mod frame;
 pub mod json_guard;
 pub mod once;
 pub mod output;

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use crate::app::{App, Effect};
 use crate::cli::Config;
 use crate::once::{self, Failure};
-use crate::render;
+use crate::frame;
 use crate::screen::Screen;
 use crate::socket::{FetchError, Target};
 use crate::term::{self, Terminal};
@@ -56,7 +56,7 @@ pub fn run(cfg: &Config, target: &Target) -> io::Result<Exit> {
         let scheduled = Instant::now() >= due;
         if scheduled || refetch {
             match once::snapshot(target, &abort) {
-                Ok(snap) => app.set_snapshot(snap),
+                Ok(snap) => app.set_snapshot(snap, Instant::now()),
                 Err(Failure::Fetch(FetchError::Interrupted)) => continue,
                 Err(f) => app.set_problem(banner(&f, target)),
             }
@@ -74,8 +74,8 @@ pub fn run(cfg: &Config, target: &Target) -> io::Result<Exit> {
             screen.invalidate();
         }
         let (w, h) = term::size().unwrap_or((80, 24));
-        app.fit(render::plan(&app, usize::from(h)).page);
-        let lines = render::live_frame(&app, usize::from(w), usize::from(h), color);
+        app.fit(frame::plan(&app, usize::from(h)).page);
+        let lines = frame::live_frame(&app, usize::from(w), usize::from(h), color);
         terminal.write(&screen.update(lines, (w, h)))?;
         if test_panic {
             panic!("OPENRTC_TOP_TEST_PANIC is set: panicking after the first frame");

@@ -90,6 +90,7 @@ pub fn run(cfg: &Config, target: &Target) -> Result<(), Failure> {
                     agent: q.agent.as_deref(),
                     tenant: q.tenant.as_deref(),
                     search: None,
+                    group: None,
                     stale: false,
                 };
                 let width = term::size().map_or_else(columns_env, |(w, _)| usize::from(w));

@@ -38,7 +38,10 @@ pub fn table(out: &mut dyn Write, snap: &Snapshot, order: &[usize], header: bool
         for ((w, col), at) in widths.iter_mut().zip(Column::ALL).zip(row.iter_mut()) {
             *at = arena.len() as u32;
             table_cell(&mut arena, col, s);
-            *w = (*w).max(text::width(&arena[*at as usize..]));
+            let cell = &arena[*at as usize..];
+            // Numbers and the pin are ASCII: their width is their length.
+            let cw = if col.numeric() || col == Column::Pin { cell.len() } else { text::width(cell) };
+            *w = (*w).max(cw);
         }
         row[N] = arena.len() as u32;
     }

@@ -124,24 +124,108 @@ pub fn order(sessions: &[Session], q: &Query, pins: &[Box<str>]) -> Vec<usize> {
     let text = !q.sort.numeric() && q.sort != Column::Pin;
     // The same order as `Query::compare`, with the payload index last so that
     // even rows equal on every key (duplicate ids) have one fixed place.
+    // Sessions are looked up only when the prefixes tie.
+    let at = |k: &SortKey| &sessions[k.index as usize];
     keys.sort_unstable_by(|a, b| {
-        let (sa, sb) = (&sessions[a.index as usize], &sessions[b.index as usize]);
-        let primary = a.primary.cmp(&b.primary).then_with(|| if text { q.sort.compare(sa, sb) } else { Ordering::Equal });
-        let primary = if q.reverse { primary.reverse() } else { primary };
+        let mut primary = a.primary.cmp(&b.primary);
+        if primary == Ordering::Equal && text {
+            primary = q.sort.compare(at(a), at(b));
+        }
+        if q.reverse {
+            primary = primary.reverse();
+        }
         primary
-            .then_with(|| a.id.cmp(&b.id))
-            .then_with(|| sa.session_id.cmp(&sb.session_id))
-            .then_with(|| a.index.cmp(&b.index))
+            .then(a.id.cmp(&b.id))
+            .then_with(|| at(a).session_id.cmp(&at(b).session_id))
+            .then(a.index.cmp(&b.index))
     });
     let mut idx: Vec<usize> = keys.into_iter().map(|k| k.index as usize).collect();
     if !pins.is_empty() {
-        let rank = |i: usize| pins.iter().position(|p| *p == sessions[i].session_id);
-        let (mut pinned, rest): (Vec<usize>, Vec<usize>) = idx.into_iter().partition(|&i| rank(i).is_some());
-        pinned.sort_by_key(|&i| rank(i));
-        pinned.extend(rest);
+        // A handful of pins: take each out of the order, in pin order.
+        let mut pinned = Vec::with_capacity(pins.len() + idx.len());
+        for p in pins {
+            if let Some(at) = idx.iter().position(|&i| sessions[i].session_id == *p) {
+                pinned.push(idx.remove(at));
+            }
+        }
+        pinned.extend(idx);
         idx = pinned;
     }
     idx
+}
+
+/// The per-agent (`g`) and per-tenant (`G`) views.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Group {
+    Agent,
+    Tenant,
+}
+
+impl Group {
+    pub fn header(self) -> &'static str {
+        match self {
+            Group::Agent => "agent",
+            Group::Tenant => "tenant",
+        }
+    }
+
+    /// The group a session belongs to (`-` for an unset tenant, as shown).
+    pub fn of(self, s: &Session) -> &str {
+        match self {
+            Group::Agent => &s.agent_name,
+            Group::Tenant => s.tenant.as_deref().unwrap_or("-"),
+        }
+    }
+}
+
+/// One row of a group view.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupRow {
+    pub name: Box<str>,
+    pub sessions: usize,
+    pub slow: usize,
+    /// Sum of the sessions' memory shares.
+    pub mem_mb: f64,
+    /// Mean of the sessions' CPU shares.
+    pub cpu_pct: f64,
+}
+
+/// Aggregate the shown sessions (`order`, filters applied) by `by`, sorted as
+/// the table is: memory or peak by the share sum, CPU by the mean, duration by
+/// the session count, status by the slow count (all biggest first), names
+/// ascending; `S` reverses; ties by name.
+pub fn groups(sessions: &[Session], order: &[usize], by: Group, q: &Query) -> Vec<GroupRow> {
+    let mut rows: Vec<GroupRow> = Vec::new();
+    let mut at: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for &i in order {
+        let s = &sessions[i];
+        let name = by.of(s);
+        let k = *at.entry(name).or_insert_with(|| {
+            rows.push(GroupRow { name: name.into(), sessions: 0, slow: 0, mem_mb: 0.0, cpu_pct: 0.0 });
+            rows.len() - 1
+        });
+        let g = &mut rows[k];
+        g.sessions += 1;
+        g.slow += usize::from(s.status == crate::snapshot::Status::Slow);
+        g.mem_mb += s.mem_mb;
+        g.cpu_pct += s.cpu_pct;
+    }
+    for g in &mut rows {
+        g.cpu_pct /= g.sessions as f64;
+    }
+    // Names are distinct, so the order is total and need not be stable.
+    rows.sort_unstable_by(|a, b| {
+        let primary = match q.sort {
+            Column::Mem | Column::Peak => crate::column::cmp_f64(b.mem_mb, a.mem_mb),
+            Column::Cpu => crate::column::cmp_f64(b.cpu_pct, a.cpu_pct),
+            Column::Duration => b.sessions.cmp(&a.sessions),
+            Column::Status => b.slow.cmp(&a.slow),
+            _ => a.name.cmp(&b.name),
+        };
+        let primary = if q.reverse { primary.reverse() } else { primary };
+        primary.then_with(|| a.name.cmp(&b.name))
+    });
+    rows
 }
 
 #[cfg(test)]
@@ -258,6 +342,26 @@ pub(crate) mod tests {
                 assert_eq!(order(&s, &q, &[]), want, "{sort:?} reverse={reverse}");
             }
         }
+    }
+
+    #[test]
+    fn groups_aggregate_the_shown_sessions() {
+        let s = sample();
+        let all = order(&s, &Query::default(), &[]);
+        let g = groups(&s, &all, Group::Agent, &Query::default());
+        let names: Vec<&str> = g.iter().map(|r| &*r.name).collect();
+        // support 30 MB, booking 30 MB (ties by name), sales 10, Booking NaN.
+        assert_eq!(names, ["booking", "support", "sales", "Booking"]);
+        let support = g.iter().find(|r| &*r.name == "support").unwrap();
+        assert_eq!((support.sessions, support.slow, support.mem_mb, support.cpu_pct), (2, 0, 30.0, 5.0));
+        let by_cpu = groups(&s, &all, Group::Agent, &Query { sort: Column::Cpu, ..Query::default() });
+        assert_eq!(&*by_cpu[0].name, "sales");
+        let by_name = groups(&s, &all, Group::Tenant, &Query { sort: Column::Tenant, ..Query::default() });
+        let tenants: Vec<&str> = by_name.iter().map(|r| &*r.name).collect();
+        assert_eq!(tenants, ["-", "acme", "globex", "initech"]);
+        let slow_only = order(&s, &Query { status: StatusFilter::Slow, ..Query::default() }, &[]);
+        let g = groups(&s, &slow_only, Group::Agent, &Query::default());
+        assert_eq!((g.len(), g[0].slow), (1, 1));
     }
 
     #[test]

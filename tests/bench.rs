@@ -168,7 +168,7 @@ fn bench() {
         let (py_cell, py_rss, ratio) = match &py {
             None => ("not run (no OPENRTC_BENCH_VENV)".to_string(), "".to_string(), "".to_string()),
             Some(p) => {
-                let py_runs = if n >= 10_000 { 3 } else if quick() { 3 } else { 7 };
+                let py_runs = if n >= 10_000 || quick() { 3 } else { 7 };
                 let mut times = Vec::new();
                 let mut prss = 0;
                 let mut failed = false;

@@ -12,7 +12,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant};
 
 use openrtc_top::app::App;
-use openrtc_top::render;
+use openrtc_top::frame;
 use openrtc_top::snapshot::decode;
 use openrtc_top::view::{Query, order};
 use openrtc_top::{keys, output};
@@ -179,12 +179,20 @@ fn render_everything(snap: openrtc_top::snapshot::Snapshot) -> Result<(), String
         return Err("json lost rows".into());
     }
     let mut app = App::new(Query::default());
-    app.set_snapshot(snap);
-    for (w, h) in [(80, 24), (40, 10), (7, 3)] {
-        app.fit(render::plan(&app, h).page);
-        for line in render::live_frame(&app, w, h, true) {
-            frame_line_ok(&line, w)?;
+    app.set_snapshot(snap, std::time::Instant::now());
+    // Every view of it: table, detail, groups, help.
+    for keys in [&b""[..], b"\n", b"g", b"G", b"?", b"p/a"] {
+        for &k in keys {
+            app.key(termion::event::Key::Char(k as char));
         }
+        for (w, h) in [(80, 24), (40, 10), (7, 3)] {
+            app.fit(frame::plan(&app, h).page);
+            for line in frame::live_frame(&app, w, h, true) {
+                frame_line_ok(&line, w)?;
+            }
+        }
+        app.key(termion::event::Key::Esc);
+        app.key(termion::event::Key::Esc);
     }
     Ok(())
 }
@@ -253,7 +261,7 @@ fn fuzz_the_key_parser() {
     let mut rng = Rng(env_num("FUZZ_SEED", 0x0123_4567) ^ 0xFEED);
     let snap = decode(include_bytes!("fixtures/snapshot-v020.jsonl").trim_ascii_end()).unwrap();
     let mut app = App::new(Query::default());
-    app.set_snapshot(snap);
+    app.set_snapshot(snap, std::time::Instant::now());
     let mut total_keys = 0usize;
     let start = Instant::now();
     for n in 0..cases {

@@ -43,7 +43,7 @@ fn first_frame_shows_the_served_rows() {
     let t = live(&s.path, &[], 100, 30);
     let before = t.before.clone();
     let screen = t.wait_text("rows 1-12 of 12");
-    assert!(screen[0].starts_with("openrtc-top · harness-worker · up 0h 00m · sessions 12/24 · sort mem_mb↓"), "{}", screen[0]);
+    assert!(screen[0].starts_with("openrtc-top  sort mem_mb↓  status all  harness-worker  up 0h 00m  sessions 12/24  agent all"), "{}", screen[0]);
     assert!(screen.iter().any(|l| l.starts_with("CPU") && l.contains("29.1%")));
     let ids = row_ids(&screen);
     assert_eq!(ids.len(), 12);

@@ -252,7 +252,7 @@ fn colour_always_draws_the_frame_and_never_does_not() {
         Duration::from_secs(10),
     );
     let t = text(&out.stdout);
-    assert!(t.starts_with("\x1b[1mopenrtc-top\x1b[m · harness-worker"), "{t:?}");
+    assert!(t.starts_with("\x1b[1mopenrtc-top\x1b[m  sort mem_mb↓  status all  harness-worker"), "{t:?}");
     assert!(t.contains("\x1b[38;5;3m\x1b[1mslow"), "slow is yellow and bold");
     assert!(t.contains("\x1b[38;5;2mactive"), "active is green");
     assert!(t.contains("CPU") && t.contains("MEM") && t.contains("LOAD"));

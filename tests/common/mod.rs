@@ -93,6 +93,17 @@ impl Server {
         }))
     }
 
+    /// Serve whatever the returned cell holds at each connection.
+    pub fn swappable(path: &Path, first: Vec<u8>) -> (Server, Arc<std::sync::Mutex<Vec<u8>>>) {
+        let cell = Arc::new(std::sync::Mutex::new(first));
+        let c = cell.clone();
+        let s = Server::start(path, Arc::new(move |mut s: UnixStream| {
+            let bytes = c.lock().unwrap().clone();
+            let _ = s.write_all(&bytes);
+        }));
+        (s, cell)
+    }
+
     pub fn count(&self) -> usize {
         self.connections.load(Ordering::Relaxed)
     }

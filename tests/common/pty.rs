@@ -59,6 +59,13 @@ pub struct Live {
 }
 
 impl Live {
+    /// Screen lines drawn in inverse video.
+    pub fn inverse_lines(&self) -> Vec<String> {
+        let vt = self.vt.lock().unwrap();
+        let lines = vt.lines();
+        vt.inverse_lines().into_iter().map(|i| lines[i].clone()).collect()
+    }
+
     pub fn start(bin: &str, args: &[&str], env: &[(&str, &str)], w: u16, h: u16) -> Live {
         let pty = Pty::open(w, h);
         let before = pty.stty();
@@ -171,6 +178,9 @@ pub struct Vt {
     pub h: usize,
     main: Vec<Vec<char>>,
     alt: Vec<Vec<char>>,
+    /// Which cells were drawn in inverse video (alternate screen only).
+    inverse: Vec<Vec<bool>>,
+    pen_inverse: bool,
     pub in_alt: bool,
     pub cursor_visible: bool,
     row: usize,
@@ -186,6 +196,8 @@ impl Vt {
             h,
             main: vec![vec![' '; w]; h],
             alt: vec![vec![' '; w]; h],
+            inverse: vec![vec![false; w]; h],
+            pen_inverse: false,
             in_alt: false,
             cursor_visible: true,
             row: 0,
@@ -206,10 +218,19 @@ impl Vt {
                 l.resize(w, ' ');
             }
         }
+        self.inverse.resize(h, vec![false; w]);
+        for l in self.inverse.iter_mut() {
+            l.resize(w, false);
+        }
         self.w = w;
         self.h = h;
         self.row = self.row.min(h - 1);
         self.col = self.col.min(w - 1);
+    }
+
+    /// Lines (by index) that start in inverse video: the selection, headers.
+    pub fn inverse_lines(&self) -> Vec<usize> {
+        (0..self.h).filter(|&r| self.inverse[r].first() == Some(&true)).collect()
     }
 
     pub fn lines(&self) -> Vec<String> {
@@ -296,6 +317,9 @@ impl Vt {
             self.newline();
         }
         let (r, col) = (self.row, self.col);
+        if self.in_alt {
+            self.inverse[r][col] = self.pen_inverse;
+        }
         let g = self.grid();
         g[r][col] = c;
         if cw == 2 && col + 1 < g[r].len() {
@@ -331,6 +355,18 @@ impl Vt {
                 let (row, col) = (self.row, self.col);
                 for cell in self.grid()[row][col..].iter_mut() {
                     *cell = ' ';
+                }
+            }
+            (false, b'm') => {
+                if params.is_empty() {
+                    self.pen_inverse = false;
+                }
+                for v in &nums {
+                    match v {
+                        0 | 27 => self.pen_inverse = false,
+                        7 => self.pen_inverse = true,
+                        _ => {}
+                    }
                 }
             }
             (true, b'h' | b'l') => {

@@ -1,0 +1,507 @@
+//! The live view's whole frame for a terminal size: title, banner, worker
+//! header, then the table, a group view, the detail pane or the help overlay,
+//! and the footer. Pure: `App` and a size in, exactly `h` lines out.
+
+use std::fmt::Write as _;
+use std::time::Instant;
+
+use termion::{color, style};
+
+use crate::app::{App, KEYS, Mode, TREND_SPAN, Trend};
+use crate::column::Column;
+use crate::render::{Line, RowLook, TitleView, header_line, layout, row_line, title, worker_lines};
+use crate::snapshot::{Session, Status};
+use crate::text;
+use crate::view::GroupRow;
+
+/// How the lines between the title and the footer are shared out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Plan {
+    pub banner: bool,
+    /// Worker header: `None`, compact (1 line) or full with `graph` chart rows.
+    pub header: Option<(bool, usize)>,
+    /// Rows of the table (or pane) on screen, below its header line.
+    pub page: usize,
+}
+
+pub fn plan(app: &App, h: usize) -> Plan {
+    let banner = app.problem.is_some();
+    // title, banner, table header, footer
+    let fixed = 3 + usize::from(banner);
+    let avail = h.saturating_sub(fixed);
+    let header = match app.snap.worker {
+        None => None,
+        Some(_) if avail >= 3 + 2 + 12 => Some((true, 2)),
+        Some(_) if avail >= 3 + 1 + 6 => Some((true, 1)),
+        Some(_) if avail > 4 => Some((false, 0)),
+        Some(_) => None,
+    };
+    let used = match header {
+        Some((true, g)) => 3 + g,
+        Some((false, _)) => 1,
+        None => 0,
+    };
+    Plan { banner, header, page: avail.saturating_sub(used) }
+}
+
+/// The whole live frame: exactly `h` lines, each at most `w` columns.
+pub fn live_frame(app: &App, w: usize, h: usize, color: bool) -> Vec<String> {
+    let p = plan(app, h);
+    let q = &app.query;
+    let view = TitleView {
+        sort: q.sort,
+        reverse: q.reverse,
+        status: q.status.name(),
+        agent: q.agent.as_deref(),
+        tenant: q.tenant.as_deref(),
+        search: q.search.as_deref(),
+        group: app.group.map(|g| g.header()),
+        stale: app.stale(),
+    };
+    let mut lines = vec![title(&app.snap, &view, w, color)];
+    if let Some(why) = &app.problem {
+        let mut l = Line::new(w, color);
+        l.attr(&style::Invert).fg(&color::Red).attr(&style::Bold).untrusted(why).pad(w);
+        lines.push(l.finish());
+    }
+    if let (Some((full, graph)), Some(worker)) = (p.header, &app.snap.worker) {
+        lines.extend(worker_lines(worker, w, full, graph, color));
+    }
+    let area = h.saturating_sub(lines.len() + 1);
+    match &app.mode {
+        Mode::Help => lines.extend(help(w, area, color)),
+        Mode::Detail(_) => lines.extend(detail(app, w, area, color)),
+        _ if app.group.is_some() => lines.extend(group_table(app, w, area, color)),
+        _ => lines.extend(session_table(app, w, area, p.page, color)),
+    }
+    lines.truncate(h.saturating_sub(1));
+    lines.resize(h.saturating_sub(1), String::new());
+    if h > 0 {
+        lines.push(footer(app, w, color));
+    }
+    lines
+}
+
+fn session_table(app: &App, w: usize, area: usize, page: usize, color: bool) -> Vec<String> {
+    let shown: Vec<usize> = app.order.iter().skip(app.scroll).take(page).copied().collect();
+    let t = layout(&app.snap, &app.order, &shown, w);
+    let mut lines = Vec::new();
+    if area == 0 {
+        return lines;
+    }
+    lines.push(header_line(&t, app.query.sort, w, color));
+    for (n, &i) in shown.iter().enumerate() {
+        let s = &app.snap.sessions[i];
+        let look = RowLook {
+            selected: app.scroll + n == app.cursor,
+            stale: app.stale(),
+            client_pin: app.pins.contains(&s.session_id),
+        };
+        lines.push(row_line(&t, s, look, w, color));
+    }
+    if shown.is_empty() && page > 0 {
+        lines.push(faint(w, color, match (app.loaded, app.snap.sessions.is_empty()) {
+            (false, _) => "  waiting for the worker…",
+            (true, true) => "  no live sessions",
+            (true, false) => "  no sessions match the filters",
+        }));
+    }
+    lines
+}
+
+fn faint(w: usize, color: bool, t: &str) -> String {
+    let mut l = Line::new(w, color);
+    l.attr(&style::Faint).text(t);
+    l.finish()
+}
+
+/// Columns of a group view: name, sessions, slow, memory sum, mean CPU.
+fn group_table(app: &App, w: usize, area: usize, color: bool) -> Vec<String> {
+    let Some(by) = app.group else { return Vec::new() };
+    let mut lines = Vec::new();
+    if area == 0 {
+        return lines;
+    }
+    let page = area - 1;
+    let shown: Vec<&GroupRow> = app.groups.iter().skip(app.scroll).take(page).collect();
+    let nums = |g: &GroupRow| {
+        let mut mem = String::new();
+        Column::Mem.push_number(&mut mem, g.mem_mb);
+        let mut cpu = String::new();
+        Column::Cpu.push_number(&mut cpu, g.cpu_pct);
+        [g.sessions.to_string(), g.slow.to_string(), mem, cpu]
+    };
+    const HEADS: [&str; 4] = ["sessions", "slow", "mem(MB)", "cpu%"];
+    let mut widths = HEADS.map(str::len);
+    let mut name_w = by.header().len();
+    for g in &shown {
+        for (wd, v) in widths.iter_mut().zip(nums(g)) {
+            *wd = (*wd).max(v.len());
+        }
+    }
+    for g in &app.groups {
+        name_w = name_w.max(text::width(&text::display(&g.name)).min(32));
+    }
+    let numbers: usize = widths.iter().map(|x| x + 1).sum();
+    let name_w = name_w.min(w.saturating_sub(numbers)).max(1);
+    let row = |name: &str, cells: [String; 4], selected: bool, header: bool| {
+        let mut l = Line::new(w, color);
+        if selected || header {
+            l.attr(&style::Invert);
+        }
+        l.text(&text::truncate(&text::display(name), name_w)).pad(name_w);
+        let mut at = name_w;
+        for (c, wd) in cells.iter().zip(widths) {
+            at += 1 + wd;
+            l.pad(at - text::width(c)).text(c);
+        }
+        if selected || header {
+            l.pad(w);
+        }
+        l.finish()
+    };
+    lines.push(row(by.header(), HEADS.map(String::from), false, true));
+    for (n, g) in shown.iter().enumerate() {
+        lines.push(row(&g.name, nums(g), app.scroll + n == app.cursor, false));
+    }
+    if shown.is_empty() {
+        lines.push(faint(w, color, "  no sessions match the filters"));
+    }
+    lines
+}
+
+fn help(w: usize, area: usize, color: bool) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut l = Line::new(w, color);
+    l.attr(&style::Invert).attr(&style::Bold).text("openrtc-top keys (any key closes this)").pad(w);
+    lines.push(l.finish());
+    let key_w = KEYS.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+    for (k, what) in KEYS {
+        let mut l = Line::new(w, color);
+        l.text("  ").fg(&color::Cyan).attr(&style::Bold).text(k).reset().pad(2 + key_w + 2).text(what);
+        lines.push(l.finish());
+    }
+    lines.truncate(area);
+    lines
+}
+
+/// The detail pane: every field of the session, its full id, and the CPU and
+/// memory it had over the last minute as this client saw it.
+fn detail(app: &App, w: usize, area: usize, color: bool) -> Vec<String> {
+    let mut lines = Vec::new();
+    let Some((s, live)) = app.detail() else { return lines };
+    let mut l = Line::new(w, color);
+    l.attr(&style::Invert).attr(&style::Bold).text(if live { "session details" } else { "session details (ended: last values seen)" });
+    l.text("  Enter/Esc close").pad(w);
+    lines.push(l.finish());
+    // The full id, wrapped: never cut here.
+    let id = text::display(&s.session_id);
+    let label = "  session   ";
+    let room = w.saturating_sub(label.len()).max(1);
+    let mut chunk = String::new();
+    let mut first = true;
+    for c in id.chars() {
+        if text::width(&chunk) + text::char_width(c) > room {
+            lines.push(field_line(w, color, if first { label } else { "" }, &chunk));
+            chunk.clear();
+            first = false;
+        }
+        chunk.push(c);
+    }
+    lines.push(field_line(w, color, if first { label } else { "" }, &chunk));
+    let pinned_here = app.pins.contains(&s.session_id);
+    let mut dur = String::new();
+    Column::Duration.push_number(&mut dur, s.duration_s);
+    let rows: [(&str, String); 7] = [
+        ("agent", s.agent_name.to_string()),
+        ("tenant", s.tenant.as_deref().unwrap_or("- (unset)").to_string()),
+        ("status", s.status.as_str().to_string()),
+        ("duration", format!("{dur} s ({})", crate::render::fmt_uptime(s.duration_s))),
+        ("memory", format!("{} MB now, peak {} MB", Column::Mem.format_number(s.mem_mb), Column::Peak.format_number(s.peak_mb))),
+        ("cpu", format!("{} %", Column::Cpu.format_number(s.cpu_pct))),
+        ("pinned", format!("by the worker: {}, here: {}", yes(s.pinned), yes(pinned_here))),
+    ];
+    for (name, value) in rows {
+        let mut l = Line::new(w, color);
+        l.text("  ").fg(&color::Cyan).text(name).reset().pad(12);
+        if name == "status" {
+            status_colour(&mut l, &s.status);
+        }
+        l.untrusted(&value).reset();
+        lines.push(l.finish());
+    }
+    lines.push(String::new());
+    let trend = app.trends.get(&s.session_id);
+    lines.extend(trend_lines(trend, s, w, color));
+    lines.truncate(area);
+    lines
+}
+
+fn yes(b: bool) -> &'static str {
+    if b { "yes" } else { "no" }
+}
+
+fn field_line(w: usize, color: bool, label: &str, value: &str) -> String {
+    let mut l = Line::new(w, color);
+    if label.is_empty() {
+        l.pad(12);
+    } else {
+        l.text("  ").fg(&color::Cyan).text(label.trim()).reset().pad(12);
+    }
+    l.text(value);
+    l.finish()
+}
+
+fn status_colour(l: &mut Line, s: &Status) {
+    match s {
+        Status::Active => l.fg(&color::Green),
+        Status::Slow => l.fg(&color::Yellow).attr(&style::Bold),
+        Status::Draining => l.fg(&color::Cyan),
+        Status::Errored => l.fg(&color::Red),
+        _ => l,
+    };
+}
+
+/// CPU and memory sparklines over the last minute: one column per slice of
+/// time, averaged; a slice with no snapshot stays blank.
+fn trend_lines(trend: Option<&Trend>, s: &Session, w: usize, color: bool) -> Vec<String> {
+    let samples: Vec<(Instant, f64, f64)> = trend.map(|t| t.samples.iter().copied().collect()).unwrap_or_default();
+    let label_w = 20;
+    let width = w.saturating_sub(label_w).clamp(1, 60);
+    let series = |pick: fn(&(Instant, f64, f64)) -> f64| bucket(&samples, width, pick);
+    let cpu = series(|x| x.1);
+    let mem = series(|x| x.2);
+    let mut out = Vec::new();
+    for (name, values, floor_zero, unit) in [("CPU% last 60 s", cpu, true, "%"), ("MEM last 60 s", mem, false, " MB")] {
+        let finite: Vec<f64> = values.iter().flatten().copied().filter(|v| v.is_finite()).collect();
+        let (lo, hi) = finite.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+        let base = if floor_zero { 0.0 } else { lo };
+        let span = (hi - base).max(if floor_zero { 1.0 } else { 1e-9 });
+        let mut chart = String::new();
+        for v in &values {
+            chart.push(match v {
+                Some(v) if v.is_finite() => {
+                    let level = (((v - base) / span) * 7.0).round().clamp(0.0, 7.0) as usize;
+                    ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'][level]
+                }
+                _ => ' ',
+            });
+        }
+        let mut l = Line::new(w, color);
+        l.text("  ").fg(&color::Cyan).text(name).reset().pad(label_w).fg(&color::Green).text(&chart).reset();
+        if !finite.is_empty() {
+            let mut range = String::new();
+            let _ = write!(range, "  {}–{}{unit}", Column::Mem.format_number(lo), Column::Mem.format_number(hi));
+            l.text(&range);
+        }
+        out.push(l.finish());
+    }
+    if samples.len() < 2 {
+        let _ = s;
+        out.push(faint(w, color, "  (the trend fills in as snapshots arrive)"));
+    }
+    out
+}
+
+/// Average of `pick` per time slice over the minute ending at the last sample.
+fn bucket(samples: &[(Instant, f64, f64)], width: usize, pick: fn(&(Instant, f64, f64)) -> f64) -> Vec<Option<f64>> {
+    let mut sums = vec![(0.0, 0usize); width];
+    let Some(&(end, _, _)) = samples.last() else { return vec![None; width] };
+    let span = TREND_SPAN.as_secs_f64();
+    for x in samples {
+        let age = end.duration_since(x.0).as_secs_f64();
+        if age > span {
+            continue;
+        }
+        let col = (((span - age) / span) * (width as f64 - 1.0)).round() as usize;
+        let slot = &mut sums[col.min(width - 1)];
+        slot.0 += pick(x);
+        slot.1 += 1;
+    }
+    sums.into_iter().map(|(sum, n)| (n > 0).then(|| sum / n as f64)).collect()
+}
+
+fn footer(app: &App, w: usize, color: bool) -> String {
+    let n = app.len();
+    let what = if app.group.is_some() { "groups" } else { "rows" };
+    let range = if n == 0 {
+        format!("{what} 0 of 0")
+    } else {
+        let last = (app.scroll + app.page).min(n);
+        format!("{what} {}-{last} of {n}", app.scroll + 1)
+    };
+    let mut l = Line::new(w, color);
+    let room = w.saturating_sub(text::width(&range) + 2);
+    match &app.mode {
+        Mode::Search => {
+            let typed = app.query.search.as_deref().unwrap_or("");
+            l.attr(&style::Bold).text("/").reset().untrusted(typed).attr(&style::Invert).text(" ").reset();
+            l.fg(&color::Cyan).text("  Enter keeps, Esc clears").reset();
+        }
+        mode => {
+            let hints = match mode {
+                Mode::Help => "any key closes the help",
+                Mode::Detail(_) => "Enter/Esc close  ↑↓ previous/next session  q quit",
+                _ if app.group.is_some() => "Enter show group  g/G/Esc back  s/S sort  ? help  q quit",
+                _ => "q quit  ? help  / search  s/S sort  f status  a/t agent/tenant  p pin  g/G group  Enter details",
+            };
+            if room >= 10 {
+                l.fg(&color::Cyan).text(&text::truncate(hints, room)).reset();
+            }
+        }
+    }
+    l.pad(w.saturating_sub(text::width(&range)));
+    l.text(&range);
+    l.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::snapshot::decode;
+    use crate::view::Query;
+    use termion::event::Key;
+
+    const V020: &str = include_str!("../tests/fixtures/snapshot-v020.jsonl");
+
+    fn strip(s: &str) -> String {
+        let mut out = String::new();
+        let mut esc = false;
+        for c in s.chars() {
+            match (esc, c) {
+                (false, '\x1b') => esc = true,
+                (true, c) if c.is_ascii_alphabetic() => esc = false,
+                (true, _) => {}
+                (false, c) => out.push(c),
+            }
+        }
+        out
+    }
+
+    fn app_with(payload: &str) -> App {
+        let mut a = App::new(Query::default());
+        a.set_snapshot(decode(payload.trim_end().as_bytes()).unwrap(), Instant::now());
+        a
+    }
+
+    fn frame(a: &mut App, w: usize, h: usize) -> Vec<String> {
+        let p = plan(a, h);
+        a.fit(p.page);
+        live_frame(a, w, h, true).iter().map(|l| strip(l)).collect()
+    }
+
+    #[test]
+    fn every_mode_fits_every_size() {
+        let mut a = app_with(V020);
+        for keys in ["", "?", "\n", "g", "G", "/AJ"] {
+            let mut b = app_with(V020);
+            for c in keys.chars() {
+                b.key(Key::Char(c));
+            }
+            for (w, h) in [(40, 10), (80, 24), (120, 50), (20, 3), (10, 1), (200, 5), (1, 1)] {
+                let p = plan(&b, h);
+                b.fit(p.page);
+                let f = live_frame(&b, w, h, true);
+                assert_eq!(f.len(), h, "{keys:?} {w}x{h}");
+                for line in &f {
+                    assert!(crate::screen::visible_width(line) <= w, "{keys:?} {w}x{h}: {line:?}");
+                }
+            }
+        }
+        let _ = frame(&mut a, 80, 24);
+    }
+
+    #[test]
+    fn forty_by_ten_still_shows_rows_and_the_footer() {
+        let mut a = app_with(V020);
+        let f = frame(&mut a, 40, 10);
+        assert!(a.page >= 5);
+        assert!(f[0].starts_with("openrtc-top"));
+        assert!(f.iter().any(|l| l.starts_with("AJ_0000_")), "{f:#?}");
+        assert!(f[9].ends_with(&format!("rows 1-{} of 12", a.page)), "{}", f[9]);
+    }
+
+    #[test]
+    fn tall_terminals_get_the_worker_header_and_graph() {
+        let mut a = app_with(V020);
+        assert_eq!(plan(&a, 40).header, Some((true, 2)));
+        let f = frame(&mut a, 100, 40);
+        assert!(f[1].starts_with("CPU") && f[1].contains("29.1%"), "{}", f[1]);
+        assert!(f[2].contains("0.4G / 25.3G") && f[2].contains("NET n/a"));
+        assert!(f[3].contains("SESSIONS 12 / 24") && f[3].contains("FAILED 0"));
+        let legacy = app_with(include_str!("../tests/fixtures/snapshot-v03-list.jsonl"));
+        assert_eq!(plan(&legacy, 40).header, None);
+    }
+
+    #[test]
+    fn a_problem_shows_a_banner_and_marks_the_table_stale() {
+        let mut a = app_with(V020);
+        a.set_problem("no running openrtc pool at /x/top.sock: retrying (no socket there)".into());
+        let raw = live_frame(&a, 100, 20, true);
+        let f: Vec<String> = raw.iter().map(|l| strip(l)).collect();
+        assert!(f[1].starts_with("no running openrtc pool at /x/top.sock: retrying"));
+        assert!(f[0].contains("STALE"));
+        assert!(raw.iter().any(|l| l.contains(&style::Faint.to_string()) && strip(l).starts_with("AJ_")));
+    }
+
+    #[test]
+    fn pins_show_a_star_and_search_shows_a_prompt() {
+        let mut a = app_with(V020);
+        a.key(Key::Down);
+        a.key(Key::Char('p'));
+        let f = frame(&mut a, 100, 30);
+        let pinned = f.iter().find(|l| l.starts_with("AJ_0001_call")).unwrap();
+        assert!(pinned.trim_end().ends_with('*'), "{pinned}");
+        for c in "/acme-1".chars() {
+            a.key(Key::Char(c));
+        }
+        let f = frame(&mut a, 100, 30);
+        assert!(f.last().unwrap().starts_with("/acme-1"), "{:?}", f.last());
+        assert!(f[0].contains("search \"acme-1\""));
+        assert!(f.last().unwrap().ends_with("rows 1-3 of 3"));
+    }
+
+    #[test]
+    fn detail_pane_shows_every_field_and_the_full_id() {
+        let long = "x".repeat(150);
+        let mut a = app_with(&format!(r#"[{{"session_id": "AJ_{long}", "agent_name": "support", "tenant": null, "duration_s": 312.4, "mem_mb": 182.5, "peak_mb": 240.1, "cpu_pct": 37.2, "status": "slow", "pinned": true}}]"#));
+        a.key(Key::Char('\n'));
+        let f = frame(&mut a, 80, 30);
+        let text = f.join("\n");
+        let id_chars: usize = f.iter().filter(|l| l.contains("xxxx")).map(|l| l.matches('x').count()).sum();
+        assert_eq!(id_chars, 150, "{text}");
+        for needle in ["agent     support", "tenant    - (unset)", "status    slow", "312 s (0h 05m)", "182.5 MB now, peak 240.1 MB", "37.2 %", "by the worker: yes, here: no", "CPU% last 60 s", "MEM last 60 s"] {
+            assert!(text.contains(needle), "{needle}\n{text}");
+        }
+    }
+
+    #[test]
+    fn group_view_and_help_overlay() {
+        let mut a = app_with(V020);
+        a.key(Key::Char('g'));
+        let f = frame(&mut a, 80, 30);
+        assert!(f[0].contains("by agent"));
+        let head = f.iter().position(|l| l.starts_with("agent")).unwrap();
+        assert!(f[head].contains("sessions") && f[head].contains("slow") && f[head].contains("mem(MB)"));
+        // booking: 4 sessions, 2 slow, 9.2 MB, mean cpu (21.5+0+1.5+0)/4.
+        assert!(f.iter().any(|l| l.split_whitespace().collect::<Vec<_>>() == ["booking", "4", "2", "9.2", "5.8"]), "{f:#?}");
+        assert!(f.last().unwrap().ends_with("groups 1-3 of 3"));
+        a.key(Key::Char('?'));
+        let f = frame(&mut a, 100, 30);
+        let text = f.join("\n");
+        for (k, _) in KEYS {
+            assert!(text.contains(k), "help lacks {k}");
+        }
+    }
+
+    #[test]
+    fn trend_buckets_cover_the_last_minute() {
+        let t0 = Instant::now();
+        let samples: Vec<(Instant, f64, f64)> = (0..61).map(|k| (t0 + std::time::Duration::from_secs(k), k as f64, 10.0)).collect();
+        let b = bucket(&samples, 7, |x| x.1);
+        assert_eq!(b.len(), 7);
+        assert!(b.iter().all(Option::is_some));
+        assert!(b[0].unwrap() < b[6].unwrap());
+        assert_eq!(bucket(&[], 4, |x| x.1), vec![None; 4]);
+    }
+}

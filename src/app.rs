@@ -52,11 +52,17 @@ pub enum Mode {
     Help,
 }
 
-/// Up to a minute of one session's CPU and memory, as the client saw them.
+/// Up to a minute of one session's CPU and memory, as the client saw them:
+/// at most one sample a second (61 in all), whatever the refresh rate.
 #[derive(Debug, Default, Clone)]
 pub struct Trend {
     pub samples: std::collections::VecDeque<(Instant, f64, f64)>,
+    /// The refresh that last saw the session.
+    seen: u64,
 }
+
+/// Samples closer together than this replace each other.
+const TREND_STEP: Duration = Duration::from_secs(1);
 
 /// How long trends reach back.
 pub const TREND_SPAN: Duration = Duration::from_secs(60);
@@ -85,6 +91,8 @@ pub struct App {
     /// can still show it after the session ends.
     pub detail_last: Option<Session>,
     pub trends: HashMap<Box<str>, Trend>,
+    /// Counts snapshots, to drop the trends of sessions that have ended.
+    refreshes: u64,
     /// The row the cursor is on, once the user has moved it: the cursor follows
     /// it (a session id, or a group name) through re-sorts. `None`: the cursor
     /// stays on its row.
@@ -110,6 +118,7 @@ impl App {
             mode: Mode::Table,
             detail_last: None,
             trends: HashMap::new(),
+            refreshes: 0,
             selected: None,
             cursor: 0,
             scroll: 0,
@@ -134,12 +143,18 @@ impl App {
         self.record_trends(now);
     }
 
+    /// Add this snapshot to the trends, keep a minute of each, and forget
+    /// sessions that have ended (unless the detail pane shows one): a pool
+    /// that churns fast must not leave a minute of dead trends behind.
     fn record_trends(&mut self, now: Instant) {
+        self.refreshes += 1;
+        let refresh = self.refreshes;
         let all = self.snap.sessions.len() <= TREND_ALL_UP_TO;
-        let focus: Option<Box<str>> = match &self.mode {
+        let detail: Option<Box<str>> = match &self.mode {
             Mode::Detail(id) => Some(id.clone()),
-            _ => self.selected_session_id().map(Into::into),
+            _ => None,
         };
+        let focus = detail.clone().or_else(|| self.selected_session_id().map(Into::into));
         for s in &self.snap.sessions {
             if !all && focus.as_deref() != Some(&*s.session_id) {
                 continue;
@@ -148,14 +163,21 @@ impl App {
                 Some(t) => t,
                 None => self.trends.entry(s.session_id.clone()).or_default(),
             };
+            t.seen = refresh;
+            // The newest sample is a live slot, replaced until a second has
+            // passed since the one before it.
+            let n = t.samples.len();
+            if n >= 2 && now.saturating_duration_since(t.samples[n - 2].0) < TREND_STEP {
+                t.samples.pop_back();
+            }
             t.samples.push_back((now, s.cpu_pct, s.mem_mb));
         }
         let cutoff = now.checked_sub(TREND_SPAN);
-        self.trends.retain(|_, t| {
+        self.trends.retain(|id, t| {
             while t.samples.front().is_some_and(|&(at, _, _)| cutoff.is_some_and(|c| at < c)) {
                 t.samples.pop_front();
             }
-            !t.samples.is_empty()
+            !t.samples.is_empty() && (t.seen == refresh || detail.as_deref() == Some(&**id))
         });
     }
 
@@ -653,8 +675,37 @@ mod tests {
         let t = &a.trends["s001"];
         assert_eq!(t.samples.len(), 61);
         let next = decode(br#"[{"session_id": "s001"}]"#).unwrap();
-        a.set_snapshot(next, t0 + Duration::from_secs(200));
-        assert_eq!(a.trends.len(), 1, "ended sessions age out");
+        a.set_snapshot(next.clone(), t0 + Duration::from_secs(200));
+        assert_eq!(a.trends.len(), 1, "ended sessions are forgotten");
+        // Ten refreshes a second keep one sample a second.
+        for k in 0..50 {
+            a.set_snapshot(next.clone(), t0 + Duration::from_secs(201) + Duration::from_millis(100 * k));
+        }
+        let s = &a.trends["s001"].samples;
+        assert!((6..=8).contains(&s.len()), "{}", s.len());
+        let gaps: Vec<Duration> = s.iter().zip(s.iter().skip(1)).map(|(x, y)| y.0 - x.0).collect();
+        assert!(gaps[..gaps.len() - 1].iter().all(|g| *g >= Duration::from_millis(900)), "{gaps:?}");
+    }
+
+    #[test]
+    fn a_churning_pool_leaves_no_trends_behind() {
+        let mut a = app(3);
+        let t0 = Instant::now();
+        for k in 0..100u64 {
+            let rows: Vec<String> = (0..50).map(|i| format!(r#"{{"session_id": "gen{k}-{i}"}}"#)).collect();
+            a.set_snapshot(decode(format!("[{}]", rows.join(", ")).as_bytes()).unwrap(), t0 + Duration::from_millis(100 * k));
+        }
+        assert_eq!(a.trends.len(), 50);
+    }
+
+    #[test]
+    fn the_detail_pane_keeps_its_trend_after_the_session_ends() {
+        let mut a = app(3);
+        a.key(Key::Char('\n'));
+        let id = a.selected_session_id().unwrap().to_string();
+        a.set_snapshot(decode(br#"[{"session_id": "other"}]"#).unwrap(), Instant::now());
+        assert!(a.trends.contains_key(id.as_str()));
+        assert_eq!(a.detail().map(|(s, live)| (s.session_id.to_string(), live)), Some((id, false)));
     }
 
     #[test]

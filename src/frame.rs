@@ -47,17 +47,7 @@ pub fn plan(app: &App, h: usize) -> Plan {
 /// The whole live frame: exactly `h` lines, each at most `w` columns.
 pub fn live_frame(app: &App, w: usize, h: usize, color: bool) -> Vec<String> {
     let p = plan(app, h);
-    let q = &app.query;
-    let view = TitleView {
-        sort: q.sort,
-        reverse: q.reverse,
-        status: q.status.name(),
-        agent: q.agent.as_deref(),
-        tenant: q.tenant.as_deref(),
-        search: q.search.as_deref(),
-        group: app.group.map(|g| g.header()),
-        stale: app.stale(),
-    };
+    let view = TitleView { group: app.group.map(|g| g.header()), stale: app.stale(), ..TitleView::of(&app.query) };
     let mut lines = vec![title(&app.snap, &view, w, color)];
     if let Some(why) = &app.problem {
         let mut l = Line::new(w, color);
@@ -363,20 +353,7 @@ mod tests {
     use termion::event::Key;
 
     const V020: &str = include_str!("../tests/fixtures/snapshot-v020.jsonl");
-
-    fn strip(s: &str) -> String {
-        let mut out = String::new();
-        let mut esc = false;
-        for c in s.chars() {
-            match (esc, c) {
-                (false, '\x1b') => esc = true,
-                (true, c) if c.is_ascii_alphabetic() => esc = false,
-                (true, _) => {}
-                (false, c) => out.push(c),
-            }
-        }
-        out
-    }
+    use crate::render::strip_sgr as strip;
 
     fn app_with(payload: &str) -> App {
         let mut a = App::new(Query::default());

@@ -82,17 +82,7 @@ pub fn run(cfg: &Config, target: &Target) -> Result<(), Failure> {
                 if let Some(t) = &stamp {
                     writeln!(out, "{t}")?;
                 }
-                let q = &cfg.query;
-                let title = TitleView {
-                    sort: q.sort,
-                    reverse: q.reverse,
-                    status: q.status.name(),
-                    agent: q.agent.as_deref(),
-                    tenant: q.tenant.as_deref(),
-                    search: None,
-                    group: None,
-                    stale: false,
-                };
+                let title = TitleView::of(&cfg.query);
                 let width = term::size().map_or_else(columns_env, |(w, _)| usize::from(w));
                 out.write_all(render::once_frame(&snap, &order, &title, cfg.header, width, color).as_bytes())?;
             }

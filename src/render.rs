@@ -160,6 +160,38 @@ pub struct TitleView<'a> {
     pub stale: bool,
 }
 
+impl<'a> TitleView<'a> {
+    /// What a query shows (no group view, not stale).
+    pub fn of(q: &'a crate::view::Query) -> TitleView<'a> {
+        TitleView {
+            sort: q.sort,
+            reverse: q.reverse,
+            status: q.status.name(),
+            agent: q.agent.as_deref(),
+            tenant: q.tenant.as_deref(),
+            search: q.search.as_deref(),
+            group: None,
+            stale: false,
+        }
+    }
+}
+
+/// Frame text without its SGR escapes, for tests that read what is shown.
+#[cfg(test)]
+pub(crate) fn strip_sgr(s: &str) -> String {
+    let mut out = String::new();
+    let mut esc = false;
+    for c in s.chars() {
+        match (esc, c) {
+            (false, '\x1b') => esc = true,
+            (true, c) if c.is_ascii_alphabetic() => esc = false,
+            (true, _) => {}
+            (false, c) => out.push(c),
+        }
+    }
+    out
+}
+
 /// The title line. What the view shows (sort, status, group, search and
 /// filters in force) comes right after the name, so a narrow terminal keeps
 /// it; the worker's name, uptime and session count follow (the header block
@@ -494,23 +526,11 @@ mod tests {
     use crate::view::{Query, order};
 
     const V020: &str = include_str!("../tests/fixtures/snapshot-v020.jsonl");
-
-    fn strip(s: &str) -> String {
-        let mut out = String::new();
-        let mut esc = false;
-        for c in s.chars() {
-            match (esc, c) {
-                (false, '\x1b') => esc = true,
-                (true, c) if c.is_ascii_alphabetic() => esc = false,
-                (true, _) => {}
-                (false, c) => out.push(c),
-            }
-        }
-        out
-    }
+    use super::strip_sgr as strip;
 
     fn view() -> TitleView<'static> {
-        TitleView { sort: Column::Mem, reverse: false, status: "all", agent: None, tenant: None, search: None, group: None, stale: false }
+        static Q: std::sync::LazyLock<Query> = std::sync::LazyLock::new(Query::default);
+        TitleView::of(&Q)
     }
 
     #[test]

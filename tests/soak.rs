@@ -94,6 +94,7 @@ fn soak_against_a_restarting_worker() {
         longest.as_secs_f64(),
         samples.len()
     );
+    println!("soak: RSS every 10 s (KiB): {samples:?}");
     assert!(restarts >= secs / 2, "the worker restarted only {restarts} times");
     assert!(outages * 10 >= restarts * 9, "saw {outages} outages for {restarts} restarts");
     assert_eq!(outages, recoveries, "every outage recovered");

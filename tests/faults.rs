@@ -245,8 +245,13 @@ fn refuses_a_worker_running_as_another_user() {
     std::fs::set_permissions(d.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o777)).unwrap();
     let sock = open.join("top.sock");
+    // The checkout may be private (CI clones into a 0700 directory): run a
+    // copy of the worker that the other user can reach.
+    let demo = d.join("openrtc-demo-worker");
+    std::fs::copy(DEMO, &demo).unwrap();
+    std::fs::set_permissions(&demo, std::fs::Permissions::from_mode(0o755)).unwrap();
     use std::os::unix::process::CommandExt;
-    let mut worker = std::process::Command::new(DEMO)
+    let mut worker = std::process::Command::new(&demo)
         .args(["--socket", sock.to_str().unwrap(), "--exit-after", "20"])
         .uid(NOBODY)
         .gid(NOBODY)

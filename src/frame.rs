@@ -10,7 +10,7 @@ use termion::{color, style};
 use crate::app::{App, KEYS, Mode, TREND_SPAN, Trend};
 use crate::column::Column;
 use crate::render::{Line, RowLook, TitleView, header_line, layout, row_line, title, worker_lines};
-use crate::snapshot::{Session, Status};
+use crate::snapshot::Session;
 use crate::text;
 use crate::view::GroupRow;
 
@@ -215,7 +215,7 @@ fn detail(app: &App, w: usize, area: usize, color: bool) -> Vec<String> {
         let mut l = Line::new(w, color);
         l.text("  ").fg(&color::Cyan).text(name).reset().pad(12);
         if name == "status" {
-            status_colour(&mut l, &s.status);
+            crate::render::status_style(&mut l, &s.status);
         }
         l.untrusted(&value).reset();
         lines.push(l.finish());
@@ -240,16 +240,6 @@ fn field_line(w: usize, color: bool, label: &str, value: &str) -> String {
     }
     l.text(value);
     l.finish()
-}
-
-fn status_colour(l: &mut Line, s: &Status) {
-    match s {
-        Status::Active => l.fg(&color::Green),
-        Status::Slow => l.fg(&color::Yellow).attr(&style::Bold),
-        Status::Draining => l.fg(&color::Cyan),
-        Status::Errored => l.fg(&color::Red),
-        _ => l,
-    };
 }
 
 /// CPU and memory sparklines over the last minute: one column per slice of

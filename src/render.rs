@@ -488,7 +488,7 @@ pub fn row_line(t: &TableLayout, s: &Session, look: RowLook, width: usize, color
 }
 
 /// active green, slow yellow and bold, draining cyan, errored red.
-fn status_style(l: &mut Line, s: &Status) {
+pub fn status_style(l: &mut Line, s: &Status) {
     match s {
         Status::Active => l.fg(&color::Green),
         Status::Slow => l.fg(&color::Yellow).attr(&style::Bold),

@@ -81,6 +81,8 @@ pub struct App {
     pub problem: Option<String>,
     /// Indices into `snap.sessions`, in display order.
     pub order: Vec<usize>,
+    /// Natural widths of the text columns over `order` (see `render::layout`).
+    pub text_widths: [usize; 9],
     /// Client-side pins, in the order pinned.
     pub pins: Vec<Box<str>>,
     /// The per-agent or per-tenant view, when on, and its rows.
@@ -112,6 +114,7 @@ impl App {
             loaded: false,
             problem: None,
             order: Vec::new(),
+            text_widths: [0; 9],
             pins: Vec::new(),
             group: None,
             groups: Vec::new(),
@@ -211,6 +214,7 @@ impl App {
     /// when it has gone, on the row nearest to where it was.
     pub fn reorder(&mut self) {
         self.order = view::order(&self.snap.sessions, &self.query, &self.pins);
+        self.text_widths = crate::render::natural_widths(&self.snap, &self.order, false);
         self.groups = match self.group {
             Some(by) => view::groups(&self.snap.sessions, &self.order, by, &self.query),
             None => Vec::new(),

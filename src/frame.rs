@@ -10,7 +10,6 @@ use termion::{color, style};
 use crate::app::{App, KEYS, Mode, TREND_SPAN, Trend};
 use crate::column::Column;
 use crate::render::{Line, RowLook, TitleView, header_line, layout, row_line, title, worker_lines};
-use crate::snapshot::Session;
 use crate::text;
 use crate::view::GroupRow;
 
@@ -74,7 +73,7 @@ pub fn live_frame(app: &App, w: usize, h: usize, color: bool) -> Vec<String> {
 
 fn session_table(app: &App, w: usize, area: usize, page: usize, color: bool) -> Vec<String> {
     let shown: Vec<usize> = app.order.iter().skip(app.scroll).take(page).copied().collect();
-    let t = layout(&app.snap, &app.order, &shown, w);
+    let t = layout(&app.snap, &app.text_widths, &shown, w);
     let mut lines = Vec::new();
     if area == 0 {
         return lines;
@@ -222,7 +221,7 @@ fn detail(app: &App, w: usize, area: usize, color: bool) -> Vec<String> {
     }
     lines.push(String::new());
     let trend = app.trends.get(&s.session_id);
-    lines.extend(trend_lines(trend, s, w, color));
+    lines.extend(trend_lines(trend, w, color));
     lines.truncate(area);
     lines
 }
@@ -244,7 +243,7 @@ fn field_line(w: usize, color: bool, label: &str, value: &str) -> String {
 
 /// CPU and memory sparklines over the last minute: one column per slice of
 /// time, averaged; a slice with no snapshot stays blank.
-fn trend_lines(trend: Option<&Trend>, s: &Session, w: usize, color: bool) -> Vec<String> {
+fn trend_lines(trend: Option<&Trend>, w: usize, color: bool) -> Vec<String> {
     let samples: Vec<(Instant, f64, f64)> = trend.map(|t| t.samples.iter().copied().collect()).unwrap_or_default();
     let label_w = 20;
     let width = w.saturating_sub(label_w).clamp(1, 60);
@@ -277,7 +276,6 @@ fn trend_lines(trend: Option<&Trend>, s: &Session, w: usize, color: bool) -> Vec
         out.push(l.finish());
     }
     if samples.len() < 2 {
-        let _ = s;
         out.push(faint(w, color, "  (the trend fills in as snapshots arrive)"));
     }
     out
@@ -359,7 +357,6 @@ mod tests {
 
     #[test]
     fn every_mode_fits_every_size() {
-        let mut a = app_with(V020);
         for keys in ["", "?", "\n", "g", "G", "/AJ"] {
             let mut b = app_with(V020);
             for c in keys.chars() {
@@ -375,7 +372,6 @@ mod tests {
                 }
             }
         }
-        let _ = frame(&mut a, 80, 24);
     }
 
     #[test]

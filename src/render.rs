@@ -108,13 +108,15 @@ fn fmt_opt(v: Option<f64>, decimals: usize, unit: &str) -> String {
 /// Bytes per second in the nearest binary unit.
 pub fn fmt_rate(bps: Option<f64>) -> String {
     let Some(mut v) = bps.filter(|v| v.is_finite()) else { return "n/a".into() };
-    for unit in ["B/s", "KiB/s", "MiB/s", "GiB/s"] {
-        if v.abs() < 1024.0 || unit == "GiB/s" {
-            return format!("{v:.1} {unit}");
+    let mut unit = "B/s";
+    for bigger in ["KiB/s", "MiB/s", "GiB/s"] {
+        if v.abs() < 1024.0 {
+            break;
         }
         v /= 1024.0;
+        unit = bigger;
     }
-    unreachable!()
+    format!("{v:.1} {unit}")
 }
 
 /// A horizontal bar of `width` cells for `frac` in 0..=1.
@@ -379,23 +381,27 @@ pub fn cell<'a>(col: Column, s: &'a Session, client_pin: bool) -> std::borrow::C
     }
 }
 
-/// Fit the columns to `width`: text columns take their natural width (over
-/// all shown rows, capped), numbers their widest visible value; then text
-/// shrinks toward a minimum and whole columns drop before a number is cut.
-pub fn layout(snap: &Snapshot, order: &[usize], visible: &[usize], width: usize) -> TableLayout {
-    let mut widths: Vec<(Column, usize)> = Column::ALL
-        .iter()
-        .map(|&c| {
-            let rows = if c.numeric() { visible } else { order };
-            let natural = rows
-                .iter()
-                .map(|&i| text::width(&cell(c, &snap.sessions[i], false)))
-                .max()
-                .unwrap_or(0)
-                .min(max_natural(c));
-            (c, natural.max(c.header().len()))
-        })
-        .collect();
+/// Natural widths of the numeric (or else the text) columns over `rows`:
+/// the widest cell, capped, at least the header; 0 for the other kind.
+/// Text widths span every shown row, so the live view measures them once per
+/// reorder (`App::text_widths`), not on every frame.
+pub fn natural_widths(snap: &Snapshot, rows: &[usize], numeric: bool) -> [usize; 9] {
+    Column::ALL.map(|c| {
+        if c.numeric() != numeric {
+            return 0;
+        }
+        let widest = rows.iter().map(|&i| text::width(&cell(c, &snap.sessions[i], false))).max().unwrap_or(0);
+        widest.min(max_natural(c)).max(c.header().len())
+    })
+}
+
+/// Fit the columns to `width`: text columns take their natural width
+/// (`text`, over all shown rows), numbers their widest visible value; then
+/// text shrinks toward a minimum and whole columns drop before a number is cut.
+pub fn layout(snap: &Snapshot, text: &[usize; 9], visible: &[usize], width: usize) -> TableLayout {
+    let numbers = natural_widths(snap, visible, true);
+    let mut widths: Vec<(Column, usize)> =
+        Column::ALL.iter().zip(text.iter().zip(numbers)).map(|(&c, (&t, n))| (c, t.max(n))).collect();
     let excess = |widths: &[(Column, usize)]| {
         let total: usize = widths.iter().map(|&(_, w)| w).sum::<usize>() + widths.len().saturating_sub(1);
         total.saturating_sub(width)
@@ -509,7 +515,7 @@ pub fn once_frame(snap: &Snapshot, order: &[usize], view: &TitleView, header: bo
     if let Some(w) = &snap.worker {
         worker_lines(w, width, true, 2, color).into_iter().for_each(&mut push);
     }
-    let t = layout(snap, order, order, width);
+    let t = layout(snap, &natural_widths(snap, order, false), order, width);
     if header {
         push(header_line(&t, view.sort, width, color));
     }
@@ -548,11 +554,12 @@ mod tests {
     fn narrow_terminals_drop_columns_not_numbers() {
         let snap = decode(V020.trim_end().as_bytes()).unwrap();
         let ord = order(&snap.sessions, &Query::default(), &[]);
-        let t = layout(&snap, &ord, &ord, 40);
+        let text = natural_widths(&snap, &ord, false);
+        let t = layout(&snap, &text, &ord, 40);
         let cols: Vec<Column> = t.cols.iter().map(|c| c.0).collect();
         assert!(cols.contains(&Column::Mem) && cols.contains(&Column::Status) && cols.contains(&Column::Session));
         assert!(!cols.contains(&Column::Pin));
-        let wide = layout(&snap, &ord, &ord, 200);
+        let wide = layout(&snap, &text, &ord, 200);
         assert_eq!(wide.cols.len(), 9);
         let row = strip(&row_line(&t, &snap.sessions[ord[0]], RowLook::default(), 40, false));
         assert!(row.contains("21.5") || row.contains("2.3"), "{row}");
@@ -561,13 +568,11 @@ mod tests {
     #[test]
     fn long_text_is_cut_with_an_ellipsis_and_wide_chars_align() {
         let snap = decode("[{\"session_id\": \"\u{4e2d}\u{6587}\u{4e2d}\u{6587}\u{4e2d}\u{6587}\u{4e2d}\u{6587}\u{4e2d}\u{6587}\", \"agent_name\": \"a\"}, {\"session_id\": \"plain\", \"agent_name\": \"b\"}]".as_bytes()).unwrap();
-        let ord = vec![0, 1];
         let t = TableLayout { cols: vec![(Column::Session, 9), (Column::Agent, 5)] };
         let a = strip(&row_line(&t, &snap.sessions[0], RowLook::default(), 20, false));
         let b = strip(&row_line(&t, &snap.sessions[1], RowLook::default(), 20, false));
         assert_eq!(a, "中文中文… a    ");
         assert_eq!(text::width(&a), text::width(&b));
-        let _ = ord;
     }
 
     #[test]

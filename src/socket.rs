@@ -1,7 +1,6 @@
 //! The worker's socket: where it is, whether to trust it, and one bounded read.
 
 use std::ffi::{OsStr, OsString};
-use std::fmt;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
@@ -204,12 +203,9 @@ impl FetchError {
     pub fn message(&self, t: &Target) -> String {
         let p = t.shown();
         let secs = TIMEOUT.as_secs();
-        if let Some(why) = self.no_pool_reason() {
-            return format!("no running openrtc pool at {p} ({why})");
-        }
         match self {
             FetchError::NoSocket | FetchError::Refused | FetchError::ConnectTimeout | FetchError::Silent => {
-                unreachable!("handled above")
+                format!("no running openrtc pool at {p} ({})", self.no_pool_reason().unwrap_or_default())
             }
             FetchError::NotSocket(kind) => format!("{p} is not a socket (it is {kind})"),
             FetchError::PermissionDenied => format!("permission denied connecting to {p}"),
@@ -252,12 +248,6 @@ impl FetchError {
         } else {
             None
         }
-    }
-}
-
-impl fmt::Display for FetchError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{self:?}")
     }
 }
 

@@ -186,12 +186,13 @@ fn serve(o: &Opts, sim: &mut Sim, path: &Path) -> io::Result<ExitCode> {
         }
         let Some(l) = listener.as_ref() else { continue };
         match l.accept() {
+            // A fixed payload is written from where it is (it can be tens of
+            // megabytes), not copied per connection.
             Ok((stream, _)) => {
-                let bytes = match &o.payload {
-                    Some(p) => p.clone(),
-                    None => sim.payload(),
+                let _ = match &o.payload {
+                    Some(p) => send(stream, p),
+                    None => send(stream, &sim.payload()),
                 };
-                let _ = send(stream, &bytes);
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => std::thread::sleep(Duration::from_millis(2)),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}

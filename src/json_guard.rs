@@ -246,23 +246,7 @@ impl Guard<'_> {
     fn string(&mut self) -> Result<(), GuardError> {
         self.i += 1; // opening quote
         loop {
-            // Fast path over ordinary bytes, a block at a time, straight to
-            // the first quote, backslash or control byte; the input is UTF-8.
-            while let Some(block) = self.b.get(self.i..self.i + 16) {
-                match first_special(block.try_into().unwrap_or([b'"'; 16])) {
-                    Some(at) => {
-                        self.i += at;
-                        break;
-                    }
-                    None => self.i += 16,
-                }
-            }
-            while let Some(&c) = self.b.get(self.i) {
-                if c == b'"' || c == b'\\' || c < 0x20 {
-                    break;
-                }
-                self.i += 1;
-            }
+            self.i += ordinary_run(&self.b[self.i..]);
             match self.peek() {
                 None => return self.err("unterminated string"),
                 Some(b'"') => {
@@ -309,6 +293,42 @@ impl Guard<'_> {
             _ => self.err("invalid escape in string"),
         }
     }
+}
+
+/// How many bytes at the start of `b` need no attention inside a string: up
+/// to the first quote, backslash or control byte (or all of `b`). Scans a
+/// block at a time; the input is UTF-8, so multi-byte characters pass.
+#[inline]
+fn ordinary_run(b: &[u8]) -> usize {
+    let mut i = 0;
+    while let Some(block) = b.get(i..i + 16) {
+        match first_special(block.try_into().unwrap_or([b'"'; 16])) {
+            Some(at) => return i + at,
+            None => i += 16,
+        }
+    }
+    while let Some(&c) = b.get(i) {
+        if c == b'"' || c == b'\\' || c < 0x20 {
+            break;
+        }
+        i += 1;
+    }
+    i
+}
+
+/// The length of the number at the start of `b`, which the guard has
+/// accepted: its bytes are all digits, signs, `.`, `e` and `E`.
+pub fn number_len(b: &[u8]) -> usize {
+    b.iter().position(|c| !matches!(c, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E')).unwrap_or(b.len())
+}
+
+/// The text of a string whose opening quote has been read, when it has no
+/// escapes: `s` is what follows the quote, the result ends before the
+/// closing quote. `None` when an escape (or anything odd) comes first.
+pub fn plain_string(s: &str) -> Option<&str> {
+    let n = ordinary_run(s.as_bytes());
+    // A quote is ASCII, so `n` is a character boundary.
+    (s.as_bytes().get(n) == Some(&b'"')).then(|| s.get(..n)).flatten()
 }
 
 /// Where the first `"`, `\\` or byte below 0x20 of `block` is, if any.

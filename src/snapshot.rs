@@ -131,11 +131,17 @@ impl fmt::Display for DecodeError {
 
 /// Decode one payload line (without its newline).
 pub fn decode(bytes: &[u8]) -> Result<Snapshot, DecodeError> {
+    decode_with(bytes, true)
+}
+
+/// `decode`, optionally without the lexer's fast paths: nanoserde alone, the
+/// reference that tests hold the fast paths to.
+fn decode_with(bytes: &[u8], fast: bool) -> Result<Snapshot, DecodeError> {
     let text = std::str::from_utf8(bytes).map_err(|e| {
         DecodeError(format!("not UTF-8 text (invalid byte at {})", e.valid_up_to()))
     })?;
     let text = json_guard::check(text).map_err(|e| DecodeError(format!("not JSON: {e}")))?;
-    let mut lx = Lexer::new(&text)?;
+    let mut lx = Lexer::new(&text, fast)?;
     let snapshot = match lx.tok() {
         DeJsonTok::CurlyOpen => {
             let mut snap = Snapshot::default();
@@ -213,7 +219,7 @@ fn session(lx: &mut Lexer) -> Result<Session, DecodeError> {
             Field::MemMb => r.mem_mb = lx.number()?.unwrap_or(0.0),
             Field::PeakMb => r.peak_mb = lx.number()?.unwrap_or(0.0),
             Field::CpuPct => r.cpu_pct = lx.number()?.unwrap_or(0.0),
-            Field::Status => r.status = Status::parse(&lx.string()?.unwrap_or_default()),
+            Field::Status => r.status = lx.status()?,
             Field::Pinned => r.pinned = lx.truthy()?.unwrap_or(false),
             _ => lx.skip()?,
         }
@@ -344,7 +350,14 @@ impl Field {
 
 /// nanoserde's tokenizer with a tolerant reader on top. The input has passed
 /// `json_guard`, so every token sequence here is well-formed JSON.
+///
+/// Keys, strings without escapes and numbers are read in place (see `bump`
+/// and `key`); nanoserde reads everything else. nanoserde keeps one
+/// character of lookahead in `st.cur`, already taken from `it`.
 struct Lexer<'a> {
+    text: &'a str,
+    /// Whether `bump` and `key` may read in place (always, outside tests).
+    fast: bool,
     st: DeJsonState,
     it: Chars<'a>,
     /// Recently seen agents and tenants, to share rather than copy.
@@ -356,8 +369,8 @@ struct Lexer<'a> {
 const RECENT: usize = 16;
 
 impl<'a> Lexer<'a> {
-    fn new(text: &'a str) -> Result<Self, DecodeError> {
-        let mut lx = Lexer { st: DeJsonState::default(), it: text.chars(), recent: Vec::new(), next_slot: 0 };
+    fn new(text: &'a str, fast: bool) -> Result<Self, DecodeError> {
+        let mut lx = Lexer { text, fast, st: DeJsonState::default(), it: text.chars(), recent: Vec::new(), next_slot: 0 };
         lx.st.next(&mut lx.it);
         lx.bump()?;
         Ok(lx)
@@ -367,7 +380,60 @@ impl<'a> Lexer<'a> {
         &self.st.tok
     }
 
+    fn skip_ws(&mut self) {
+        while let ' ' | '\t' | '\n' | '\r' = self.st.cur {
+            self.st.next(&mut self.it);
+        }
+    }
+
+    /// The text from the lookahead character on; only called when that
+    /// character is a real one (not nanoserde's end-of-input NUL).
+    fn here(&self) -> &'a str {
+        &self.text[self.text.len() - self.it.as_str().len() - self.st.cur.len_utf8()..]
+    }
+
+    /// Continue at `rest`, a suffix of the text.
+    fn seek(&mut self, rest: &'a str) {
+        self.it = rest.chars();
+        self.st.next(&mut self.it);
+    }
+
+    /// Move to the next token.
+    ///
+    /// nanoserde decodes and appends strings and numbers to a buffer a
+    /// character at a time (with line and column bookkeeping per
+    /// character); at 100,000 sessions that was most of the decoding time.
+    /// A string without escapes is therefore copied in one piece, and a
+    /// number parsed straight from the text (every value is read as an f64
+    /// anyway); escapes, literals and punctuation stay nanoserde's.
     fn bump(&mut self) -> Result<(), DecodeError> {
+        self.skip_ws();
+        match self.st.cur {
+            _ if !self.fast => {}
+            '"' => {
+                let rest = self.it.as_str();
+                if let Some(text) = json_guard::plain_string(rest) {
+                    self.st.strbuf.clear();
+                    self.st.strbuf.push_str(text);
+                    self.st.tok = DeJsonTok::Str;
+                    self.seek(&rest[text.len() + 1..]);
+                    return Ok(());
+                }
+            }
+            '-' | '0'..='9' => {
+                let here = self.here();
+                let len = json_guard::number_len(here.as_bytes());
+                let text = &here[..len];
+                if let Ok(v) = text.parse::<f64>() {
+                    // An integer is an integer to nanoserde and Python: `-0` is 0.
+                    let integral = !text.contains(['.', 'e', 'E']);
+                    self.st.tok = DeJsonTok::F64(if integral { v + 0.0 } else { v });
+                    self.seek(&here[len..]);
+                    return Ok(());
+                }
+            }
+            _ => {}
+        }
         self.st
             .next_tok(&mut self.it)
             .map_err(|e| DecodeError(format!("not JSON: {e}")))
@@ -409,20 +475,55 @@ impl<'a> Lexer<'a> {
         &mut self,
         mut field: impl FnMut(&mut Self, Field) -> Result<(), DecodeError>,
     ) -> Result<(), DecodeError> {
-        self.expect(DeJsonTok::CurlyOpen, "'{'")?;
-        while self.st.tok != DeJsonTok::CurlyClose {
-            if self.st.tok != DeJsonTok::Str {
-                return Err(DecodeError("not JSON: expected a key".into()));
-            }
-            let key = Field::of(&self.st.strbuf);
-            self.bump()?;
-            self.expect(DeJsonTok::Colon, "':'")?;
+        if self.st.tok != DeJsonTok::CurlyOpen {
+            return Err(DecodeError("not JSON: expected '{'".into()));
+        }
+        // Positioned just after the `{` (and below, after each `,`).
+        while let Some(key) = self.key()? {
             field(self, key)?;
-            if self.st.tok == DeJsonTok::Comma {
-                self.bump()?;
+            match self.st.tok {
+                DeJsonTok::Comma => {}
+                DeJsonTok::CurlyClose => break,
+                _ => return Err(DecodeError("not JSON: expected ',' or '}'".into())),
             }
         }
         self.bump()
+    }
+
+    /// The next key of an object, read from just after its `{` or `,`, and
+    /// the lexer moved onto the first token of the key's value; `None` at
+    /// the closing `}` (left as the current token).
+    ///
+    /// A key is only ever compared with the names the decoder knows, so one
+    /// without escapes (every key a worker writes) is matched in place:
+    /// nanoserde would copy it into a buffer a character at a time, which
+    /// was the largest single cost of decoding. Keys with escapes take
+    /// nanoserde's path. The guard has checked the syntax either way.
+    fn key(&mut self) -> Result<Option<Field>, DecodeError> {
+        self.skip_ws();
+        if self.fast && self.st.cur == '"' {
+            let rest = self.it.as_str();
+            if let Some(name) = json_guard::plain_string(rest) {
+                let after = rest[name.len() + 1..].trim_start_matches([' ', '\t', '\n', '\r']);
+                if let Some(value) = after.strip_prefix(':') {
+                    let key = Field::of(name);
+                    self.seek(value);
+                    self.bump()?;
+                    return Ok(Some(key));
+                }
+            }
+        }
+        self.bump()?;
+        match self.st.tok {
+            DeJsonTok::CurlyClose => Ok(None),
+            DeJsonTok::Str => {
+                let key = Field::of(&self.st.strbuf);
+                self.bump()?;
+                self.expect(DeJsonTok::Colon, "':'")?;
+                Ok(Some(key))
+            }
+            _ => Err(DecodeError("not JSON: expected a key".into())),
+        }
     }
 
     /// An object decoded by `f`, or `None` (value skipped) for any other type.
@@ -491,6 +592,16 @@ impl<'a> Lexer<'a> {
         } else {
             self.skip().map(|()| None)
         }
+    }
+
+    /// A status, known ones without allocating; `Other("")` for non-strings.
+    fn status(&mut self) -> Result<Status, DecodeError> {
+        if self.st.tok != DeJsonTok::Str {
+            return self.skip().map(|()| Status::Other("".into()));
+        }
+        let s = Status::parse(&self.st.strbuf);
+        self.bump()?;
+        Ok(s)
     }
 
     /// `string`, but shared with earlier rows holding the same text.
@@ -736,5 +847,68 @@ mod tests {
         assert_eq!(snap.sessions.len(), 10_000);
         assert_eq!(&*snap.sessions[9_999].session_id, "AJ_09999");
         assert_eq!(snap.sessions[9_999].duration_s, 9_999.5);
+    }
+
+    /// The lexer's fast paths must read exactly what nanoserde alone reads.
+    #[test]
+    fn fast_paths_agree_with_nanoserde() {
+        let same = |doc: &str| {
+            let fast = decode_with(doc.as_bytes(), true);
+            let slow = decode_with(doc.as_bytes(), false);
+            // Debug, not ==, so that NaN compares equal to itself.
+            assert_eq!(format!("{fast:?}"), format!("{slow:?}"), "{doc}");
+        };
+        for doc in [V020, V020_EMPTY, V03] {
+            same(doc.trim_end());
+        }
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut pick = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        const KEYS: [&str; 14] = [
+            "session_id", "agent_name", "tenant", "duration_s", "mem_mb", "peak_mb", "cpu_pct",
+            "status", "pinned", "zz", r"session\u005fid", r#"st\"atus"#, "", "caf\u{e9}",
+        ];
+        const VALUES: [&str; 28] = [
+            "0", "-0", "7", "-12", "0.5", "-0.0", "1e5", "1E-3", "-2.5e+3", "12345678901234567890",
+            "18446744073709551615", "3.14159265358979", "NaN", "-Infinity", "true", "false", "null",
+            r#""""#, r#""active""#, r#""slow""#, r#""AJ_x\ny""#, r#""m\u00fcnchen""#, r#""\ud83d\ude00""#,
+            r#""\ud800""#, "\"\u{4e2d}\u{6587}\"", r#""2.5""#, r#"[1, {"a": [null]}, "x"]"#, r#"{"k": {}}"#,
+        ];
+        const WS: [&str; 5] = ["", " ", "  ", "\n", "\t\r\n "];
+        for _ in 0..5_000 {
+            let mut doc = String::from("{\"sessions\":");
+            doc.push_str(WS[pick(WS.len())]);
+            doc.push('[');
+            for r in 0..pick(4) {
+                if r > 0 {
+                    doc.push(',');
+                    doc.push_str(WS[pick(WS.len())]);
+                }
+                doc.push('{');
+                for f in 0..pick(8) {
+                    if f > 0 {
+                        doc.push(',');
+                    }
+                    doc.push_str(WS[pick(WS.len())]);
+                    doc.push_str(&format!("\"{}\"", KEYS[pick(KEYS.len())]));
+                    doc.push_str(WS[pick(WS.len())]);
+                    doc.push(':');
+                    doc.push_str(WS[pick(WS.len())]);
+                    doc.push_str(VALUES[pick(VALUES.len())]);
+                    doc.push_str(WS[pick(WS.len())]);
+                }
+                doc.push('}');
+            }
+            doc.push_str("], \"worker\": {\"name\": ");
+            doc.push_str(VALUES[pick(VALUES.len())]);
+            doc.push_str(", \"cpu_history\": [");
+            doc.push_str(VALUES[pick(VALUES.len())]);
+            doc.push_str("]}}");
+            same(&doc);
+        }
     }
 }

@@ -76,16 +76,6 @@ fn contains_ci(hay: &str, needle: &str) -> bool {
     hay.to_lowercase().contains(&needle.to_lowercase())
 }
 
-/// A session's place in the order, precomputed so that most comparisons are
-/// two integer compares: the primary value as order-preserving bits (or the
-/// first 8 bytes of its text), then the first 8 bytes of the session id. Only
-/// ties on those fall back to comparing the strings.
-struct SortKey {
-    primary: u64,
-    id: u64,
-    index: u32,
-}
-
 /// The first 8 bytes of `s`, big-endian, so integer order is byte order.
 fn prefix(s: &str) -> u64 {
     let mut b = [0u8; 8];
@@ -119,29 +109,36 @@ fn primary_bits(col: Column, s: &Session) -> u64 {
 /// Indices of the sessions to show, in display order. Client pins (live view)
 /// come first in the order they were pinned, whatever the sort.
 pub fn order(sessions: &[Session], q: &Query, pins: &[Box<str>]) -> Vec<usize> {
-    let mut keys: Vec<SortKey> = (0..sessions.len())
+    // Each session's place as one integer: the primary value as
+    // order-preserving bits (or the first 8 bytes of its text), flipped for a
+    // reverse sort, then the first 8 bytes of the session id. Sorting those
+    // is plain integer comparison; only rows the integers cannot tell apart
+    // are then compared in full.
+    let flip = if q.reverse { u64::MAX } else { 0 };
+    let mut keys: Vec<(u128, u32)> = (0..sessions.len())
         .filter(|&i| q.matches(&sessions[i]))
-        .map(|i| SortKey { primary: primary_bits(q.sort, &sessions[i]), id: prefix(&sessions[i].session_id), index: i as u32 })
+        .map(|i| {
+            let s = &sessions[i];
+            (u128::from(primary_bits(q.sort, s) ^ flip) << 64 | u128::from(prefix(&s.session_id)), i as u32)
+        })
         .collect();
+    keys.sort_unstable();
+    // The same order as `Query::compare`, with the payload index last so
+    // that even rows equal on every key (duplicate ids) have one fixed place.
+    // Equal numbers have equal bits, so for them a run of equal keys only
+    // needs the full ids; a text prefix says nothing about what follows it,
+    // so a run of equal text prefixes is ordered in full.
     let text = !q.sort.numeric() && q.sort != Column::Pin;
-    // The same order as `Query::compare`, with the payload index last so that
-    // even rows equal on every key (duplicate ids) have one fixed place.
-    // Sessions are looked up only when the prefixes tie.
-    let at = |k: &SortKey| &sessions[k.index as usize];
-    keys.sort_unstable_by(|a, b| {
-        let mut primary = a.primary.cmp(&b.primary);
-        if primary == Ordering::Equal && text {
-            primary = q.sort.compare(at(a), at(b));
-        }
-        if q.reverse {
-            primary = primary.reverse();
-        }
-        primary
-            .then(a.id.cmp(&b.id))
-            .then_with(|| at(a).session_id.cmp(&at(b).session_id))
-            .then(a.index.cmp(&b.index))
-    });
-    let mut idx: Vec<usize> = keys.into_iter().map(|k| k.index as usize).collect();
+    let run = |a: &(u128, u32), b: &(u128, u32)| if text { a.0 >> 64 == b.0 >> 64 } else { a.0 == b.0 };
+    for tied in keys.chunk_by_mut(run).filter(|r| r.len() > 1) {
+        tied.sort_unstable_by(|a, b| {
+            let (x, y) = (&sessions[a.1 as usize], &sessions[b.1 as usize]);
+            let primary = if text { q.sort.compare(x, y) } else { Ordering::Equal };
+            let primary = if q.reverse { primary.reverse() } else { primary };
+            primary.then_with(|| x.session_id.cmp(&y.session_id)).then(a.1.cmp(&b.1))
+        });
+    }
+    let mut idx: Vec<usize> = keys.into_iter().map(|(_, i)| i as usize).collect();
     if !pins.is_empty() {
         // A handful of pins: take each out of the order, in pin order.
         let mut pinned = Vec::with_capacity(pins.len() + idx.len());
@@ -325,7 +322,8 @@ pub(crate) mod tests {
         let mut s = Vec::new();
         for i in 0..60 {
             let mut r = row(
-                &format!("AJ_sameprefix_{:02}", (i * 37) % 60),
+                // Half share an 8-byte id prefix, half differ within it.
+                &if i % 2 == 0 { format!("AJ_sameprefix_{:02}", (i * 37) % 60) } else { format!("{:02}", (i * 37) % 60) },
                 ["support", "support-long-name", "s", ""][i % 4],
                 [None, Some("acme"), Some("acme-corporation"), Some("")][i % 4],
                 [0.0, -0.0, 1.5, f64::NAN, f64::INFINITY, -2.0][i % 6],

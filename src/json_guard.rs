@@ -150,6 +150,7 @@ impl Guard<'_> {
     }
 
     /// An object key and its colon.
+    #[inline(always)]
     fn key(&mut self) -> Result<(), GuardError> {
         self.ws();
         if self.peek() != Some(b'"') {
@@ -243,6 +244,7 @@ impl Guard<'_> {
         Some(v)
     }
 
+    #[inline(always)]
     fn string(&mut self) -> Result<(), GuardError> {
         self.i += 1; // opening quote
         loop {
@@ -325,6 +327,7 @@ pub fn number_len(b: &[u8]) -> usize {
 /// The text of a string whose opening quote has been read, when it has no
 /// escapes: `s` is what follows the quote, the result ends before the
 /// closing quote. `None` when an escape (or anything odd) comes first.
+#[inline]
 pub fn plain_string(s: &str) -> Option<&str> {
     let n = ordinary_run(s.as_bytes());
     // A quote is ASCII, so `n` is a character boundary.

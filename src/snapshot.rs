@@ -380,9 +380,15 @@ impl<'a> Lexer<'a> {
         &self.st.tok
     }
 
+    /// nanoserde's `next` without its line and column bookkeeping (only its
+    /// error messages use them, and the guard leaves it none to report).
+    fn advance(&mut self) {
+        self.st.cur = self.it.next().unwrap_or('\0');
+    }
+
     fn skip_ws(&mut self) {
         while let ' ' | '\t' | '\n' | '\r' = self.st.cur {
-            self.st.next(&mut self.it);
+            self.advance();
         }
     }
 
@@ -395,7 +401,7 @@ impl<'a> Lexer<'a> {
     /// Continue at `rest`, a suffix of the text.
     fn seek(&mut self, rest: &'a str) {
         self.it = rest.chars();
-        self.st.next(&mut self.it);
+        self.advance();
     }
 
     /// Move to the next token.

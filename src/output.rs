@@ -39,9 +39,7 @@ pub fn table(out: &mut dyn Write, snap: &Snapshot, order: &[usize], header: bool
             *at = arena.len() as u32;
             table_cell(&mut arena, col, s);
             let cell = &arena[*at as usize..];
-            // Numbers and the pin are ASCII: their width is their length.
-            let cw = if col.numeric() || col == Column::Pin { cell.len() } else { text::width(cell) };
-            *w = (*w).max(cw);
+            *w = (*w).max(cell_width(col, cell));
         }
         row[N] = arena.len() as u32;
     }
@@ -76,14 +74,27 @@ fn prefetch<T>(p: *const T) {
     let _ = p;
 }
 
+/// Numbers and the pin are ASCII: their width is their length.
+fn cell_width(col: Column, cell: &str) -> usize {
+    if col.numeric() || col == Column::Pin { cell.len() } else { text::width(cell) }
+}
+
 fn line_of(line: &mut String, widths: &[usize; 9], cells: [&str; 9]) {
     line.clear();
-    for (n, ((col, &w), cell)) in Column::ALL.iter().zip(widths).zip(cells).enumerate() {
-        if n + 1 == Column::ALL.len() {
-            line.push_str(cell); // no trailing blanks after the last column
+    // Blanks owed before the next cell: a left-aligned cell's padding and
+    // the two-space gap go out as one run with a right-aligned cell's own.
+    let mut owed = 0;
+    for (n, ((&col, &w), cell)) in Column::ALL.iter().zip(widths).zip(cells).enumerate() {
+        // No trailing blanks after the last column.
+        let fill = if n + 1 == Column::ALL.len() { 0 } else { w.saturating_sub(cell_width(col, cell)) };
+        if col.numeric() {
+            text::spaces(line, owed + fill);
+            line.push_str(cell);
+            owed = 2;
         } else {
-            text::pad_into(line, cell, w, col.numeric());
-            line.push_str("  ");
+            text::spaces(line, owed);
+            line.push_str(cell);
+            owed = fill + 2;
         }
     }
     line.push('\n');

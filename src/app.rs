@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use termion::event::Key;
 
+use crate::id::SessionId;
 use crate::snapshot::{Session, Snapshot};
 use crate::view::{self, Group, GroupRow, Query};
 
@@ -48,7 +49,7 @@ pub enum Mode {
     /// Typing a search; the query follows every keystroke.
     Search,
     /// The detail pane for this session.
-    Detail(Box<str>),
+    Detail(SessionId),
     Help,
 }
 
@@ -84,7 +85,7 @@ pub struct App {
     /// Natural widths of the text columns over `order` (see `render::layout`).
     pub text_widths: [usize; 9],
     /// Client-side pins, in the order pinned.
-    pub pins: Vec<Box<str>>,
+    pub pins: Vec<SessionId>,
     /// The per-agent or per-tenant view, when on, and its rows.
     pub group: Option<Group>,
     pub groups: Vec<GroupRow>,
@@ -92,13 +93,13 @@ pub struct App {
     /// The last snapshot's copy of the session in the detail pane, so the pane
     /// can still show it after the session ends.
     pub detail_last: Option<Session>,
-    pub trends: HashMap<Box<str>, Trend>,
+    pub trends: HashMap<SessionId, Trend>,
     /// Counts snapshots, to drop the trends of sessions that have ended.
     refreshes: u64,
     /// The row the cursor is on, once the user has moved it: the cursor follows
     /// it (a session id, or a group name) through re-sorts. `None`: the cursor
     /// stays on its row.
-    pub selected: Option<Box<str>>,
+    pub selected: Option<SessionId>,
     pub cursor: usize,
     /// First row on screen.
     pub scroll: usize,
@@ -153,7 +154,7 @@ impl App {
         self.refreshes += 1;
         let refresh = self.refreshes;
         let all = self.snap.sessions.len() <= TREND_ALL_UP_TO;
-        let detail: Option<Box<str>> = match &self.mode {
+        let detail: Option<SessionId> = match &self.mode {
             Mode::Detail(id) => Some(id.clone()),
             _ => None,
         };
@@ -272,7 +273,7 @@ impl App {
     }
 
     fn open_detail(&mut self) {
-        if let Some(id) = self.selected_session_id().map(Box::<str>::from) {
+        if let Some(id) = self.selected_session_id().map(SessionId::from) {
             self.detail_last = self.snap.sessions.iter().find(|s| s.session_id == id).cloned();
             self.selected = Some(id.clone());
             self.mode = Mode::Detail(id);
@@ -366,7 +367,7 @@ impl App {
                 self.query.tenant = App::cycle(&self.query.tenant, tenants);
                 self.refilter()
             }
-            Key::Char('p') => match self.selected_session_id().map(Box::<str>::from) {
+            Key::Char('p') => match self.selected_session_id().map(SessionId::from) {
                 Some(id) => {
                     match self.pins.iter().position(|p| *p == id) {
                         Some(i) => {
@@ -591,7 +592,7 @@ mod tests {
         assert_eq!(&ids(&a)[..2], ["s002", "s000"]);
         // Unpin (cursor is on s000), then a session that ends loses its pin.
         keys(&mut a, "p");
-        assert_eq!(a.pins, vec![Box::<str>::from("s002")]);
+        assert_eq!(a.pins, vec![SessionId::from("s002")]);
         a.set_snapshot(decode(br#"[{"session_id": "s001"}]"#).unwrap(), Instant::now());
         assert!(a.pins.is_empty());
     }

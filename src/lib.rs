@@ -10,6 +10,7 @@ pub mod clock;
 pub mod column;
 pub mod fixed;
 pub mod frame;
+pub mod id;
 pub mod json_guard;
 pub mod once;
 pub mod output;

@@ -13,12 +13,13 @@ use std::str::Chars;
 
 use nanoserde::{DeJsonState, DeJsonTok};
 
+use crate::id::SessionId;
 use crate::json_guard;
 
 /// One live session (a ROW of the protocol).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Session {
-    pub session_id: Box<str>,
+    pub session_id: SessionId,
     /// Agents and tenants repeat across rows: shared, one allocation each.
     pub agent_name: Rc<str>,
     pub tenant: Option<Rc<str>>,
@@ -33,7 +34,7 @@ pub struct Session {
 impl Default for Session {
     fn default() -> Self {
         Session {
-            session_id: "".into(),
+            session_id: SessionId::default(),
             agent_name: "".into(),
             tenant: None,
             duration_s: 0.0,
@@ -212,7 +213,7 @@ fn session(lx: &mut Lexer) -> Result<Session, DecodeError> {
     let mut r = Session::default();
     lx.object(|lx, key| {
         match key {
-            Field::SessionId => r.session_id = lx.string()?.unwrap_or_default(),
+            Field::SessionId => r.session_id = lx.id()?,
             Field::AgentName => r.agent_name = lx.shared()?.unwrap_or_else(|| Rc::from("")),
             Field::Tenant => r.tenant = lx.shared()?,
             Field::DurationS => r.duration_s = lx.number()?.unwrap_or(0.0),
@@ -598,6 +599,16 @@ impl<'a> Lexer<'a> {
         } else {
             self.skip().map(|()| None)
         }
+    }
+
+    /// A session id; empty for non-strings.
+    fn id(&mut self) -> Result<SessionId, DecodeError> {
+        if self.st.tok != DeJsonTok::Str {
+            return self.skip().map(|()| SessionId::default());
+        }
+        let id = SessionId::new(&self.st.strbuf);
+        self.bump()?;
+        Ok(id)
     }
 
     /// A status, known ones without allocating; `Other("")` for non-strings.

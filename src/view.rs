@@ -3,6 +3,7 @@
 use std::cmp::Ordering;
 
 use crate::column::{Column, StatusFilter};
+use crate::id::SessionId;
 use crate::snapshot::Session;
 
 /// How a snapshot is narrowed and ordered; shared by `--once` and the live view.
@@ -108,7 +109,7 @@ fn primary_bits(col: Column, s: &Session) -> u64 {
 
 /// Indices of the sessions to show, in display order. Client pins (live view)
 /// come first in the order they were pinned, whatever the sort.
-pub fn order(sessions: &[Session], q: &Query, pins: &[Box<str>]) -> Vec<usize> {
+pub fn order(sessions: &[Session], q: &Query, pins: &[SessionId]) -> Vec<usize> {
     // Each session's place as integers: the primary value as
     // order-preserving bits (or the first 8 bytes of its text), flipped for a
     // reverse sort, then the first 8 bytes of the session id. Sorting those
@@ -365,7 +366,7 @@ pub(crate) mod tests {
     #[test]
     fn pins_come_first_in_pin_order() {
         let s = sample();
-        let pins: Vec<Box<str>> = vec!["e".into(), "c".into(), "gone".into()];
+        let pins: Vec<SessionId> = vec!["e".into(), "c".into(), "gone".into()];
         let o: Vec<&str> = order(&s, &Query::default(), &pins).into_iter().map(|i| &*s[i].session_id).collect();
         assert_eq!(o, ["e", "c", "a", "d", "b"]);
     }

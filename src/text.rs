@@ -45,6 +45,17 @@ pub fn field(s: &str) -> Cow<'_, str> {
     })
 }
 
+/// `field(s)` and its width in columns, measured only when it is not plain
+/// printable ASCII (where the width is the length).
+pub fn field_and_width(s: &str) -> (Cow<'_, str>, usize) {
+    if !s.is_empty() && s.bytes().all(|b| (0x21..0x7f).contains(&b)) {
+        return (Cow::Borrowed(s), s.len());
+    }
+    let f = field(s);
+    let w = width(&f);
+    (f, w)
+}
+
 /// Rewrite only when some character needs it; the common case borrows.
 fn map_chars(s: &str, f: impl Fn(char) -> Option<char>) -> Cow<'_, str> {
     match s.char_indices().find(|&(_, c)| f(c).is_some()) {

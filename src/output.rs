@@ -5,6 +5,7 @@
 //! the table substitutes, TSV escapes, JSON escapes (exactly, so jq reads back
 //! the worker's strings unchanged).
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
@@ -15,17 +16,23 @@ use crate::text;
 /// ps-style table: aligned with spaces, one whitespace-free field per column,
 /// full values, no escapes. `stamp` is the batch-mode timestamp line.
 pub fn table(out: &mut dyn Write, snap: &Snapshot, order: &[usize], header: bool, stamp: Option<&str>) -> io::Result<()> {
+    // Lines go into one buffer written out every 64 KiB or so: a write per
+    // line through the BufWriter was one more copy and call per row.
+    const FLUSH: usize = 64 * 1024;
     let widths = widths(snap, order, header);
+    let mut buf = String::with_capacity(FLUSH + 1024);
     if let Some(t) = stamp {
-        writeln!(out, "{t}")?;
+        buf.push_str(t);
+        buf.push('\n');
     }
-    let mut line = String::new();
     if header {
-        line_of(&mut line, &widths, Column::ALL.map(Column::header), Column::ALL.map(|c| c.header().len()));
-        out.write_all(line.as_bytes())?;
+        let mut line = Line::new(&mut buf);
+        for (col, &w) in Column::ALL.iter().zip(&widths) {
+            line.cell(*col, w, col.header(), col.header().len());
+        }
+        line.end();
     }
-    let mut cells: [String; N] = Default::default();
-    let mut cell_widths = [0; N];
+    let mut num = String::new();
     for (k, &i) in order.iter().enumerate() {
         // Display order is a random walk through the rows (two cache lines
         // each, ids included): ask for a row a few lines ahead.
@@ -35,14 +42,18 @@ pub fn table(out: &mut dyn Write, snap: &Snapshot, order: &[usize], header: bool
             prefetch(p.cast::<u8>().wrapping_add(64));
         }
         let s = &snap.sessions[i];
-        for ((cell, cw), col) in cells.iter_mut().zip(&mut cell_widths).zip(Column::ALL) {
-            cell.clear();
-            *cw = table_cell(cell, col, s);
+        let mut line = Line::new(&mut buf);
+        for (col, &w) in Column::ALL.iter().zip(&widths) {
+            let (text, cw) = cell(*col, s, &mut num);
+            line.cell(*col, w, &text, cw);
         }
-        line_of(&mut line, &widths, cells.each_ref().map(String::as_str), cell_widths);
-        out.write_all(line.as_bytes())?;
+        line.end();
+        if buf.len() >= FLUSH {
+            out.write_all(buf.as_bytes())?;
+            buf.clear();
+        }
     }
-    Ok(())
+    out.write_all(buf.as_bytes())
 }
 
 const N: usize = Column::ALL.len();
@@ -119,45 +130,53 @@ fn prefetch<T>(p: *const T) {
     let _ = p;
 }
 
-fn line_of(line: &mut String, widths: &[usize; N], cells: [&str; N], cell_widths: [usize; N]) {
-    line.clear();
-    // Blanks owed before the next cell: a left-aligned cell's padding and
-    // the two-space gap go out as one run with a right-aligned cell's own.
-    let mut owed = 0;
-    for (n, (((&col, &w), cell), cw)) in Column::ALL.iter().zip(widths).zip(cells).zip(cell_widths).enumerate() {
-        // No trailing blanks after the last column.
-        let fill = if n + 1 == Column::ALL.len() { 0 } else { w.saturating_sub(cw) };
-        if col.numeric() {
-            text::spaces(line, owed + fill);
-            line.push_str(cell);
-            owed = 2;
-        } else {
-            text::spaces(line, owed);
-            line.push_str(cell);
-            owed = fill + 2;
-        }
-    }
-    line.push('\n');
+/// One table line being appended, a cell at a time. Blanks owed before
+/// the next cell (a left-aligned cell's padding and the two-space gap) go
+/// out as one run with a right-aligned cell's own, and never after the last.
+struct Line<'a> {
+    buf: &'a mut String,
+    owed: usize,
+    n: usize,
 }
 
-/// Append one cell; its width in columns.
-fn table_cell(buf: &mut String, col: Column, s: &Session) -> usize {
+impl<'a> Line<'a> {
+    fn new(buf: &'a mut String) -> Self {
+        Line { buf, owed: 0, n: 0 }
+    }
+
+    /// A cell of `col`, `width` columns wide, in a column `w` wide.
+    fn cell(&mut self, col: Column, w: usize, text: &str, width: usize) {
+        self.n += 1;
+        let fill = if self.n == N { 0 } else { w.saturating_sub(width) };
+        if col.numeric() {
+            text::spaces(self.buf, self.owed + fill);
+            self.buf.push_str(text);
+            self.owed = 2;
+        } else {
+            text::spaces(self.buf, self.owed);
+            self.buf.push_str(text);
+            self.owed = fill + 2;
+        }
+    }
+
+    fn end(self) {
+        self.buf.push('\n');
+    }
+}
+
+/// The text of one cell and its width in columns; numbers are formatted
+/// into `num`.
+fn cell<'a>(col: Column, s: &'a Session, num: &'a mut String) -> (Cow<'a, str>, usize) {
     match col {
-        Column::Pin => {
-            buf.push(if s.pinned { '*' } else { '-' });
-            1
-        }
+        Column::Pin => (Cow::Borrowed(if s.pinned { "*" } else { "-" }), 1),
         c if c.numeric() => {
+            num.clear();
+            c.push_number(num, c.number(s));
             // Numbers are ASCII: their width is their length.
-            let start = buf.len();
-            c.push_number(buf, c.number(s));
-            buf.len() - start
+            let w = num.len();
+            (Cow::Borrowed(num.as_str()), w)
         }
-        c => {
-            let (f, w) = text::field_and_width(c.text(s).unwrap_or("-"));
-            buf.push_str(&f);
-            w
-        }
+        c => text::field_and_width(c.text(s).unwrap_or("-")),
     }
 }
 
@@ -451,9 +470,8 @@ job-c1d550  support  acme       312    182.5  240.1  37.2  slow    -
                     let mut want = Column::ALL.map(|c| if header { c.header().len() } else { 0 });
                     for &i in &ord {
                         for (w, col) in want.iter_mut().zip(Column::ALL) {
-                            let mut cell = String::new();
-                            table_cell(&mut cell, col, &snap.sessions[i]);
-                            *w = (*w).max(text::width(&cell));
+                            let mut num = String::new();
+                            *w = (*w).max(text::width(&cell(col, &snap.sessions[i], &mut num).0));
                         }
                     }
                     assert_eq!(widths(&snap, &ord, header), want, "{rows:?} {q:?} header={header}");

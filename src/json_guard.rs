@@ -318,12 +318,6 @@ fn ordinary_run(b: &[u8]) -> usize {
     i
 }
 
-/// The length of the number at the start of `b`, which the guard has
-/// accepted: its bytes are all digits, signs, `.`, `e` and `E`.
-pub fn number_len(b: &[u8]) -> usize {
-    b.iter().position(|c| !matches!(c, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E')).unwrap_or(b.len())
-}
-
 /// The text of a string whose opening quote has been read, when it has no
 /// escapes: `s` is what follows the quote, the result ends before the
 /// closing quote. `None` when an escape (or anything odd) comes first.

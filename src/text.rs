@@ -114,18 +114,6 @@ pub fn truncate(s: &str, max: usize) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// Append `s` to `out` padded with spaces to `w` columns (left or right aligned).
-pub fn pad_into(out: &mut String, s: &str, w: usize, right: bool) {
-    let fill = w.saturating_sub(width(s));
-    if right {
-        spaces(out, fill);
-        out.push_str(s);
-    } else {
-        out.push_str(s);
-        spaces(out, fill);
-    }
-}
-
 /// `n` spaces, a slice at a time (pushing them as chars one by one was a
 /// measurable share of a 100,000-row table).
 pub fn spaces(out: &mut String, mut n: usize) {
@@ -232,13 +220,5 @@ mod tests {
         assert_eq!(width(&truncate("中文字符", 4)), 3);
         assert_eq!(truncate("abc", 0), "");
         assert_eq!(truncate("abc", 1), "…");
-    }
-
-    #[test]
-    fn padding() {
-        let mut s = String::new();
-        pad_into(&mut s, "中", 4, false);
-        pad_into(&mut s, "7", 3, true);
-        assert_eq!(s, "中    7");
     }
 }

@@ -166,7 +166,7 @@ fn worker(lx: &mut Lexer) -> Result<Worker, DecodeError> {
     let mut w = Worker::default();
     lx.object(|lx, key| {
         match key {
-            Field::Name => w.name = lx.string()?.map(String::from),
+            Field::Name => w.name = lx.text(|t| t.to_string())?,
             Field::UptimeS => w.uptime_s = lx.number()?,
             Field::ActiveSessions => w.active_sessions = lx.number()?,
             Field::MaxSessions => w.max_sessions = lx.number()?,
@@ -212,14 +212,14 @@ fn system(lx: &mut Lexer) -> Result<System, DecodeError> {
 fn session(lx: &mut Lexer, r: &mut Session) -> Result<(), DecodeError> {
     lx.object(|lx, key| {
         match key {
-            Field::SessionId => r.session_id = lx.id()?,
+            Field::SessionId => r.session_id = lx.text(SessionId::new)?.unwrap_or_default(),
             Field::AgentName => r.agent_name = lx.shared()?.unwrap_or_else(|| Rc::from("")),
             Field::Tenant => r.tenant = lx.shared()?,
             Field::DurationS => r.duration_s = lx.number()?.unwrap_or(0.0),
             Field::MemMb => r.mem_mb = lx.number()?.unwrap_or(0.0),
             Field::PeakMb => r.peak_mb = lx.number()?.unwrap_or(0.0),
             Field::CpuPct => r.cpu_pct = lx.number()?.unwrap_or(0.0),
-            Field::Status => r.status = lx.status()?,
+            Field::Status => r.status = lx.text(Status::parse)?.unwrap_or_else(|| Status::Other("".into())),
             Field::Pinned => r.pinned = lx.truthy()?.unwrap_or(false),
             _ => lx.skip()?,
         }
@@ -360,8 +360,30 @@ struct Lexer<'a> {
     st: DeJsonState,
     it: Chars<'a>,
     /// Recently seen agents and tenants, to share rather than copy.
-    recent: Vec<Rc<str>>,
-    next_slot: usize,
+    recent: Recent,
+}
+
+/// The last few distinct agent and tenant strings, replaced round-robin.
+#[derive(Default)]
+struct Recent {
+    items: Vec<Rc<str>>,
+    next: usize,
+}
+
+impl Recent {
+    fn share(&mut self, text: &str) -> Rc<str> {
+        if let Some(r) = self.items.iter().find(|r| ***r == *text) {
+            return Rc::clone(r);
+        }
+        let r: Rc<str> = Rc::from(text);
+        if self.items.len() < RECENT {
+            self.items.push(Rc::clone(&r));
+        } else {
+            self.items[self.next] = Rc::clone(&r);
+            self.next = (self.next + 1) % RECENT;
+        }
+        r
+    }
 }
 
 /// How many distinct agents and tenants `Lexer::shared` remembers.
@@ -369,7 +391,7 @@ const RECENT: usize = 16;
 
 impl<'a> Lexer<'a> {
     fn new(text: &'a str, fast: bool) -> Result<Self, DecodeError> {
-        let mut lx = Lexer { text, fast, st: DeJsonState::default(), it: text.chars(), recent: Vec::new(), next_slot: 0 };
+        let mut lx = Lexer { text, fast, st: DeJsonState::default(), it: text.chars(), recent: Recent::default() };
         lx.st.next(&mut lx.it);
         lx.bump()?;
         Ok(lx)
@@ -592,58 +614,26 @@ impl<'a> Lexer<'a> {
         Ok(out)
     }
 
-    /// A string value; `None` (value skipped) for null or any other type.
-    fn string(&mut self) -> Result<Option<Box<str>>, DecodeError> {
-        if self.st.tok == DeJsonTok::Str {
-            let s: Box<str> = self.st.strbuf.as_str().into();
-            self.bump()?;
-            Ok(Some(s))
-        } else {
-            self.skip().map(|()| None)
-        }
-    }
-
-    /// A session id; empty for non-strings.
-    fn id(&mut self) -> Result<SessionId, DecodeError> {
+    /// A string value, read by `read` while it is the current token; `None`
+    /// (value skipped) for null or any other type.
+    fn text<T>(&mut self, read: impl FnOnce(&str) -> T) -> Result<Option<T>, DecodeError> {
         if self.st.tok != DeJsonTok::Str {
-            return self.skip().map(|()| SessionId::default());
+            return self.skip().map(|()| None);
         }
-        let id = SessionId::new(&self.st.strbuf);
+        let v = read(&self.st.strbuf);
         self.bump()?;
-        Ok(id)
+        Ok(Some(v))
     }
 
-    /// A status, known ones without allocating; `Other("")` for non-strings.
-    fn status(&mut self) -> Result<Status, DecodeError> {
-        if self.st.tok != DeJsonTok::Str {
-            return self.skip().map(|()| Status::Other("".into()));
-        }
-        let s = Status::parse(&self.st.strbuf);
-        self.bump()?;
-        Ok(s)
-    }
-
-    /// `string`, but shared with earlier rows holding the same text.
+    /// `text`, shared with earlier rows holding the same text. (Spelled out:
+    /// `text`'s closure cannot borrow `recent` beside `&mut self`.)
     fn shared(&mut self) -> Result<Option<Rc<str>>, DecodeError> {
         if self.st.tok != DeJsonTok::Str {
             return self.skip().map(|()| None);
         }
-        let text = self.st.strbuf.as_str();
-        let s = match self.recent.iter().find(|r| ***r == *text) {
-            Some(r) => Rc::clone(r),
-            None => {
-                let r: Rc<str> = Rc::from(text);
-                if self.recent.len() < RECENT {
-                    self.recent.push(Rc::clone(&r));
-                } else {
-                    self.recent[self.next_slot] = Rc::clone(&r);
-                    self.next_slot = (self.next_slot + 1) % RECENT;
-                }
-                r
-            }
-        };
+        let r = self.recent.share(&self.st.strbuf);
         self.bump()?;
-        Ok(Some(s))
+        Ok(Some(r))
     }
 
     /// A number, or a numeric string as Python's `float()` reads it (the guard

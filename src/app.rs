@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use termion::event::Key;
 
-use crate::id::SessionId;
+use crate::snapshot::SessionId;
 use crate::snapshot::{Session, Snapshot};
 use crate::view::{self, Group, GroupRow, Query};
 
@@ -446,7 +446,7 @@ impl App {
 mod tests {
     use super::*;
     use crate::column::Column;
-    use crate::snapshot::decode;
+    use crate::decode::decode;
 
     fn snap(n: usize) -> Snapshot {
         let rows: Vec<String> = (0..n)

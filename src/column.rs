@@ -3,6 +3,7 @@
 
 use std::cmp::Ordering;
 
+use crate::number::{self, cmp_f64};
 use crate::snapshot::{Session, Status};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -121,16 +122,16 @@ impl Column {
         }
     }
 
-    /// Display text of a numeric cell: whole seconds or one decimal.
-    pub fn format_number(self, v: f64) -> String {
+    /// Display text of a numeric cell, rounded: whole seconds or one decimal.
+    pub fn rounded(self, v: f64) -> String {
         let mut s = String::new();
-        self.push_number(&mut s, v);
+        self.push_rounded(&mut s, v);
         s
     }
 
-    /// `format_number`, appended to `out`.
-    pub fn push_number(self, out: &mut String, v: f64) {
-        crate::fixed::push(out, v, if self == Column::Duration { 0 } else { 1 });
+    /// `rounded`, appended to `out`.
+    pub fn push_rounded(self, out: &mut String, v: f64) {
+        number::push_rounded(out, v, if self == Column::Duration { 0 } else { 1 });
     }
 
     /// Compare two sessions on this column in its natural direction
@@ -143,27 +144,6 @@ impl Column {
         } else {
             self.text(a).cmp(&self.text(b))
         }
-    }
-}
-
-/// Python's spelling of non-finite floats, which the worker's users know.
-pub fn nonfinite(v: f64) -> &'static str {
-    if v.is_nan() {
-        "nan"
-    } else if v > 0.0 {
-        "inf"
-    } else {
-        "-inf"
-    }
-}
-
-/// Total order on floats with NaN below every number.
-pub fn cmp_f64(a: f64, b: f64) -> Ordering {
-    match (a.is_nan(), b.is_nan()) {
-        (true, true) => Ordering::Equal,
-        (true, false) => Ordering::Less,
-        (false, true) => Ordering::Greater,
-        (false, false) => a.partial_cmp(&b).unwrap_or(Ordering::Equal),
     }
 }
 
@@ -264,15 +244,9 @@ mod tests {
 
     #[test]
     fn number_formats() {
-        assert_eq!(Column::Duration.format_number(312.4), "312");
-        assert_eq!(Column::Mem.format_number(182.55), "182.6");
-        assert_eq!(Column::Cpu.format_number(f64::NAN), "nan");
-        assert_eq!(Column::Cpu.format_number(f64::NEG_INFINITY), "-inf");
-    }
-
-    #[test]
-    fn nan_sorts_below_numbers() {
-        assert_eq!(cmp_f64(f64::NAN, f64::NEG_INFINITY), Ordering::Less);
-        assert_eq!(cmp_f64(-0.0, 0.0), Ordering::Equal);
+        assert_eq!(Column::Duration.rounded(312.4), "312");
+        assert_eq!(Column::Mem.rounded(182.55), "182.6");
+        assert_eq!(Column::Cpu.rounded(f64::NAN), "nan");
+        assert_eq!(Column::Cpu.rounded(f64::NEG_INFINITY), "-inf");
     }
 }

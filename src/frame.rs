@@ -115,9 +115,9 @@ fn group_table(app: &App, w: usize, area: usize, color: bool) -> Vec<String> {
     let shown: Vec<&GroupRow> = app.groups.iter().skip(app.scroll).take(page).collect();
     let nums = |g: &GroupRow| {
         let mut mem = String::new();
-        Column::Mem.push_number(&mut mem, g.mem_mb);
+        Column::Mem.push_rounded(&mut mem, g.mem_mb);
         let mut cpu = String::new();
-        Column::Cpu.push_number(&mut cpu, g.cpu_pct);
+        Column::Cpu.push_rounded(&mut cpu, g.cpu_pct);
         [g.sessions.to_string(), g.slow.to_string(), mem, cpu]
     };
     const HEADS: [&str; 4] = ["sessions", "slow", "mem(MB)", "cpu%"];
@@ -200,14 +200,14 @@ fn detail(app: &App, w: usize, area: usize, color: bool) -> Vec<String> {
     lines.push(field_line(w, color, if first { label } else { "" }, &chunk));
     let pinned_here = app.pins.contains(&s.session_id);
     let mut dur = String::new();
-    Column::Duration.push_number(&mut dur, s.duration_s);
+    Column::Duration.push_rounded(&mut dur, s.duration_s);
     let rows: [(&str, String); 7] = [
         ("agent", s.agent_name.to_string()),
         ("tenant", s.tenant.as_deref().unwrap_or("- (unset)").to_string()),
         ("status", s.status.as_str().to_string()),
         ("duration", format!("{dur} s ({})", crate::render::fmt_uptime(s.duration_s))),
-        ("memory", format!("{} MB now, peak {} MB", Column::Mem.format_number(s.mem_mb), Column::Peak.format_number(s.peak_mb))),
-        ("cpu", format!("{} %", Column::Cpu.format_number(s.cpu_pct))),
+        ("memory", format!("{} MB now, peak {} MB", Column::Mem.rounded(s.mem_mb), Column::Peak.rounded(s.peak_mb))),
+        ("cpu", format!("{} %", Column::Cpu.rounded(s.cpu_pct))),
         ("pinned", format!("by the worker: {}, here: {}", yes(s.pinned), yes(pinned_here))),
     ];
     for (name, value) in rows {
@@ -270,7 +270,7 @@ fn trend_lines(trend: Option<&Trend>, w: usize, color: bool) -> Vec<String> {
         l.text("  ").fg(&color::Cyan).text(name).reset().pad(label_w).fg(&color::Green).text(&chart).reset();
         if !finite.is_empty() {
             let mut range = String::new();
-            let _ = write!(range, "  {}–{}{unit}", Column::Mem.format_number(lo), Column::Mem.format_number(hi));
+            let _ = write!(range, "  {}–{}{unit}", Column::Mem.rounded(lo), Column::Mem.rounded(hi));
             l.text(&range);
         }
         out.push(l.finish());
@@ -336,7 +336,7 @@ fn footer(app: &App, w: usize, color: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::snapshot::decode;
+    use crate::decode::decode;
     use crate::view::Query;
     use termion::event::Key;
 

@@ -8,10 +8,9 @@
 pub mod cli;
 pub mod clock;
 pub mod column;
-pub mod fixed;
+pub mod number;
 pub mod frame;
-pub mod id;
-pub mod json_guard;
+pub mod decode;
 pub mod once;
 pub mod output;
 pub mod render;

@@ -5,7 +5,8 @@ use std::time::{Duration, Instant};
 
 use crate::cli::{ColorMode, Config, Format};
 use crate::render::{self, TitleView};
-use crate::snapshot::{self, DecodeError, Snapshot};
+use crate::decode::{self, DecodeError};
+use crate::snapshot::Snapshot;
 use crate::socket::{self, FetchError, Target};
 use crate::{clock, output, term, view};
 
@@ -49,7 +50,7 @@ pub fn describe(f: &Failure, t: &Target) -> String {
 /// Fetch and decode one snapshot.
 pub fn snapshot(target: &Target, abort: &dyn Fn() -> bool) -> Result<Snapshot, Failure> {
     let p = socket::fetch(target, abort).map_err(Failure::Fetch)?;
-    snapshot::decode(&p.bytes).map_err(|e| {
+    decode::decode(&p.bytes).map_err(|e| {
         // No newline and no valid document: the worker went away mid-write.
         if p.newline { Failure::Decode(e) } else { Failure::Fetch(FetchError::CutOff(p.bytes.len())) }
     })

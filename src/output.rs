@@ -9,7 +9,8 @@ use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use crate::column::{Column, nonfinite};
+use crate::column::Column;
+use crate::number::{self, nonfinite};
 use crate::snapshot::{Session, Snapshot, System, Worker};
 use crate::text;
 
@@ -114,7 +115,7 @@ impl Extremes {
     }
 
     fn width(&self, col: Column) -> usize {
-        let len = |v: f64| col.format_number(v).len();
+        let len = |v: f64| col.rounded(v).len();
         self.nonfinite.max(self.pos.map_or(0, len)).max(self.neg.map_or(0, len))
     }
 }
@@ -174,7 +175,7 @@ fn cell<'a>(col: Column, s: &'a Session, num: &'a mut String) -> (Cow<'a, str>, 
         Column::Pin => (Cow::Borrowed(if s.pinned { "*" } else { "-" }), 1),
         c if c.numeric() => {
             num.clear();
-            c.push_number(num, c.number(s));
+            c.push_rounded(num, c.number(s));
             // Numbers are ASCII: their width is their length.
             let w = num.len();
             (Cow::Borrowed(num.as_str()), w)
@@ -209,7 +210,7 @@ pub fn tsv(out: &mut dyn Write, snap: &Snapshot, order: &[usize], header: bool, 
             }
             match col {
                 Column::Pin => line.push(if s.pinned { '*' } else { '-' }),
-                c if c.numeric() => push_number(&mut line, c.number(s)),
+                c if c.numeric() => number::push_exact(&mut line, c.number(s)),
                 c => tsv_escape(&mut line, c.text(s).unwrap_or("")),
             }
         }
@@ -217,28 +218,6 @@ pub fn tsv(out: &mut dyn Write, snap: &Snapshot, order: &[usize], header: bool, 
         out.write_all(line.as_bytes())?;
     }
     Ok(())
-}
-
-/// Shortest text that reads back as the same float; Python's names otherwise.
-fn push_number(out: &mut String, v: f64) {
-    if v.is_finite() {
-        exact_number(out, v);
-    } else {
-        out.push_str(nonfinite(v));
-    }
-}
-
-/// A finite float as the shortest text that reads back as the same value:
-/// plain decimals in the everyday range, exponent notation outside it (as
-/// Python's repr), so `1e300` never becomes 301 digits that a reader would
-/// take for an exact integer.
-fn exact_number(out: &mut String, v: f64) {
-    let a = v.abs();
-    if a != 0.0 && !(1e-4..1e16).contains(&a) {
-        let _ = write!(out, "{v:e}");
-    } else {
-        let _ = write!(out, "{v}");
-    }
 }
 
 /// `\t \n \r \\` as two-character escapes, other controls (C0, DEL, C1:
@@ -400,7 +379,7 @@ impl<'a> JsonObject<'a> {
 
 fn json_num(b: &mut String, v: Option<f64>) {
     match v {
-        Some(v) if v.is_finite() => exact_number(b, v),
+        Some(v) if v.is_finite() => number::push_exact_finite(b, v),
         _ => b.push_str("null"),
     }
 }
@@ -428,7 +407,7 @@ pub fn json_str(b: &mut String, s: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::snapshot::decode;
+    use crate::decode::decode;
     use crate::view::{Query, order};
 
     fn render(f: impl Fn(&mut Vec<u8>, &Snapshot, &[usize]) -> io::Result<()>, payload: &str) -> String {
@@ -515,16 +494,6 @@ job-c1d550  support  acme       312    182.5  240.1  37.2  slow    -
         let mut lines = t.lines();
         assert_eq!(lines.next().unwrap(), "time\tsession\tagent\ttenant\tdur(s)\tmem(MB)\tpeak\tcpu%\tstatus\tpin");
         assert_eq!(lines.next().unwrap(), "T\ta\\tb\\nc\\rd\\\\e\\x1bf\\x9bg\tx\t\t4\t2.25\t0\tnan\t\t*");
-    }
-
-    #[test]
-    fn exact_numbers_read_back_as_the_same_float() {
-        for (v, s) in [(2.3, "2.3"), (40.0, "40"), (0.0, "0"), (-0.5, "-0.5"), (1e300, "1e300"), (1e16, "1e16"), (1.5e-7, "1.5e-7"), (25276059648.0, "25276059648"), (4.027744909000035, "4.027744909000035")] {
-            let mut out = String::new();
-            exact_number(&mut out, v);
-            assert_eq!(out, s);
-            assert_eq!(out.parse::<f64>().unwrap(), v);
-        }
     }
 
     #[test]

@@ -376,7 +376,7 @@ fn max_natural(c: Column) -> usize {
 pub fn cell<'a>(col: Column, s: &'a Session, client_pin: bool) -> std::borrow::Cow<'a, str> {
     match col {
         Column::Pin => (if s.pinned || client_pin { "*" } else { "" }).into(),
-        c if c.numeric() => c.format_number(c.number(s)).into(),
+        c if c.numeric() => c.rounded(c.number(s)).into(),
         c => text::display(c.text(s).unwrap_or("-")),
     }
 }
@@ -528,7 +528,7 @@ pub fn once_frame(snap: &Snapshot, order: &[usize], view: &TitleView, header: bo
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::snapshot::decode;
+    use crate::decode::decode;
     use crate::view::{Query, order};
 
     const V020: &str = include_str!("../tests/fixtures/snapshot-v020.jsonl");

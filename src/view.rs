@@ -3,7 +3,7 @@
 use std::cmp::Ordering;
 
 use crate::column::{Column, StatusFilter};
-use crate::id::SessionId;
+use crate::snapshot::SessionId;
 use crate::snapshot::Session;
 
 /// How a snapshot is narrowed and ordered; shared by `--once` and the live view.
@@ -214,8 +214,8 @@ pub fn groups(sessions: &[Session], order: &[usize], by: Group, q: &Query) -> Ve
     // Names are distinct, so the order is total and need not be stable.
     rows.sort_unstable_by(|a, b| {
         let primary = match q.sort {
-            Column::Mem | Column::Peak => crate::column::cmp_f64(b.mem_mb, a.mem_mb),
-            Column::Cpu => crate::column::cmp_f64(b.cpu_pct, a.cpu_pct),
+            Column::Mem | Column::Peak => crate::number::cmp_f64(b.mem_mb, a.mem_mb),
+            Column::Cpu => crate::number::cmp_f64(b.cpu_pct, a.cpu_pct),
             Column::Duration => b.sessions.cmp(&a.sessions),
             Column::Status => b.slow.cmp(&a.slow),
             _ => a.name.cmp(&b.name),

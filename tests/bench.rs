@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use common::pty::Live;
 use common::*;
 use openrtc_top::socket::{self, Target};
-use openrtc_top::{output, snapshot, view};
+use openrtc_top::{decode, output, view};
 
 /// A server with a blocking accept (no polling delay) that writes prebuilt
 /// bytes; `next` may swap the bytes between connections.
@@ -236,7 +236,7 @@ fn bench() {
             let t0 = Instant::now();
             let p = socket::fetch(&target, &|| false).unwrap();
             let t1 = Instant::now();
-            let snap = snapshot::decode(&p.bytes).unwrap();
+            let snap = decode::decode(&p.bytes).unwrap();
             drop(p);
             let t2 = Instant::now();
             let ord = view::order(&snap.sessions, &view::Query::default(), &[]);
@@ -280,7 +280,7 @@ fn bench() {
         // One row changes per refresh: the cpu_pct of the row at the top of
         // the screen (the demo's memory shares are equal, so the smallest id).
         let text_base = String::from_utf8(base.clone()).unwrap();
-        let top_id = snapshot::decode(text_base.trim_end().as_bytes()).unwrap().sessions.iter().map(|s| s.session_id.to_string()).min().unwrap();
+        let top_id = decode::decode(text_base.trim_end().as_bytes()).unwrap().sessions.iter().map(|s| s.session_id.to_string()).min().unwrap();
         let row_at = text_base.find(&format!("\"session_id\": \"{top_id}\"")).unwrap();
         let anchor = "\"cpu_pct\": ";
         let (b2, n2) = (t.raw_len(), srv.connections.load(Ordering::Relaxed));

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use openrtc_top::app::App;
 use openrtc_top::frame;
-use openrtc_top::snapshot::decode;
+use openrtc_top::decode::decode;
 use openrtc_top::view::{Query, order};
 use openrtc_top::{keys, output};
 

@@ -300,7 +300,7 @@ fn format_json_is_one_line_in_view_order() {
     assert!(l.contains(r#""system": {"available": true, "cpu_pct": 29.1, "vcpus": 2, "mem_used_bytes": 412729344"#));
     assert!(l.contains(r#""net_rate_bps": null}, "cpu_history": [29.1]}"#));
     // Filters and sort apply; what we print reads back as the same rows.
-    let back = openrtc_top::snapshot::decode(l.as_bytes()).unwrap();
+    let back = openrtc_top::decode::decode(l.as_bytes()).unwrap();
     let ids: Vec<&str> = back.sessions.iter().map(|r| &*r.session_id).collect();
     assert_eq!(ids, ["AJ_0000_blocker", "AJ_0006_call", "AJ_0007_call", "AJ_0010_call"]);
     assert!(l.contains(r#"{"session_id": "AJ_0000_blocker", "agent_name": "booking", "tenant": null, "duration_s": 4, "mem_mb": 2.3, "peak_mb": 2.3, "cpu_pct": 21.5, "status": "slow", "pinned": false}"#));

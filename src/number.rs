@@ -1,19 +1,66 @@
-//! Fixed-point number text, fast and exactly rounded.
+//! Number text and order, in two kinds: rounded for people (the table and
+//! the screen: whole seconds or one decimal) and exact for machines (TSV and
+//! JSON: the shortest text that reads back as the same float).
 //!
-//! `format!("{:.1}", v)` is correct but slow on many values (it falls back
-//! to bignum arithmetic), and a table of 100,000 sessions prints 400,000 of
-//! them. For the magnitudes a session has, the exact binary value of `v`
-//! times 10^d fits in 128 bits, so it can be rounded half-to-even with
+//! Rounded: `format!("{:.1}", v)` is correct but slow on many values (it
+//! falls back to bignum arithmetic), and a table of 100,000 sessions prints
+//! 400,000 of them. For the magnitudes a session has, the exact binary value
+//! of `v` times 10^d fits in 64 bits, so it can be rounded half-to-even with
 //! integer arithmetic: the same digits Rust and Python print.
 
+use std::cmp::Ordering;
 use std::fmt::Write as _;
 
-/// Append `v` with `decimals` (0 or 1) digits after the point, as
+/// Python's spelling of non-finite floats, which the worker's users know.
+pub fn nonfinite(v: f64) -> &'static str {
+    if v.is_nan() {
+        "nan"
+    } else if v > 0.0 {
+        "inf"
+    } else {
+        "-inf"
+    }
+}
+
+/// Total order on floats with NaN below every number (and -0 equal to 0).
+pub fn cmp_f64(a: f64, b: f64) -> Ordering {
+    match (a.is_nan(), b.is_nan()) {
+        (true, true) => Ordering::Equal,
+        (true, false) => Ordering::Less,
+        (false, true) => Ordering::Greater,
+        (false, false) => a.partial_cmp(&b).unwrap_or(Ordering::Equal),
+    }
+}
+
+/// The exact value, as the shortest text that reads back as the same float;
+/// non-finite values as Python spells them (`nan`, `inf`, `-inf`).
+pub fn push_exact(out: &mut String, v: f64) {
+    if v.is_finite() {
+        push_exact_finite(out, v);
+    } else {
+        out.push_str(nonfinite(v));
+    }
+}
+
+/// A finite float as the shortest text that reads back as the same value:
+/// plain decimals in the everyday range, exponent notation outside it (as
+/// Python's repr), so `1e300` never becomes 301 digits that a reader would
+/// take for an exact integer.
+pub fn push_exact_finite(out: &mut String, v: f64) {
+    let a = v.abs();
+    if a != 0.0 && !(1e-4..1e16).contains(&a) {
+        let _ = write!(out, "{v:e}");
+    } else {
+        let _ = write!(out, "{v}");
+    }
+}
+
+/// Append `v` rounded to `decimals` (0 or 1) digits after the point, as
 /// `format!("{v:.decimals$}")` would; non-finite values as Python spells them.
-pub fn push(out: &mut String, v: f64, decimals: u32) {
+pub fn push_rounded(out: &mut String, v: f64, decimals: u32) {
     debug_assert!(decimals <= 1);
     if !v.is_finite() {
-        out.push_str(crate::column::nonfinite(v));
+        out.push_str(nonfinite(v));
         return;
     }
     let a = v.abs();
@@ -81,7 +128,7 @@ mod tests {
         }
         for d in [0u32, 1] {
             let mut ours = String::new();
-            push(&mut ours, v, d);
+            push_rounded(&mut ours, v, d);
             let std = format!("{v:.prec$}", prec = d as usize);
             assert_eq!(ours, std, "{v:e} with {d} decimals");
         }
@@ -112,8 +159,25 @@ mod tests {
     #[test]
     fn non_finite() {
         let mut s = String::new();
-        push(&mut s, f64::NAN, 1);
-        push(&mut s, f64::NEG_INFINITY, 0);
-        assert_eq!(s, "nan-inf");
+        push_rounded(&mut s, f64::NAN, 1);
+        push_rounded(&mut s, f64::NEG_INFINITY, 0);
+        push_exact(&mut s, f64::INFINITY);
+        assert_eq!(s, "nan-infinf");
+    }
+
+    #[test]
+    fn exact_numbers_read_back_as_the_same_float() {
+        for (v, s) in [(2.3, "2.3"), (40.0, "40"), (0.0, "0"), (-0.5, "-0.5"), (1e300, "1e300"), (1e16, "1e16"), (1.5e-7, "1.5e-7"), (25276059648.0, "25276059648"), (4.027744909000035, "4.027744909000035")] {
+            let mut out = String::new();
+            push_exact(&mut out, v);
+            assert_eq!(out, s);
+            assert_eq!(out.parse::<f64>().unwrap(), v);
+        }
+    }
+
+    #[test]
+    fn nan_sorts_below_numbers() {
+        assert_eq!(cmp_f64(f64::NAN, f64::NEG_INFINITY), Ordering::Less);
+        assert_eq!(cmp_f64(-0.0, 0.0), Ordering::Equal);
     }
 }

@@ -1,0 +1,398 @@
+//! Reading a payload: bytes in, a `Snapshot` out, never a panic or a hang.
+//!
+//! Three stages, each in its own file:
+//! 1. `guard` validates the whole document first (strict JSON plus the
+//!    Python-isms `json.dumps` writes), iteratively and with a depth cap, and
+//!    rewrites those Python-isms into forms nanoserde reads. nanoserde 0.2
+//!    trusts its input: it loops forever on an unterminated container inside
+//!    an unknown field, hits an `unimplemented!` on a stray `,` in value
+//!    position, and reads a raw NUL as end of input. After the guard it only
+//!    ever sees well-formed JSON.
+//! 2. `lexer` walks the tokens. Which inputs go where:
+//!    - read in place by the lexer (`Lexer::bump` and `Lexer::key`): object
+//!      keys without escapes (matched against `fields`, never copied),
+//!      strings without escapes (copied in one piece) and numbers (parsed
+//!      from the text). These are nearly all of a real payload, and
+//!      nanoserde decodes them a character at a time into a buffer, which
+//!      was most of the decoding time at 100,000 sessions.
+//!    - read by nanoserde's tokenizer: punctuation, `true`, `false`, `null`,
+//!      and every key or string with an escape (`\uXXXX`, surrogate pairs,
+//!      `\n`, ...): rarer, and where getting JSON's rules right matters more
+//!      than speed. A test holds the two paths to the same result.
+//! 3. the functions below turn tokens into rows with the reference client's
+//!    tolerance: both payload shapes, defaults for missing fields, non-object
+//!    rows dropped, a non-object worker absent. A field of the wrong type
+//!    takes its default instead of failing the snapshot, and numeric fields
+//!    accept numeric strings as Python's `float()` does. Only text that is
+//!    not JSON at all is an error, so an operator sees garbage reported, not
+//!    an empty pool.
+
+pub mod fields;
+pub mod guard;
+pub mod id;
+mod lexer;
+
+use std::fmt;
+use std::rc::Rc;
+
+use nanoserde::DeJsonTok;
+
+use crate::snapshot::{Session, SessionId, Snapshot, Status, System, Worker};
+use fields::Field;
+use lexer::Lexer;
+
+/// A payload that could not be read as JSON at all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodeError(pub String);
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Decode one payload line (without its newline).
+pub fn decode(bytes: &[u8]) -> Result<Snapshot, DecodeError> {
+    decode_with(bytes, true)
+}
+
+/// `decode`, optionally without the lexer's fast paths: nanoserde alone, the
+/// reference that tests hold the fast paths to.
+fn decode_with(bytes: &[u8], fast: bool) -> Result<Snapshot, DecodeError> {
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        DecodeError(format!("not UTF-8 text (invalid byte at {})", e.valid_up_to()))
+    })?;
+    let text = guard::check(text).map_err(|e| DecodeError(format!("not JSON: {e}")))?;
+    let mut lx = Lexer::new(&text, fast)?;
+    let snapshot = match lx.tok() {
+        DeJsonTok::CurlyOpen => {
+            let mut snap = Snapshot::default();
+            lx.object(|lx, key| {
+                match key {
+                    Field::Worker => snap.worker = lx.maybe_object(worker)?,
+                    Field::Sessions => snap.sessions = rows(lx)?,
+                    _ => lx.skip()?,
+                }
+                Ok(())
+            })?;
+            snap
+        }
+        DeJsonTok::BlockOpen => Snapshot { worker: None, sessions: rows(&mut lx)? },
+        _ => Snapshot::default(),
+    };
+    Ok(snapshot)
+}
+
+/// Session rows; non-object elements are dropped, a non-array is empty.
+fn rows(lx: &mut Lexer) -> Result<Vec<Session>, DecodeError> {
+    // A row takes about 190 bytes of payload: reserve once, not by doubling.
+    let mut rows = Vec::with_capacity((lx.remaining() / 200).min(1 << 20));
+    lx.array(|lx| {
+        if *lx.tok() == DeJsonTok::CurlyOpen {
+            // Decoded in place: a row is 120 bytes, not worth moving twice.
+            rows.push(Session::default());
+            if let Some(row) = rows.last_mut() {
+                session(lx, row)?;
+            }
+            Ok(())
+        } else {
+            lx.skip()
+        }
+    })?;
+    Ok(rows)
+}
+
+fn worker(lx: &mut Lexer) -> Result<Worker, DecodeError> {
+    let mut w = Worker::default();
+    lx.object(|lx, key| {
+        match key {
+            Field::Name => w.name = lx.text(|t| t.to_string())?,
+            Field::UptimeS => w.uptime_s = lx.number()?,
+            Field::ActiveSessions => w.active_sessions = lx.number()?,
+            Field::MaxSessions => w.max_sessions = lx.number()?,
+            Field::Started => w.started = lx.number()?,
+            Field::Failed => w.failed = lx.number()?,
+            Field::Draining => w.draining = lx.truthy()?,
+            Field::SavedBytes => w.saved_bytes = lx.number()?,
+            Field::System => w.system = lx.maybe_object(system)?,
+            Field::CpuHistory => w.cpu_history = lx.numbers()?,
+            _ => lx.skip()?,
+        }
+        Ok(())
+    })?;
+    Ok(w)
+}
+
+fn system(lx: &mut Lexer) -> Result<System, DecodeError> {
+    let mut s = System::default();
+    lx.object(|lx, key| {
+        let slot = match key {
+            Field::Available => {
+                s.available = lx.truthy()?;
+                return Ok(());
+            }
+            Field::CpuPct => &mut s.cpu_pct,
+            Field::Vcpus => &mut s.vcpus,
+            Field::MemUsedBytes => &mut s.mem_used_bytes,
+            Field::MemTotalBytes => &mut s.mem_total_bytes,
+            Field::SwapUsedBytes => &mut s.swap_used_bytes,
+            Field::SwapTotalBytes => &mut s.swap_total_bytes,
+            Field::Load1 => &mut s.load1,
+            Field::Load5 => &mut s.load5,
+            Field::Load15 => &mut s.load15,
+            Field::NetRateBps => &mut s.net_rate_bps,
+            _ => return lx.skip(),
+        };
+        *slot = lx.number()?;
+        Ok(())
+    })?;
+    Ok(s)
+}
+
+fn session(lx: &mut Lexer, r: &mut Session) -> Result<(), DecodeError> {
+    lx.object(|lx, key| {
+        match key {
+            Field::SessionId => r.session_id = lx.text(SessionId::new)?.unwrap_or_default(),
+            Field::AgentName => r.agent_name = lx.shared()?.unwrap_or_else(|| Rc::from("")),
+            Field::Tenant => r.tenant = lx.shared()?,
+            Field::DurationS => r.duration_s = lx.number()?.unwrap_or(0.0),
+            Field::MemMb => r.mem_mb = lx.number()?.unwrap_or(0.0),
+            Field::PeakMb => r.peak_mb = lx.number()?.unwrap_or(0.0),
+            Field::CpuPct => r.cpu_pct = lx.number()?.unwrap_or(0.0),
+            Field::Status => r.status = lx.text(Status::parse)?.unwrap_or_else(|| Status::Other("".into())),
+            Field::Pinned => r.pinned = lx.truthy()?.unwrap_or(false),
+            _ => lx.skip()?,
+        }
+        Ok(())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const V020: &str = include_str!("../../tests/fixtures/snapshot-v020.jsonl");
+    const V020_EMPTY: &str = include_str!("../../tests/fixtures/snapshot-v020-empty.jsonl");
+    const V03: &str = include_str!("../../tests/fixtures/snapshot-v03-list.jsonl");
+
+    fn dec(s: &str) -> Snapshot {
+        decode(s.trim_end().as_bytes()).unwrap_or_else(|e| panic!("{s:?}: {e}"))
+    }
+
+    #[test]
+    fn fixture_v020() {
+        let s = dec(V020);
+        let w = s.worker.as_ref().unwrap();
+        assert_eq!(w.name.as_deref(), Some("harness-worker"));
+        assert_eq!(w.uptime_s, Some(4.027744909000035));
+        assert_eq!((w.active_sessions, w.max_sessions), (Some(12.0), Some(24.0)));
+        assert_eq!((w.started, w.failed, w.draining), (Some(12.0), Some(0.0), Some(false)));
+        assert_eq!(w.saved_bytes, None);
+        assert_eq!(w.cpu_history, vec![29.1]);
+        let sys = w.system.as_ref().unwrap();
+        assert_eq!(sys.available, Some(true));
+        assert_eq!(sys.mem_total_bytes, Some(25276059648.0));
+        assert_eq!(sys.load15, Some(0.09619140625));
+        assert_eq!(sys.net_rate_bps, None);
+        assert_eq!(s.sessions.len(), 12);
+        let first = &s.sessions[0];
+        assert_eq!(&*first.session_id, "AJ_0000_blocker");
+        assert_eq!(&*first.agent_name, "booking");
+        assert_eq!(first.tenant, None);
+        assert_eq!(first.status, Status::Slow);
+        assert_eq!((first.duration_s, first.mem_mb, first.peak_mb, first.cpu_pct), (4.0, 2.3, 2.3, 21.5));
+        assert_eq!(s.sessions[1].tenant.as_deref(), Some("acme-1"));
+        assert_eq!(s.sessions.iter().filter(|r| r.status == Status::Slow).count(), 4);
+    }
+
+    #[test]
+    fn fixture_v020_empty() {
+        let s = dec(V020_EMPTY);
+        assert!(s.sessions.is_empty());
+        assert_eq!(s.worker.unwrap().cpu_history, vec![10.2]);
+    }
+
+    #[test]
+    fn fixture_v03_bare_array() {
+        let s = dec(V03);
+        assert!(s.worker.is_none());
+        assert_eq!(s.sessions.len(), 3);
+        assert_eq!(&*s.sessions[0].session_id, "job-c1d550");
+        assert_eq!(s.sessions[0].peak_mb, 240.1);
+        assert!(s.sessions[2].pinned);
+        assert_eq!(s.sessions[2].tenant.as_deref(), Some("globex"));
+    }
+
+    #[test]
+    fn tolerance_rules_of_the_reference() {
+        // Neither object nor array: empty. Non-array sessions: empty.
+        for s in ["42", "\"x\"", "null", "true", r#"{"sessions": 5}"#, r#"{"sessions": {"a": 1}}"#, "{}"] {
+            assert_eq!(dec(s), Snapshot::default(), "{s}");
+        }
+        // Non-object rows dropped; non-object worker absent.
+        let s = dec(r#"{"worker": [1], "sessions": [1, "x", null, [], {"session_id": "a"}]}"#);
+        assert!(s.worker.is_none());
+        assert_eq!(s.sessions.len(), 1);
+        // Missing fields take defaults.
+        let r = &s.sessions[0];
+        assert_eq!((&*r.agent_name, r.tenant.as_deref(), r.mem_mb, r.pinned), ("", None, 0.0, false));
+        assert_eq!(r.status.as_str(), "");
+    }
+
+    #[test]
+    fn wrong_types_take_defaults_and_numeric_strings_count() {
+        let s = dec(r#"[{"session_id": 7, "tenant": 3, "mem_mb": "12.5", "cpu_pct": "x", "duration_s": [1, {"a": 2}], "pinned": 1, "status": null}]"#);
+        let r = &s.sessions[0];
+        assert_eq!((&*r.session_id, r.tenant.as_deref(), r.mem_mb, r.cpu_pct, r.duration_s), ("", None, 12.5, 0.0, 0.0));
+        assert!(r.pinned);
+        let w = dec(r#"{"worker": {"system": 1, "cpu_history": [1, "2", null, "z", 3.5], "draining": "yes"}, "sessions": []}"#).worker.unwrap();
+        assert_eq!((w.system, w.cpu_history, w.draining), (None, vec![1.0, 2.0, 3.5], Some(true)));
+    }
+
+    #[test]
+    fn non_finite_tokens_and_ints_for_floats() {
+        let s = dec(r#"[{"mem_mb": NaN, "peak_mb": Infinity, "cpu_pct": -Infinity, "duration_s": 40}]"#);
+        let r = &s.sessions[0];
+        assert!(r.mem_mb.is_nan());
+        assert_eq!((r.peak_mb, r.cpu_pct, r.duration_s), (f64::INFINITY, f64::NEG_INFINITY, 40.0));
+        let w = dec(r#"{"worker": {"uptime_s": 1e+16, "failed": 123456789012345678901234, "system": {"cpu_pct": -0.5e-1}}}"#).worker.unwrap();
+        assert_eq!(w.uptime_s, Some(1e16));
+        assert_eq!(w.failed, Some(1.2345678901234568e23));
+        assert_eq!(w.system.unwrap().cpu_pct, Some(-0.05));
+    }
+
+    #[test]
+    fn unicode_escapes_and_surrogates() {
+        let s = dec(r#"[{"session_id": "caf\u00e9 \ud83d\ude00 \u001b[31m", "agent_name": "\u4e2d\u6587", "tenant": "lone \ud800 x"}]"#);
+        let r = &s.sessions[0];
+        assert_eq!(&*r.session_id, "café 😀 \u{1b}[31m");
+        assert_eq!(&*r.agent_name, "中文");
+        assert_eq!(&*r.agent_name, "中文");
+        assert_eq!(r.tenant.as_deref(), Some("lone \u{fffd} x"));
+    }
+
+    #[test]
+    fn unknown_fields_of_any_shape_are_ignored() {
+        let s = dec(r#"{"future": {"a": [1, {"b": [[], {}]}]}, "sessions": [{"x": [1, [2, [3]]], "session_id": "a", "y": {"z": null}}], "more": "x"}"#);
+        assert_eq!(&*s.sessions[0].session_id, "a");
+    }
+
+
+    #[test]
+    fn repeated_agents_and_tenants_are_shared() {
+        let mut rows = Vec::new();
+        for i in 0..40 {
+            rows.push(format!(r#"{{"session_id": "s{i}", "agent_name": "a{}", "tenant": "t{}"}}"#, i % 3, i % 10));
+        }
+        let s = dec(&format!("[{}]", rows.join(", ")));
+        assert!(Rc::ptr_eq(&s.sessions[0].agent_name, &s.sessions[3].agent_name));
+        // 14 rows and the decoder's own memory of it, dropped with the lexer.
+        assert_eq!(Rc::strong_count(&s.sessions[0].agent_name), 14);
+        // More distinct values than remembered: still right, just not shared.
+        let mut rows = Vec::new();
+        for i in 0..100 {
+            rows.push(format!(r#"{{"agent_name": "a{}", "tenant": "t{}"}}"#, i % 3, i % 50));
+        }
+        let s = dec(&format!("[{}]", rows.join(", ")));
+        for (i, r) in s.sessions.iter().enumerate() {
+            assert_eq!(&*r.agent_name, format!("a{}", i % 3));
+            assert_eq!(r.tenant.as_deref(), Some(format!("t{}", i % 50).as_str()));
+        }
+    }
+
+    #[test]
+    fn duplicate_keys_last_wins() {
+        let s = dec(r#"[{"session_id": "a", "session_id": "b"}]"#);
+        assert_eq!(&*s.sessions[0].session_id, "b");
+    }
+
+    #[test]
+    fn malformed_input_is_an_error_value() {
+        for bad in [&b"{\"sessions\": ["[..], b"\xff\xfe", b"not json", b"", b"{\"zz\": , }", b"[1, 2"] {
+            assert!(decode(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn ten_thousand_sessions() {
+        let mut s = String::from("{\"worker\": null, \"sessions\": [");
+        for i in 0..10_000 {
+            if i > 0 {
+                s.push_str(", ");
+            }
+            s.push_str(&format!(
+                "{{\"session_id\": \"AJ_{i:05}\", \"agent_name\": \"a{}\", \"tenant\": null, \"duration_s\": {i}.5, \"mem_mb\": 2.3, \"peak_mb\": 2.3, \"cpu_pct\": 0.1, \"status\": \"active\", \"pinned\": false}}",
+                i % 4
+            ));
+        }
+        s.push_str("]}");
+        let snap = dec(&s);
+        assert_eq!(snap.sessions.len(), 10_000);
+        assert_eq!(&*snap.sessions[9_999].session_id, "AJ_09999");
+        assert_eq!(snap.sessions[9_999].duration_s, 9_999.5);
+    }
+
+    /// The lexer's fast paths must read exactly what nanoserde alone reads.
+    #[test]
+    fn fast_paths_agree_with_nanoserde() {
+        let same = |doc: &str| {
+            let fast = decode_with(doc.as_bytes(), true);
+            let slow = decode_with(doc.as_bytes(), false);
+            // Debug, not ==, so that NaN compares equal to itself.
+            assert_eq!(format!("{fast:?}"), format!("{slow:?}"), "{doc}");
+        };
+        for doc in [V020, V020_EMPTY, V03] {
+            same(doc.trim_end());
+        }
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut pick = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        const KEYS: [&str; 14] = [
+            "session_id", "agent_name", "tenant", "duration_s", "mem_mb", "peak_mb", "cpu_pct",
+            "status", "pinned", "zz", r"session\u005fid", r#"st\"atus"#, "", "caf\u{e9}",
+        ];
+        const VALUES: [&str; 28] = [
+            "0", "-0", "7", "-12", "0.5", "-0.0", "1e5", "1E-3", "-2.5e+3", "12345678901234567890",
+            "18446744073709551615", "3.14159265358979", "NaN", "-Infinity", "true", "false", "null",
+            r#""""#, r#""active""#, r#""slow""#, r#""AJ_x\ny""#, r#""m\u00fcnchen""#, r#""\ud83d\ude00""#,
+            r#""\ud800""#, "\"\u{4e2d}\u{6587}\"", r#""2.5""#, r#"[1, {"a": [null]}, "x"]"#, r#"{"k": {}}"#,
+        ];
+        const WS: [&str; 5] = ["", " ", "  ", "\n", "\t\r\n "];
+        for _ in 0..5_000 {
+            let mut doc = String::from("{\"sessions\":");
+            doc.push_str(WS[pick(WS.len())]);
+            doc.push('[');
+            for r in 0..pick(4) {
+                if r > 0 {
+                    doc.push(',');
+                    doc.push_str(WS[pick(WS.len())]);
+                }
+                doc.push('{');
+                for f in 0..pick(8) {
+                    if f > 0 {
+                        doc.push(',');
+                    }
+                    doc.push_str(WS[pick(WS.len())]);
+                    doc.push_str(&format!("\"{}\"", KEYS[pick(KEYS.len())]));
+                    doc.push_str(WS[pick(WS.len())]);
+                    doc.push(':');
+                    doc.push_str(WS[pick(WS.len())]);
+                    doc.push_str(VALUES[pick(VALUES.len())]);
+                    doc.push_str(WS[pick(WS.len())]);
+                }
+                doc.push('}');
+            }
+            doc.push_str("], \"worker\": {\"name\": ");
+            doc.push_str(VALUES[pick(VALUES.len())]);
+            doc.push_str(", \"cpu_history\": [");
+            doc.push_str(VALUES[pick(VALUES.len())]);
+            doc.push_str("]}}");
+            same(&doc);
+        }
+    }
+
+}

@@ -38,6 +38,24 @@ pub struct Config {
     pub iterations: Option<u64>,
 }
 
+impl Config {
+    /// Whether to use colour on an output that is (`tty`) or is not a
+    /// terminal: `always` and `never` say so; `auto` means on a terminal,
+    /// unless NO_COLOR is set and non-empty.
+    pub fn colour(&self, tty: bool) -> bool {
+        color_on(self.color, tty, std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()))
+    }
+}
+
+/// The colour decision, with its environment passed in.
+fn color_on(mode: ColorMode, tty: bool, no_color: bool) -> bool {
+    match mode {
+        ColorMode::Always => true,
+        ColorMode::Never => false,
+        ColorMode::Auto => tty && !no_color,
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -238,8 +256,8 @@ Exit status: 0 ok, 1 no running pool or unreadable snapshot, 2 usage error.
 }
 
 fn keys_help() -> String {
-    let w = crate::app::KEYS.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
-    crate::app::KEYS.iter().map(|(k, what)| format!("  {k:w$}  {what}\n")).collect()
+    let w = crate::tui::app::KEYS.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+    crate::tui::app::KEYS.iter().map(|(k, what)| format!("  {k:w$}  {what}\n")).collect()
 }
 
 #[cfg(test)]
@@ -367,6 +385,15 @@ mod tests {
         assert_eq!(err(&["-x"]), "unknown option '-x'; try 'openrtc-top --help'");
         assert!(err(&["stray"]).contains("unexpected argument 'stray'"));
         assert!(err(&["--sort"]).contains("missing value for '--sort'"));
+    }
+
+    #[test]
+    fn colour_decision() {
+        assert!(color_on(ColorMode::Auto, true, false));
+        assert!(!color_on(ColorMode::Auto, true, true));
+        assert!(!color_on(ColorMode::Auto, false, false));
+        assert!(color_on(ColorMode::Always, false, true));
+        assert!(!color_on(ColorMode::Never, true, false));
     }
 
     #[test]

@@ -4,10 +4,11 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 
 use openrtc_top::cli::{self, Command, Format};
-use openrtc_top::live::{self, Exit};
-use openrtc_top::once::{self, Failure};
+use openrtc_top::tui::live::{self, Exit};
+use openrtc_top::once::{self, Error};
 use openrtc_top::socket::Target;
-use openrtc_top::term;
+use openrtc_top::source::Source;
+use openrtc_top::tui::term;
 
 fn main() -> ExitCode {
     let cmd = match cli::parse(std::env::args_os().skip(1)) {
@@ -25,10 +26,10 @@ fn main() -> ExitCode {
     for w in warnings {
         eprintln!("openrtc-top: {w}");
     }
-    let target = Target::new(cfg.socket.clone());
+    let mut source = Source::new(Target::new(cfg.socket.clone()));
     // The live view is for a terminal; a pipe gets one snapshot, as --once.
     if !cfg.once && cfg.format == Format::Table && term::stdout_is_tty() {
-        return match live::run(&cfg, &target) {
+        return match live::run(&cfg, &mut source) {
             Ok(Exit::Quit | Exit::Frames) => ExitCode::SUCCESS,
             Ok(Exit::Signal(sig)) => term::die_by(sig),
             Err(e) => {
@@ -38,9 +39,9 @@ fn main() -> ExitCode {
             }
         };
     }
-    match once::run(&cfg, &target) {
+    match once::run(&cfg, &mut source) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(f) => report(&f, &target),
+        Err(e) => report(&e, &source.target),
     }
 }
 
@@ -55,16 +56,15 @@ fn print(s: &str) -> ExitCode {
     }
 }
 
-fn report(f: &Failure, target: &Target) -> ExitCode {
-    if let Failure::Io(e) = f {
-        if e.kind() == io::ErrorKind::BrokenPipe {
-            return ExitCode::SUCCESS;
-        }
-    }
-    eprintln!("openrtc-top: {}", once::describe(f, target));
-    if let Failure::Fetch(e) = f {
-        if let Some(h) = e.hint() {
-            eprintln!("hint: {h}");
+fn report(e: &Error, target: &Target) -> ExitCode {
+    match e {
+        Error::Io(e) if e.kind() == io::ErrorKind::BrokenPipe => return ExitCode::SUCCESS,
+        Error::Io(e) => eprintln!("openrtc-top: cannot write to stdout: {e}"),
+        Error::Source(f) => {
+            eprintln!("openrtc-top: {}", f.message(target));
+            if let Some(h) = f.hint() {
+                eprintln!("hint: {h}");
+            }
         }
     }
     ExitCode::FAILURE

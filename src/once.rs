@@ -4,61 +4,29 @@ use std::io::{self, Write};
 use std::time::{Duration, Instant};
 
 use crate::cli::{ColorMode, Config, Format};
-use crate::render::{self, TitleView};
-use crate::decode::{self, DecodeError};
-use crate::snapshot::Snapshot;
-use crate::socket::{self, FetchError, Target};
-use crate::{clock, output, term, view};
+use crate::tui::render::{self, TitleView};
+use crate::source::{Failure, Source};
+use crate::tui::term;
+use crate::{clock, output, view};
 
 /// Why a run ended early; main turns it into a message and an exit status.
 #[derive(Debug)]
-pub enum Failure {
-    Fetch(FetchError),
-    Decode(DecodeError),
+pub enum Error {
+    /// A source gave no snapshot.
+    Source(Failure),
+    /// Writing the output failed (a closed pipe is not reported).
     Io(io::Error),
 }
 
-impl From<io::Error> for Failure {
+impl From<io::Error> for Error {
     fn from(e: io::Error) -> Self {
-        Failure::Io(e)
+        Error::Io(e)
     }
 }
 
-/// Colour only where it can be seen and is wanted (NO_COLOR, non-empty, wins
-/// over auto; `always` wins over NO_COLOR).
-pub fn color_on(mode: ColorMode, tty: bool, no_color: bool) -> bool {
-    match mode {
-        ColorMode::Always => true,
-        ColorMode::Never => false,
-        ColorMode::Auto => tty && !no_color,
-    }
-}
-
-pub fn no_color_env() -> bool {
-    std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
-}
-
-/// One line saying why there is no snapshot (no hint).
-pub fn describe(f: &Failure, t: &Target) -> String {
-    match f {
-        Failure::Fetch(e) => e.message(t),
-        Failure::Decode(e) => format!("the worker at {} sent a snapshot that cannot be read: {e}", t.shown()),
-        Failure::Io(e) => format!("cannot write to stdout: {e}"),
-    }
-}
-
-/// Fetch and decode one snapshot.
-pub fn snapshot(target: &Target, abort: &dyn Fn() -> bool) -> Result<Snapshot, Failure> {
-    let p = socket::fetch(target, abort).map_err(Failure::Fetch)?;
-    decode::decode(&p.bytes).map_err(|e| {
-        // No newline and no valid document: the worker went away mid-write.
-        if p.newline { Failure::Decode(e) } else { Failure::Fetch(FetchError::CutOff(p.bytes.len())) }
-    })
-}
-
-pub fn run(cfg: &Config, target: &Target) -> Result<(), Failure> {
+pub fn run(cfg: &Config, source: &mut Source) -> Result<(), Error> {
     let tty = term::stdout_is_tty();
-    let color = color_on(cfg.color, tty, no_color_env());
+    let color = cfg.colour(tty);
     // The readable frame is for eyes: a terminal, or colour asked for.
     let framed = cfg.format == Format::Table && (tty || cfg.color == ColorMode::Always);
     let stdout = io::stdout();
@@ -72,7 +40,9 @@ pub fn run(cfg: &Config, target: &Target) -> Result<(), Failure> {
             std::thread::sleep(due.saturating_duration_since(Instant::now()));
         }
         due += period;
-        let snap = snapshot(target, &|| false)?;
+        let Some(snap) = source.fetch(&|| false) else {
+            return Err(Error::Source(source.last_error.take().expect("a failed fetch keeps its error")));
+        };
         let order = view::order(&snap.sessions, &cfg.query, &[]);
         let stamp = cfg.iterations.map(|_| clock::now_iso8601());
         match cfg.format {
@@ -108,18 +78,4 @@ pub fn run(cfg: &Config, target: &Target) -> Result<(), Failure> {
 /// Width for a frame that is not going to a terminal (`--color always`).
 fn columns_env() -> usize {
     std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).filter(|&c| c > 0).unwrap_or(80)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn colour_decision() {
-        assert!(color_on(ColorMode::Auto, true, false));
-        assert!(!color_on(ColorMode::Auto, true, true));
-        assert!(!color_on(ColorMode::Auto, false, false));
-        assert!(color_on(ColorMode::Always, false, true));
-        assert!(!color_on(ColorMode::Never, true, false));
-    }
 }

@@ -11,11 +11,12 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant};
 
-use openrtc_top::app::App;
-use openrtc_top::frame;
+use openrtc_top::tui::app::App;
+use openrtc_top::tui::frame;
 use openrtc_top::decode::decode;
 use openrtc_top::view::{Query, order};
-use openrtc_top::{keys, output};
+use openrtc_top::output;
+use openrtc_top::tui::input as keys;
 
 struct Rng(u64);
 
@@ -217,7 +218,7 @@ fn frame_line_ok(line: &str, w: usize) -> Result<(), String> {
             return Err(format!("raw control in frame: {line:?}"));
         }
     }
-    if openrtc_top::screen::visible_width(line) > w {
+    if openrtc_top::tui::screen::visible_width(line) > w {
         return Err(format!("frame line wider than {w}: {line:?}"));
     }
     Ok(())

@@ -531,7 +531,7 @@ mod tests {
     use crate::decode::decode;
     use crate::view::{Query, order};
 
-    const V020: &str = include_str!("../tests/fixtures/snapshot-v020.jsonl");
+    const V020: &str = include_str!("../../tests/fixtures/snapshot-v020.jsonl");
     use super::strip_sgr as strip;
 
     fn view() -> TitleView<'static> {

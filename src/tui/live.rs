@@ -6,13 +6,12 @@
 use std::io;
 use std::time::{Duration, Instant};
 
-use crate::app::{App, Effect};
+use crate::tui::app::{App, Effect};
 use crate::cli::Config;
-use crate::once::{self, Failure};
-use crate::frame;
-use crate::screen::Screen;
-use crate::socket::{FetchError, Target};
-use crate::term::{self, Terminal};
+use crate::tui::frame;
+use crate::tui::screen::Screen;
+use crate::source::Source;
+use crate::tui::term::{self, Terminal};
 
 /// How the live view ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,22 +24,10 @@ pub enum Exit {
     Signal(i32),
 }
 
-/// A failed fetch as the banner shows it: the reference's words first, then
-/// the specific reason.
-pub fn banner(f: &Failure, t: &Target) -> String {
-    match f {
-        Failure::Fetch(e) => match e.no_pool_reason() {
-            Some(why) => format!("no running openrtc pool at {}: retrying ({why})", t.shown()),
-            None => format!("{}: retrying", e.message(t)),
-        },
-        f => format!("{}: retrying", once::describe(f, t)),
-    }
-}
-
-pub fn run(cfg: &Config, target: &Target) -> io::Result<Exit> {
+pub fn run(cfg: &Config, source: &mut Source) -> io::Result<Exit> {
     term::catch_signals();
     let mut terminal = Terminal::enter()?;
-    let color = once::color_on(cfg.color, true, once::no_color_env());
+    let color = cfg.colour(true);
     let test_panic = std::env::var_os("OPENRTC_TOP_TEST_PANIC").is_some();
     let mut app = App::new(cfg.query.clone());
     let mut screen = Screen::default();
@@ -55,10 +42,13 @@ pub fn run(cfg: &Config, target: &Target) -> io::Result<Exit> {
         }
         let scheduled = Instant::now() >= due;
         if scheduled || refetch {
-            match once::snapshot(target, &abort) {
-                Ok(snap) => app.set_snapshot(snap, Instant::now()),
-                Err(Failure::Fetch(FetchError::Interrupted)) => continue,
-                Err(f) => app.set_problem(banner(&f, target)),
+            match source.fetch(&abort) {
+                Some(snap) => app.set_snapshot(snap, Instant::now()),
+                None if source.interrupted() => continue,
+                None => {
+                    let why = source.last_error.as_ref().map(|f| f.banner(&source.target)).unwrap_or_default();
+                    app.set_problem(why);
+                }
             }
             if scheduled {
                 due += period;

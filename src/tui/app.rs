@@ -215,7 +215,7 @@ impl App {
     /// when it has gone, on the row nearest to where it was.
     pub fn reorder(&mut self) {
         self.order = view::order(&self.snap.sessions, &self.query, &self.pins);
-        self.text_widths = crate::render::natural_widths(&self.snap, &self.order, false);
+        self.text_widths = crate::tui::render::natural_widths(&self.snap, &self.order, false);
         self.groups = match self.group {
             Some(by) => view::groups(&self.snap.sessions, &self.order, by, &self.query),
             None => Vec::new(),

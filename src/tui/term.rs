@@ -18,7 +18,7 @@ use std::time::Duration;
 use termion::event::Key;
 use termion::{clear, cursor, screen, style};
 
-use crate::keys;
+use crate::tui::input;
 
 /// Is stdout a terminal?
 pub fn stdout_is_tty() -> bool {
@@ -195,10 +195,10 @@ impl Terminal {
             return Ok(Vec::new());
         }
         // A sequence split across reads: give its tail a moment to arrive.
-        if keys::incomplete(&buf) && poll(Some(inp.fd), Duration::from_millis(30))? {
+        if input::incomplete(&buf) && poll(Some(inp.fd), Duration::from_millis(30))? {
             read_some(inp, &mut buf)?;
         }
-        Ok(keys::parse(&buf))
+        Ok(input::parse(&buf))
     }
 }
 

@@ -7,9 +7,9 @@ use std::time::Instant;
 
 use termion::{color, style};
 
-use crate::app::{App, KEYS, Mode, TREND_SPAN, Trend};
+use crate::tui::app::{App, KEYS, Mode, TREND_SPAN, Trend};
 use crate::column::Column;
-use crate::render::{Line, RowLook, TitleView, header_line, layout, row_line, title, worker_lines};
+use crate::tui::render::{Line, RowLook, TitleView, header_line, layout, row_line, title, worker_lines};
 use crate::text;
 use crate::view::GroupRow;
 
@@ -205,7 +205,7 @@ fn detail(app: &App, w: usize, area: usize, color: bool) -> Vec<String> {
         ("agent", s.agent_name.to_string()),
         ("tenant", s.tenant.as_deref().unwrap_or("- (unset)").to_string()),
         ("status", s.status.as_str().to_string()),
-        ("duration", format!("{dur} s ({})", crate::render::fmt_uptime(s.duration_s))),
+        ("duration", format!("{dur} s ({})", crate::tui::render::fmt_uptime(s.duration_s))),
         ("memory", format!("{} MB now, peak {} MB", Column::Mem.rounded(s.mem_mb), Column::Peak.rounded(s.peak_mb))),
         ("cpu", format!("{} %", Column::Cpu.rounded(s.cpu_pct))),
         ("pinned", format!("by the worker: {}, here: {}", yes(s.pinned), yes(pinned_here))),
@@ -214,7 +214,7 @@ fn detail(app: &App, w: usize, area: usize, color: bool) -> Vec<String> {
         let mut l = Line::new(w, color);
         l.text("  ").fg(&color::Cyan).text(name).reset().pad(12);
         if name == "status" {
-            crate::render::status_style(&mut l, &s.status);
+            crate::tui::render::status_style(&mut l, &s.status);
         }
         l.untrusted(&value).reset();
         lines.push(l.finish());
@@ -340,8 +340,8 @@ mod tests {
     use crate::view::Query;
     use termion::event::Key;
 
-    const V020: &str = include_str!("../tests/fixtures/snapshot-v020.jsonl");
-    use crate::render::strip_sgr as strip;
+    const V020: &str = include_str!("../../tests/fixtures/snapshot-v020.jsonl");
+    use crate::tui::render::strip_sgr as strip;
 
     fn app_with(payload: &str) -> App {
         let mut a = App::new(Query::default());
@@ -368,7 +368,7 @@ mod tests {
                 let f = live_frame(&b, w, h, true);
                 assert_eq!(f.len(), h, "{keys:?} {w}x{h}");
                 for line in &f {
-                    assert!(crate::screen::visible_width(line) <= w, "{keys:?} {w}x{h}: {line:?}");
+                    assert!(crate::tui::screen::visible_width(line) <= w, "{keys:?} {w}x{h}: {line:?}");
                 }
             }
         }
@@ -392,7 +392,7 @@ mod tests {
         assert!(f[1].starts_with("CPU") && f[1].contains("29.1%"), "{}", f[1]);
         assert!(f[2].contains("0.4G / 25.3G") && f[2].contains("NET n/a"));
         assert!(f[3].contains("SESSIONS 12 / 24") && f[3].contains("FAILED 0"));
-        let legacy = app_with(include_str!("../tests/fixtures/snapshot-v03-list.jsonl"));
+        let legacy = app_with(include_str!("../../tests/fixtures/snapshot-v03-list.jsonl"));
         assert_eq!(plan(&legacy, 40).header, None);
     }
 

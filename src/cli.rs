@@ -215,7 +215,8 @@ fn refresh_rate(v: &str) -> Result<(f64, Option<String>), UsageError> {
     Ok((clamped, warning))
 }
 
-pub fn help() -> String {
+/// `--help`; `keys` are the live view's bindings, label and help line.
+pub fn help(keys: &[(&str, &str)]) -> String {
     let sorts: Vec<_> = Column::all_sort_names().collect();
     format!(
         "\
@@ -251,13 +252,13 @@ Exit status: 0 ok, 1 no running pool or unreadable snapshot, 2 usage error.
 ",
         version = env!("CARGO_PKG_VERSION"),
         sorts = sorts.join(", "),
-        keys = keys_help(),
+        keys = keys_help(keys),
     )
 }
 
-fn keys_help() -> String {
-    let w = crate::tui::app::KEYS.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
-    crate::tui::app::KEYS.iter().map(|(k, what)| format!("  {k:w$}  {what}\n")).collect()
+fn keys_help(keys: &[(&str, &str)]) -> String {
+    let w = keys.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+    keys.iter().map(|(k, what)| format!("  {k:w$}  {what}\n")).collect()
 }
 
 #[cfg(test)]

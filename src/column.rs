@@ -1,10 +1,12 @@
 //! The session table's columns and the status filter: one place for headers,
 //! alignment, sort direction, sort-key names and the `s`/`f` cycles.
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 
 use crate::number::{self, cmp_f64};
-use crate::snapshot::{Session, Status};
+use crate::snapshot::{Session, Snapshot, Status};
+use crate::text;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Column {
@@ -134,6 +136,35 @@ impl Column {
         number::push_rounded(out, v, if self == Column::Duration { 0 } else { 1 });
     }
 
+    /// The narrowest a layout may shrink this column to.
+    pub fn min_width(self) -> usize {
+        match self {
+            Column::Session => 8,
+            c => c.header().len(),
+        }
+    }
+
+    /// The widest a layout lets this column's natural width grow.
+    pub fn max_width(self) -> usize {
+        match self {
+            Column::Session => 40,
+            Column::Agent | Column::Tenant => 24,
+            Column::Status => 10,
+            _ => usize::MAX,
+        }
+    }
+
+    /// A cell's text on screen, before fitting: numbers rounded, text
+    /// sanitized, `*` for a pin (the worker's or `client_pin`), else blank.
+    /// (The plain table's cell is `output::plain_cell`.)
+    pub fn screen_text(self, s: &Session, client_pin: bool) -> Cow<'_, str> {
+        match self {
+            Column::Pin => (if s.pinned || client_pin { "*" } else { "" }).into(),
+            c if c.numeric() => c.rounded(c.number(s)).into(),
+            c => text::display(c.text(s).unwrap_or("-")),
+        }
+    }
+
     /// Compare two sessions on this column in its natural direction
     /// (numbers descending, text ascending); ties are left to the caller.
     pub fn compare(self, a: &Session, b: &Session) -> Ordering {
@@ -145,6 +176,20 @@ impl Column {
             self.text(a).cmp(&self.text(b))
         }
     }
+}
+
+/// Natural widths of the numeric (or else the text) columns over `rows`:
+/// the widest screen cell, capped, at least the header; 0 for the other
+/// kind. Text widths span every shown row, so the live view measures them
+/// once per reorder (`App::text_widths`), not on every frame.
+pub fn natural_widths(snap: &Snapshot, rows: &[usize], numeric: bool) -> [usize; 9] {
+    Column::ALL.map(|c| {
+        if c.numeric() != numeric {
+            return 0;
+        }
+        let widest = rows.iter().map(|&i| text::width(&c.screen_text(&snap.sessions[i], false))).max().unwrap_or(0);
+        widest.min(c.max_width()).max(c.header().len())
+    })
 }
 
 /// The status filter and the `f` key's cycle.

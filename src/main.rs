@@ -8,7 +8,7 @@ use openrtc_top::tui::live::{self, Exit};
 use openrtc_top::once::{self, Error};
 use openrtc_top::socket::Target;
 use openrtc_top::source::Source;
-use openrtc_top::tui::term;
+use openrtc_top::tui::{keys, term};
 
 fn main() -> ExitCode {
     let cmd = match cli::parse(std::env::args_os().skip(1)) {
@@ -19,7 +19,7 @@ fn main() -> ExitCode {
         }
     };
     let (cfg, warnings) = match cmd {
-        Command::Help => return print(&cli::help()),
+        Command::Help => return print(&cli::help(&keys::help_lines().collect::<Vec<_>>())),
         Command::Version => return print(&format!("openrtc-top {}\n", env!("CARGO_PKG_VERSION"))),
         Command::Run(cfg, warnings) => (cfg, warnings),
     };

@@ -27,7 +27,7 @@ pub fn table(out: &mut dyn Write, snap: &Snapshot, order: &[usize], header: bool
         buf.push('\n');
     }
     if header {
-        let mut line = Line::new(&mut buf);
+        let mut line = PlainRow::new(&mut buf);
         for (col, &w) in Column::ALL.iter().zip(&widths) {
             line.cell(*col, w, col.header(), col.header().len());
         }
@@ -43,9 +43,9 @@ pub fn table(out: &mut dyn Write, snap: &Snapshot, order: &[usize], header: bool
             prefetch(p.cast::<u8>().wrapping_add(64));
         }
         let s = &snap.sessions[i];
-        let mut line = Line::new(&mut buf);
+        let mut line = PlainRow::new(&mut buf);
         for (col, &w) in Column::ALL.iter().zip(&widths) {
-            let (text, cw) = cell(*col, s, &mut num);
+            let (text, cw) = plain_cell(*col, s, &mut num);
             line.cell(*col, w, &text, cw);
         }
         line.end();
@@ -81,7 +81,7 @@ fn widths(snap: &Snapshot, order: &[usize], header: bool) -> [usize; N] {
             if col.numeric() {
                 x.add(col.number(s));
             } else {
-                *w = (*w).max(cell(col, s, &mut num).1);
+                *w = (*w).max(plain_cell(col, s, &mut num).1);
             }
         }
     }
@@ -132,18 +132,19 @@ fn prefetch<T>(p: *const T) {
     let _ = p;
 }
 
-/// One table line being appended, a cell at a time. Blanks owed before
+/// One plain-table line being appended, a cell at a time (the screen's
+/// line is `render::StyledLine`). Blanks owed before
 /// the next cell (a left-aligned cell's padding and the two-space gap) go
 /// out as one run with a right-aligned cell's own, and never after the last.
-struct Line<'a> {
+struct PlainRow<'a> {
     buf: &'a mut String,
     owed: usize,
     n: usize,
 }
 
-impl<'a> Line<'a> {
+impl<'a> PlainRow<'a> {
     fn new(buf: &'a mut String) -> Self {
-        Line { buf, owed: 0, n: 0 }
+        PlainRow { buf, owed: 0, n: 0 }
     }
 
     /// A cell of `col`, `width` columns wide, in a column `w` wide.
@@ -166,11 +167,12 @@ impl<'a> Line<'a> {
     }
 }
 
-/// The text of one cell and its width in columns; numbers are formatted
+/// The text of one plain-table cell and its width in columns (the screen's
+/// cell is `Column::screen_text`); numbers are formatted
 /// into `num`. (Inlined: both passes call it for every cell, and the call
 /// was 2% of a 100,000-row run.)
 #[inline]
-fn cell<'a>(col: Column, s: &'a Session, num: &'a mut String) -> (Cow<'a, str>, usize) {
+fn plain_cell<'a>(col: Column, s: &'a Session, num: &'a mut String) -> (Cow<'a, str>, usize) {
     match col {
         Column::Pin => (Cow::Borrowed(if s.pinned { "*" } else { "-" }), 1),
         c if c.numeric() => {
@@ -453,7 +455,7 @@ job-c1d550  support  acme       312    182.5  240.1  37.2  slow    -
                     for &i in &ord {
                         for (w, col) in want.iter_mut().zip(Column::ALL) {
                             let mut num = String::new();
-                            *w = (*w).max(text::width(&cell(col, &snap.sessions[i], &mut num).0));
+                            *w = (*w).max(text::width(&plain_cell(col, &snap.sessions[i], &mut num).0));
                         }
                     }
                     assert_eq!(widths(&snap, &ord, header), want, "{rows:?} {q:?} header={header}");

@@ -1,47 +1,29 @@
 //! The live view's state and what keys do to it. Pure: no terminal, no
-//! socket. A key handler changes state and returns an `Effect`; only the
-//! loop acts on effects.
+//! socket. `App` coordinates the query and the rows it selects, the cursor
+//! (`Panel`), the trends (`Trends`), pins, the group view and the mode. A
+//! key is looked up in the bindings table (`keys`) and its action carried
+//! out here; the returned `Effect` is for the loop to act on.
 
-use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use termion::event::Key;
 
-use crate::snapshot::SessionId;
-use crate::snapshot::{Session, Snapshot};
+use super::keys::{self, Action, Context};
+use super::panel::{Panel, RowKey};
+use super::trends::Trends;
+use crate::column;
+use crate::snapshot::{Session, SessionId, Snapshot};
 use crate::view::{self, Group, GroupRow, Query};
 
-/// What the loop should do after a key.
+/// What the loop must do after a key (the screen is redrawn after every
+/// batch of keys anyway, and a frame that did not change costs nothing).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Effect {
-    /// Nothing visible changed.
     None,
-    /// Draw again from the current snapshot.
-    Redraw,
-    /// Fetch a new snapshot now, then draw.
+    /// Fetch a new snapshot now.
     Refetch,
     Quit,
 }
-
-/// Every key of the live view, for `--help`, the `?` overlay and the README.
-pub const KEYS: &[(&str, &str)] = &[
-    ("q, Ctrl-C", "quit"),
-    ("r", "refresh now"),
-    ("s", "cycle the sort column (mem_mb, cpu_pct, duration_s, agent, session)"),
-    ("S", "reverse the sort direction"),
-    ("f", "cycle the status filter (all, active, slow, draining, errored)"),
-    ("a", "cycle the agent filter through the agents present"),
-    ("t", "cycle the tenant filter through the tenants present"),
-    ("Up/Down, j/k", "move the selection"),
-    ("PgUp/PgDn, Home/End", "move the selection by a page, to the ends"),
-    ("p", "pin or unpin the selected session (kept at the top)"),
-    ("/", "search id, agent, tenant (Enter keeps it, Esc clears it)"),
-    ("Enter", "details of the selected session (Enter or Esc closes); in a group view, show that group"),
-    ("g", "per-agent view on or off"),
-    ("G", "per-tenant view on or off"),
-    ("Esc", "leave a group view, or clear the search"),
-    ("?, h", "this help (any key closes it)"),
-];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Mode {
@@ -52,24 +34,6 @@ pub enum Mode {
     Detail(SessionId),
     Help,
 }
-
-/// Up to a minute of one session's CPU and memory, as the client saw them:
-/// at most one sample a second (61 in all), whatever the refresh rate.
-#[derive(Debug, Default, Clone)]
-pub struct Trend {
-    pub samples: std::collections::VecDeque<(Instant, f64, f64)>,
-    /// The refresh that last saw the session.
-    seen: u64,
-}
-
-/// Samples closer together than this replace each other.
-const TREND_STEP: Duration = Duration::from_secs(1);
-
-/// How long trends reach back.
-pub const TREND_SPAN: Duration = Duration::from_secs(60);
-/// Above this many sessions only the selected session's trend is kept, so a
-/// huge pool costs no more than a small one.
-pub const TREND_ALL_UP_TO: usize = 10_000;
 
 #[derive(Debug)]
 pub struct App {
@@ -82,7 +46,8 @@ pub struct App {
     pub problem: Option<String>,
     /// Indices into `snap.sessions`, in display order.
     pub order: Vec<usize>,
-    /// Natural widths of the text columns over `order` (see `render::layout`).
+    /// Natural widths of the text columns over `order` (see
+    /// `column::natural_widths`), measured once per reorder, not per frame.
     pub text_widths: [usize; 9],
     /// Client-side pins, in the order pinned.
     pub pins: Vec<SessionId>,
@@ -93,18 +58,8 @@ pub struct App {
     /// The last snapshot's copy of the session in the detail pane, so the pane
     /// can still show it after the session ends.
     pub detail_last: Option<Session>,
-    pub trends: HashMap<SessionId, Trend>,
-    /// Counts snapshots, to drop the trends of sessions that have ended.
-    refreshes: u64,
-    /// The row the cursor is on, once the user has moved it: the cursor follows
-    /// it (a session id, or a group name) through re-sorts. `None`: the cursor
-    /// stays on its row.
-    pub selected: Option<SessionId>,
-    pub cursor: usize,
-    /// First row on screen.
-    pub scroll: usize,
-    /// Rows the table had room for at the last draw.
-    pub page: usize,
+    pub trends: Trends,
+    pub panel: Panel,
 }
 
 impl App {
@@ -121,12 +76,8 @@ impl App {
             groups: Vec::new(),
             mode: Mode::Table,
             detail_last: None,
-            trends: HashMap::new(),
-            refreshes: 0,
-            selected: None,
-            cursor: 0,
-            scroll: 0,
-            page: 1,
+            trends: Trends::default(),
+            panel: Panel::default(),
         }
     }
 
@@ -144,45 +95,12 @@ impl App {
         }
         // Order first: everything after it indexes the new snapshot through it.
         self.reorder();
-        self.record_trends(now);
-    }
-
-    /// Add this snapshot to the trends, keep a minute of each, and forget
-    /// sessions that have ended (unless the detail pane shows one): a pool
-    /// that churns fast must not leave a minute of dead trends behind.
-    fn record_trends(&mut self, now: Instant) {
-        self.refreshes += 1;
-        let refresh = self.refreshes;
-        let all = self.snap.sessions.len() <= TREND_ALL_UP_TO;
-        let detail: Option<SessionId> = match &self.mode {
+        let detail = match &self.mode {
             Mode::Detail(id) => Some(id.clone()),
             _ => None,
         };
-        let focus = detail.clone().or_else(|| self.selected_session_id().map(Into::into));
-        for s in &self.snap.sessions {
-            if !all && focus.as_deref() != Some(&*s.session_id) {
-                continue;
-            }
-            let t = match self.trends.get_mut(&s.session_id) {
-                Some(t) => t,
-                None => self.trends.entry(s.session_id.clone()).or_default(),
-            };
-            t.seen = refresh;
-            // The newest sample is a live slot, replaced until a second has
-            // passed since the one before it.
-            let n = t.samples.len();
-            if n >= 2 && now.saturating_duration_since(t.samples[n - 2].0) < TREND_STEP {
-                t.samples.pop_back();
-            }
-            t.samples.push_back((now, s.cpu_pct, s.mem_mb));
-        }
-        let cutoff = now.checked_sub(TREND_SPAN);
-        self.trends.retain(|id, t| {
-            while t.samples.front().is_some_and(|&(at, _, _)| cutoff.is_some_and(|c| at < c)) {
-                t.samples.pop_front();
-            }
-            !t.samples.is_empty() && (t.seen == refresh || detail.as_deref() == Some(&**id))
-        });
+        let focus = detail.clone().or_else(|| self.selected_session_id().map(SessionId::from));
+        self.trends.record(&self.snap.sessions, now, focus.as_deref(), detail.as_deref());
     }
 
     pub fn set_problem(&mut self, why: String) {
@@ -202,40 +120,43 @@ impl App {
         self.len() == 0
     }
 
-    /// The key that identifies row `i`: a session id or a group name.
-    fn key_at(&self, i: usize) -> Option<&str> {
+    /// What identifies row `i`: its session, or its group.
+    fn key_at(&self, i: usize) -> Option<RowKey> {
         if self.group.is_some() {
-            self.groups.get(i).map(|g| &*g.name)
+            self.groups.get(i).map(|g| RowKey::Group(g.name.clone()))
         } else {
-            self.order.get(i).map(|&s| &*self.snap.sessions[s].session_id)
+            self.order.get(i).map(|&s| RowKey::Session(self.snap.sessions[s].session_id.clone()))
         }
     }
 
-    /// Recompute the order and put the cursor back on the selected row, or,
-    /// when it has gone, on the row nearest to where it was.
+    /// Where the row identified by `key` is in the current view.
+    fn position_of(&self, key: &RowKey) -> Option<usize> {
+        match (key, self.group.is_some()) {
+            (RowKey::Group(name), true) => self.groups.iter().position(|g| g.name == *name),
+            (RowKey::Session(id), false) => self.order.iter().position(|&i| self.snap.sessions[i].session_id == *id),
+            _ => None,
+        }
+    }
+
+    /// Recompute the order (and the group rows) and put the cursor back on
+    /// the row it follows.
     pub fn reorder(&mut self) {
         self.order = view::order(&self.snap.sessions, &self.query, &self.pins);
-        self.text_widths = crate::tui::render::natural_widths(&self.snap, &self.order, false);
+        self.text_widths = column::natural_widths(&self.snap, &self.order, false);
         self.groups = match self.group {
             Some(by) => view::groups(&self.snap.sessions, &self.order, by, &self.query),
             None => Vec::new(),
         };
-        if let Some(key) = self.selected.clone() {
-            if let Some(pos) = (0..self.len()).find(|&i| self.key_at(i) == Some(&*key)) {
-                self.cursor = pos;
-            }
-        }
-        self.cursor = self.cursor.min(self.len().saturating_sub(1));
-        if self.selected.is_some() {
-            self.selected = self.key_at(self.cursor).map(Into::into);
-        }
+        let mut panel = std::mem::take(&mut self.panel);
+        panel.follow(self.len(), |k| self.position_of(k), |i| self.key_at(i));
+        self.panel = panel;
     }
 
     pub fn selected_session_id(&self) -> Option<&str> {
         if self.group.is_some() {
             return None;
         }
-        self.key_at(self.cursor)
+        self.order.get(self.panel.cursor).map(|&i| &*self.snap.sessions[i].session_id)
     }
 
     /// The session the detail pane shows: live if it still is, else as last seen.
@@ -247,187 +168,160 @@ impl App {
         }
     }
 
-    /// Keep the cursor on screen for a table of `page` rows.
+    /// Keep the cursor on screen for a view of `page` rows.
     pub fn fit(&mut self, page: usize) {
-        self.page = page.max(1);
-        if self.cursor < self.scroll {
-            self.scroll = self.cursor;
-        } else if self.cursor >= self.scroll + self.page {
-            self.scroll = self.cursor + 1 - self.page;
-        }
-        // No blank rows below the last row while there are rows above.
-        self.scroll = self.scroll.min(self.len().saturating_sub(self.page));
+        self.panel.fit(page, self.len());
     }
 
-    fn move_cursor(&mut self, to: isize) -> Effect {
-        if self.is_empty() {
-            return Effect::None;
+    /// Where keys are being pressed, for the bindings table.
+    pub fn context(&self) -> Context {
+        match self.mode {
+            Mode::Detail(_) => Context::Detail,
+            Mode::Search => Context::Search,
+            _ if self.group.is_some() => Context::Groups,
+            _ => Context::Table,
         }
-        let last = self.len() as isize - 1;
-        self.cursor = to.clamp(0, last) as usize;
-        self.selected = self.key_at(self.cursor).map(Into::into);
-        if let Mode::Detail(_) = self.mode {
-            self.open_detail();
-        }
-        Effect::Redraw
-    }
-
-    fn open_detail(&mut self) {
-        if let Some(id) = self.selected_session_id().map(SessionId::from) {
-            self.detail_last = self.snap.sessions.iter().find(|s| s.session_id == id).cloned();
-            self.selected = Some(id.clone());
-            self.mode = Mode::Detail(id);
-        }
-    }
-
-    /// Next value of a filter cycling through the values present, in order:
-    /// all, each value, all again. (The smallest value after the current one,
-    /// in one pass.)
-    fn cycle<'a>(current: &Option<String>, values: impl Iterator<Item = &'a str>) -> Option<String> {
-        values.filter(|v| current.as_deref().is_none_or(|c| *v > c)).min().map(String::from)
-    }
-
-    fn refilter(&mut self) -> Effect {
-        self.reorder();
-        Effect::Redraw
     }
 
     pub fn key(&mut self, key: Key) -> Effect {
         if key == Key::Ctrl('c') {
             return Effect::Quit;
         }
-        match self.mode {
-            Mode::Search => self.search_key(key),
-            Mode::Help => {
-                self.mode = Mode::Table;
-                if key == Key::Char('q') { Effect::Quit } else { Effect::Redraw }
+        if self.mode == Mode::Help {
+            self.mode = Mode::Table;
+            return if key == Key::Char('q') { Effect::Quit } else { Effect::None };
+        }
+        let context = self.context();
+        match (context, key) {
+            // While searching, a printable character is text, whatever it is
+            // bound to elsewhere.
+            (Context::Search, Key::Char(c)) if !c.is_control() => {
+                self.query.search.get_or_insert_with(String::new).push(c);
+                self.reorder();
+                Effect::None
             }
-            Mode::Detail(_) => match key {
-                Key::Char('\n') | Key::Esc => {
-                    self.mode = Mode::Table;
-                    Effect::Redraw
-                }
-                Key::Char('q') => Effect::Quit,
-                Key::Char('r') => Effect::Refetch,
-                Key::Up | Key::Down | Key::Char('j') | Key::Char('k') => self.table_key(key),
-                _ => Effect::None,
-            },
-            Mode::Table => self.table_key(key),
+            _ => keys::action(context, key).map_or(Effect::None, |a| self.act(a)),
         }
     }
 
-    fn search_key(&mut self, key: Key) -> Effect {
-        let text = self.query.search.get_or_insert_with(String::new);
-        match key {
-            Key::Char('\n') => {
+    /// Carry out one action.
+    pub fn act(&mut self, action: Action) -> Effect {
+        let cur = self.panel.cursor as isize;
+        match action {
+            Action::Quit => return Effect::Quit,
+            Action::Refresh => return Effect::Refetch,
+            Action::SortNext => self.query.sort = self.query.sort.next_sort(),
+            Action::SortReverse => self.query.reverse = !self.query.reverse,
+            Action::StatusNext => self.query.status = self.query.status.next(),
+            Action::AgentNext => {
+                let agents = self.snap.sessions.iter().map(|s| &*s.agent_name);
+                self.query.agent = cycle(&self.query.agent, agents);
+            }
+            Action::TenantNext => {
+                let tenants = self.snap.sessions.iter().map(|s| s.tenant.as_deref().unwrap_or("-"));
+                self.query.tenant = cycle(&self.query.tenant, tenants);
+            }
+            Action::Up => return self.move_cursor(cur - 1),
+            Action::Down => return self.move_cursor(cur + 1),
+            Action::Home => return self.move_cursor(0),
+            Action::End => return self.move_cursor(isize::MAX),
+            Action::PageUp | Action::PageDown => {
+                let pages = if action == Action::PageUp { -1 } else { 1 };
+                let len = self.len();
+                let mut panel = std::mem::take(&mut self.panel);
+                panel.page_by(pages, len, |i| self.key_at(i));
+                self.panel = panel;
+                self.follow_in_detail();
+                return Effect::None;
+            }
+            Action::Pin => {
+                let Some(id) = self.selected_session_id().map(SessionId::from) else { return Effect::None };
+                match self.pins.iter().position(|p| *p == id) {
+                    Some(i) => {
+                        self.pins.remove(i);
+                    }
+                    None => self.pins.push(id.clone()),
+                }
+                self.panel.selected = Some(RowKey::Session(id));
+            }
+            Action::Search => {
+                self.mode = Mode::Search;
+                self.query.search.get_or_insert_with(String::new);
+                return Effect::None;
+            }
+            Action::Open => {
+                self.open_detail();
+                return Effect::None;
+            }
+            Action::ShowGroup => {
+                // Enter on a group narrows the table to it.
+                let Some(by) = self.group else { return Effect::None };
+                let Some(name) = self.groups.get(self.panel.cursor).map(|g| g.name.to_string()) else { return Effect::None };
+                match by {
+                    Group::Agent => self.query.agent = Some(name),
+                    Group::Tenant => self.query.tenant = Some(name),
+                }
+                return self.toggle_group(by);
+            }
+            Action::Close => {
                 self.mode = Mode::Table;
-                if text.is_empty() {
+                return Effect::None;
+            }
+            Action::GroupByAgent => return self.toggle_group(Group::Agent),
+            Action::GroupByTenant => return self.toggle_group(Group::Tenant),
+            Action::Back => {
+                if let Some(by) = self.group {
+                    return self.toggle_group(by);
+                }
+                if self.query.search.take().is_none() {
+                    return Effect::None;
+                }
+            }
+            Action::Help => {
+                self.mode = Mode::Help;
+                return Effect::None;
+            }
+            Action::SearchKeep => {
+                self.mode = Mode::Table;
+                if self.query.search.as_deref().is_some_and(str::is_empty) {
                     self.query.search = None;
                 }
             }
-            Key::Esc => {
+            Action::SearchClear => {
                 self.mode = Mode::Table;
                 self.query.search = None;
             }
-            Key::Backspace => {
-                text.pop();
+            Action::SearchErase => {
+                if let Some(text) = self.query.search.as_mut() {
+                    text.pop();
+                }
             }
-            Key::Char(c) if !c.is_control() => text.push(c),
-            Key::Up | Key::Down | Key::PageUp | Key::PageDown => return self.table_key(key),
-            _ => return Effect::None,
         }
-        self.refilter()
+        self.reorder();
+        Effect::None
     }
 
-    fn table_key(&mut self, key: Key) -> Effect {
-        let page = self.page as isize;
-        let cur = self.cursor as isize;
-        match key {
-            Key::Char('q') => Effect::Quit,
-            Key::Char('r') => Effect::Refetch,
-            Key::Char('s') => {
-                self.query.sort = self.query.sort.next_sort();
-                self.refilter()
-            }
-            Key::Char('S') => {
-                self.query.reverse = !self.query.reverse;
-                self.refilter()
-            }
-            Key::Char('f') => {
-                self.query.status = self.query.status.next();
-                self.refilter()
-            }
-            Key::Char('a') => {
-                let agents = self.snap.sessions.iter().map(|s| &*s.agent_name);
-                self.query.agent = App::cycle(&self.query.agent, agents);
-                self.refilter()
-            }
-            Key::Char('t') => {
-                let tenants = self.snap.sessions.iter().map(|s| s.tenant.as_deref().unwrap_or("-"));
-                self.query.tenant = App::cycle(&self.query.tenant, tenants);
-                self.refilter()
-            }
-            Key::Char('p') => match self.selected_session_id().map(SessionId::from) {
-                Some(id) => {
-                    match self.pins.iter().position(|p| *p == id) {
-                        Some(i) => {
-                            self.pins.remove(i);
-                        }
-                        None => self.pins.push(id.clone()),
-                    }
-                    self.selected = Some(id);
-                    self.refilter()
-                }
-                None => Effect::None,
-            },
-            Key::Char('/') => {
-                self.mode = Mode::Search;
-                self.query.search.get_or_insert_with(String::new);
-                Effect::Redraw
-            }
-            Key::Char('?') | Key::Char('h') => {
-                self.mode = Mode::Help;
-                Effect::Redraw
-            }
-            Key::Char('g') => self.toggle_group(Group::Agent),
-            Key::Char('G') => self.toggle_group(Group::Tenant),
-            Key::Char('\n') => match self.group {
-                // Enter on a group narrows the table to it.
-                Some(by) => {
-                    let Some(name) = self.key_at(self.cursor).map(String::from) else { return Effect::None };
-                    match by {
-                        Group::Agent => self.query.agent = Some(name),
-                        Group::Tenant => self.query.tenant = Some(name),
-                    }
-                    self.toggle_group(by)
-                }
-                None => {
-                    self.open_detail();
-                    Effect::Redraw
-                }
-            },
-            Key::Esc => {
-                if let Some(by) = self.group {
-                    self.toggle_group(by)
-                } else if self.query.search.take().is_some() {
-                    self.refilter()
-                } else {
-                    Effect::None
-                }
-            }
-            Key::Up | Key::Char('k') => self.move_cursor(cur - 1),
-            Key::Down | Key::Char('j') => self.move_cursor(cur + 1),
-            Key::PageUp => {
-                self.scroll = self.scroll.saturating_sub(self.page);
-                self.move_cursor(cur - page)
-            }
-            Key::PageDown => {
-                self.scroll += self.page;
-                self.move_cursor(cur + page)
-            }
-            Key::Home => self.move_cursor(0),
-            Key::End => self.move_cursor(isize::MAX),
-            _ => Effect::None,
+    fn move_cursor(&mut self, to: isize) -> Effect {
+        let len = self.len();
+        let mut panel = std::mem::take(&mut self.panel);
+        panel.move_to(to, len, |i| self.key_at(i));
+        self.panel = panel;
+        self.follow_in_detail();
+        Effect::None
+    }
+
+    /// The detail pane shows whichever session the cursor is on.
+    fn follow_in_detail(&mut self) {
+        if let Mode::Detail(_) = self.mode {
+            self.open_detail();
+        }
+    }
+
+    fn open_detail(&mut self) {
+        if let Some(id) = self.selected_session_id().map(SessionId::from) {
+            self.detail_last = self.snap.sessions.iter().find(|s| s.session_id == id).cloned();
+            self.panel.selected = Some(RowKey::Session(id.clone()));
+            self.mode = Mode::Detail(id);
         }
     }
 
@@ -435,16 +329,23 @@ impl App {
     /// at the top of the new view.
     fn toggle_group(&mut self, by: Group) -> Effect {
         self.group = if self.group == Some(by) { None } else { Some(by) };
-        self.cursor = 0;
-        self.scroll = 0;
-        self.selected = None;
-        self.refilter()
+        self.panel.reset();
+        self.reorder();
+        Effect::None
     }
+}
+
+/// Next value of a filter cycling through the values present, in order:
+/// all, each value, all again. (The smallest value after the current one,
+/// in one pass.)
+fn cycle<'a>(current: &Option<String>, values: impl Iterator<Item = &'a str>) -> Option<String> {
+    values.filter(|v| current.as_deref().is_none_or(|c| *v > c)).min().map(String::from)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
     use crate::column::Column;
     use crate::decode::decode;
 
@@ -495,7 +396,7 @@ mod tests {
     fn s_and_f_cycle_and_reorder() {
         let mut a = app(4);
         assert_eq!(ids(&a), ["s003", "s002", "s001", "s000"]);
-        assert_eq!(a.key(Key::Char('s')), Effect::Redraw);
+        assert_eq!(a.key(Key::Char('s')), Effect::None);
         assert_eq!(a.query.sort, Column::Cpu);
         assert_eq!(ids(&a), ["s000", "s001", "s002", "s003"]);
         keys(&mut a, "ff");
@@ -516,24 +417,24 @@ mod tests {
     #[test]
     fn scrolling_keys_move_through_long_tables() {
         let mut a = app(20);
-        assert_eq!((a.cursor, a.scroll), (0, 0));
+        assert_eq!((a.panel.cursor, a.panel.scroll), (0, 0));
         a.key(Key::Down);
         a.fit(5);
-        assert_eq!((a.cursor, a.scroll), (1, 0));
+        assert_eq!((a.panel.cursor, a.panel.scroll), (1, 0));
         a.key(Key::PageDown);
         a.fit(5);
-        assert_eq!((a.cursor, a.scroll), (6, 5));
+        assert_eq!((a.panel.cursor, a.panel.scroll), (6, 5));
         a.key(Key::End);
         a.fit(5);
-        assert_eq!((a.cursor, a.scroll), (19, 15));
+        assert_eq!((a.panel.cursor, a.panel.scroll), (19, 15));
         a.key(Key::PageUp);
         a.fit(5);
-        assert_eq!((a.cursor, a.scroll), (14, 10));
+        assert_eq!((a.panel.cursor, a.panel.scroll), (14, 10));
         a.key(Key::Home);
         a.fit(5);
-        assert_eq!((a.cursor, a.scroll), (0, 0));
+        assert_eq!((a.panel.cursor, a.panel.scroll), (0, 0));
         a.key(Key::Up);
-        assert_eq!(a.cursor, 0);
+        assert_eq!(a.panel.cursor, 0);
     }
 
     #[test]
@@ -541,29 +442,29 @@ mod tests {
         let mut a = app(10);
         a.key(Key::Down);
         a.key(Key::Down);
-        assert_eq!(a.selected.as_deref(), Some("s007"));
+        assert_eq!(a.panel.selected, Some(RowKey::Session("s007".into())));
         a.key(Key::Char('s')); // cpu: ascending ids now
         assert_eq!(a.selected_session_id(), Some("s007"));
-        assert_eq!(a.cursor, 7);
+        assert_eq!(a.panel.cursor, 7);
     }
 
     #[test]
     fn when_the_session_ends_the_cursor_takes_the_nearest_row() {
         let mut a = app(10);
         a.key(Key::End);
-        assert_eq!(a.selected.as_deref(), Some("s000"));
+        assert_eq!(a.panel.selected, Some(RowKey::Session("s000".into())));
         let next = decode(br#"[{"session_id": "s005", "mem_mb": 5}, {"session_id": "s009", "mem_mb": 9}]"#).unwrap();
         a.set_snapshot(next, Instant::now());
         assert_eq!(a.selected_session_id(), Some("s005"));
-        assert_eq!(a.selected.as_deref(), Some("s005"));
+        assert_eq!(a.panel.selected, Some(RowKey::Session("s005".into())));
     }
 
     #[test]
     fn untouched_cursor_stays_on_the_top_row() {
         let mut a = app(5);
         a.key(Key::Char('s'));
-        assert_eq!(a.cursor, 0);
-        assert_eq!(a.selected, None);
+        assert_eq!(a.panel.cursor, 0);
+        assert_eq!(a.panel.selected, None);
     }
 
     #[test]
@@ -573,7 +474,7 @@ mod tests {
             a.key(k);
             a.fit(3);
         }
-        assert_eq!((a.cursor, a.scroll), (0, 0));
+        assert_eq!((a.panel.cursor, a.panel.scroll), (0, 0));
     }
 
     #[test]
@@ -582,7 +483,7 @@ mod tests {
         keys(&mut a, "jjj"); // s002
         keys(&mut a, "p");
         assert_eq!(ids(&a)[0], "s002");
-        assert_eq!(a.selected.as_deref(), Some("s002"));
+        assert_eq!(a.panel.selected, Some(RowKey::Session("s002".into())));
         a.key(Key::End); // s000
         keys(&mut a, "p");
         assert_eq!(&ids(&a)[..2], ["s002", "s000"]);
@@ -665,9 +566,9 @@ mod tests {
         let mut a = app(30);
         a.key(Key::End);
         a.set_snapshot(snap(2), Instant::now());
-        assert_eq!(a.cursor, 1);
+        assert_eq!(a.panel.cursor, 1);
         a.set_snapshot(Snapshot::default(), Instant::now());
-        assert_eq!((a.cursor, a.len()), (0, 0));
+        assert_eq!((a.panel.cursor, a.len()), (0, 0));
     }
 
     #[test]
@@ -677,7 +578,7 @@ mod tests {
         for k in 0..90 {
             a.set_snapshot(snap(3), t0 + Duration::from_secs(k));
         }
-        let t = &a.trends["s001"];
+        let t = a.trends.get("s001").unwrap();
         assert_eq!(t.samples.len(), 61);
         let next = decode(br#"[{"session_id": "s001"}]"#).unwrap();
         a.set_snapshot(next.clone(), t0 + Duration::from_secs(200));
@@ -686,7 +587,7 @@ mod tests {
         for k in 0..50 {
             a.set_snapshot(next.clone(), t0 + Duration::from_secs(201) + Duration::from_millis(100 * k));
         }
-        let s = &a.trends["s001"].samples;
+        let s = &a.trends.get("s001").unwrap().samples;
         assert!((6..=8).contains(&s.len()), "{}", s.len());
         let gaps: Vec<Duration> = s.iter().zip(s.iter().skip(1)).map(|(x, y)| y.0 - x.0).collect();
         assert!(gaps[..gaps.len() - 1].iter().all(|g| *g >= Duration::from_millis(900)), "{gaps:?}");
@@ -709,7 +610,7 @@ mod tests {
         a.key(Key::Char('\n'));
         let id = a.selected_session_id().unwrap().to_string();
         a.set_snapshot(decode(br#"[{"session_id": "other"}]"#).unwrap(), Instant::now());
-        assert!(a.trends.contains_key(id.as_str()));
+        assert!(a.trends.get(&id).is_some());
         assert_eq!(a.detail().map(|(s, live)| (s.session_id.to_string(), live)), Some((id, false)));
     }
 
@@ -740,7 +641,7 @@ mod tests {
         let mut a = app(3);
         keys(&mut a, "?");
         assert_eq!(a.mode, Mode::Help);
-        assert_eq!(a.key(Key::Char('x')), Effect::Redraw);
+        assert_eq!(a.key(Key::Char('x')), Effect::None);
         assert_eq!(a.mode, Mode::Table);
         keys(&mut a, "h");
         assert_eq!(a.key(Key::Char('q')), Effect::Quit);

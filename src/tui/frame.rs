@@ -7,9 +7,11 @@ use std::time::Instant;
 
 use termion::{color, style};
 
-use crate::tui::app::{App, KEYS, Mode, TREND_SPAN, Trend};
+use super::app::{App, Mode};
+use super::keys::{self, Context};
+use super::trends::{SPAN as TREND_SPAN, Trend};
 use crate::column::Column;
-use crate::tui::render::{Line, RowLook, TitleView, header_line, layout, row_line, title, worker_lines};
+use super::render::{RowLook, StyledLine, TitleView, header_line, layout, row_line, title, worker_lines};
 use crate::text;
 use crate::view::GroupRow;
 
@@ -49,11 +51,12 @@ pub fn live_frame(app: &App, w: usize, h: usize, color: bool) -> Vec<String> {
     let view = TitleView { group: app.group.map(|g| g.header()), stale: app.stale(), ..TitleView::of(&app.query) };
     let mut lines = vec![title(&app.snap, &view, w, color)];
     if let Some(why) = &app.problem {
-        let mut l = Line::new(w, color);
+        let mut l = StyledLine::new(w, color);
         l.attr(&style::Invert).fg(&color::Red).attr(&style::Bold).untrusted(why).pad(w);
         lines.push(l.finish());
     }
-    if let (Some((full, graph)), Some(worker)) = (p.header, &app.snap.worker) {
+    // The help overlay takes the header's rows too: it lists every binding.
+    if let (Some((full, graph)), Some(worker), false) = (p.header, &app.snap.worker, app.mode == Mode::Help) {
         lines.extend(worker_lines(worker, w, full, graph, color));
     }
     let area = h.saturating_sub(lines.len() + 1);
@@ -72,7 +75,7 @@ pub fn live_frame(app: &App, w: usize, h: usize, color: bool) -> Vec<String> {
 }
 
 fn session_table(app: &App, w: usize, area: usize, page: usize, color: bool) -> Vec<String> {
-    let shown: Vec<usize> = app.order.iter().skip(app.scroll).take(page).copied().collect();
+    let shown: Vec<usize> = app.order.iter().skip(app.panel.scroll).take(page).copied().collect();
     let t = layout(&app.snap, &app.text_widths, &shown, w);
     let mut lines = Vec::new();
     if area == 0 {
@@ -82,7 +85,7 @@ fn session_table(app: &App, w: usize, area: usize, page: usize, color: bool) -> 
     for (n, &i) in shown.iter().enumerate() {
         let s = &app.snap.sessions[i];
         let look = RowLook {
-            selected: app.scroll + n == app.cursor,
+            selected: app.panel.scroll + n == app.panel.cursor,
             stale: app.stale(),
             client_pin: app.pins.contains(&s.session_id),
         };
@@ -99,7 +102,7 @@ fn session_table(app: &App, w: usize, area: usize, page: usize, color: bool) -> 
 }
 
 fn faint(w: usize, color: bool, t: &str) -> String {
-    let mut l = Line::new(w, color);
+    let mut l = StyledLine::new(w, color);
     l.attr(&style::Faint).text(t);
     l.finish()
 }
@@ -112,7 +115,7 @@ fn group_table(app: &App, w: usize, area: usize, color: bool) -> Vec<String> {
         return lines;
     }
     let page = area - 1;
-    let shown: Vec<&GroupRow> = app.groups.iter().skip(app.scroll).take(page).collect();
+    let shown: Vec<&GroupRow> = app.groups.iter().skip(app.panel.scroll).take(page).collect();
     let nums = |g: &GroupRow| {
         let mut mem = String::new();
         Column::Mem.push_rounded(&mut mem, g.mem_mb);
@@ -134,7 +137,7 @@ fn group_table(app: &App, w: usize, area: usize, color: bool) -> Vec<String> {
     let numbers: usize = widths.iter().map(|x| x + 1).sum();
     let name_w = name_w.min(w.saturating_sub(numbers)).max(1);
     let row = |name: &str, cells: [String; 4], selected: bool, header: bool| {
-        let mut l = Line::new(w, color);
+        let mut l = StyledLine::new(w, color);
         if selected || header {
             l.attr(&style::Invert);
         }
@@ -151,7 +154,7 @@ fn group_table(app: &App, w: usize, area: usize, color: bool) -> Vec<String> {
     };
     lines.push(row(by.header(), HEADS.map(String::from), false, true));
     for (n, g) in shown.iter().enumerate() {
-        lines.push(row(&g.name, nums(g), app.scroll + n == app.cursor, false));
+        lines.push(row(&g.name, nums(g), app.panel.scroll + n == app.panel.cursor, false));
     }
     if shown.is_empty() {
         lines.push(faint(w, color, "  no sessions match the filters"));
@@ -161,12 +164,12 @@ fn group_table(app: &App, w: usize, area: usize, color: bool) -> Vec<String> {
 
 fn help(w: usize, area: usize, color: bool) -> Vec<String> {
     let mut lines = Vec::new();
-    let mut l = Line::new(w, color);
+    let mut l = StyledLine::new(w, color);
     l.attr(&style::Invert).attr(&style::Bold).text("openrtc-top keys (any key closes this)").pad(w);
     lines.push(l.finish());
-    let key_w = KEYS.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
-    for (k, what) in KEYS {
-        let mut l = Line::new(w, color);
+    let key_w = keys::help_lines().map(|(k, _)| k.len()).max().unwrap_or(0);
+    for (k, what) in keys::help_lines() {
+        let mut l = StyledLine::new(w, color);
         l.text("  ").fg(&color::Cyan).attr(&style::Bold).text(k).reset().pad(2 + key_w + 2).text(what);
         lines.push(l.finish());
     }
@@ -179,7 +182,7 @@ fn help(w: usize, area: usize, color: bool) -> Vec<String> {
 fn detail(app: &App, w: usize, area: usize, color: bool) -> Vec<String> {
     let mut lines = Vec::new();
     let Some((s, live)) = app.detail() else { return lines };
-    let mut l = Line::new(w, color);
+    let mut l = StyledLine::new(w, color);
     l.attr(&style::Invert).attr(&style::Bold).text(if live { "session details" } else { "session details (ended: last values seen)" });
     l.text("  Enter/Esc close").pad(w);
     lines.push(l.finish());
@@ -211,7 +214,7 @@ fn detail(app: &App, w: usize, area: usize, color: bool) -> Vec<String> {
         ("pinned", format!("by the worker: {}, here: {}", yes(s.pinned), yes(pinned_here))),
     ];
     for (name, value) in rows {
-        let mut l = Line::new(w, color);
+        let mut l = StyledLine::new(w, color);
         l.text("  ").fg(&color::Cyan).text(name).reset().pad(12);
         if name == "status" {
             crate::tui::render::status_style(&mut l, &s.status);
@@ -231,7 +234,7 @@ fn yes(b: bool) -> &'static str {
 }
 
 fn field_line(w: usize, color: bool, label: &str, value: &str) -> String {
-    let mut l = Line::new(w, color);
+    let mut l = StyledLine::new(w, color);
     if label.is_empty() {
         l.pad(12);
     } else {
@@ -266,7 +269,7 @@ fn trend_lines(trend: Option<&Trend>, w: usize, color: bool) -> Vec<String> {
                 _ => ' ',
             });
         }
-        let mut l = Line::new(w, color);
+        let mut l = StyledLine::new(w, color);
         l.text("  ").fg(&color::Cyan).text(name).reset().pad(label_w).fg(&color::Green).text(&chart).reset();
         if !finite.is_empty() {
             let mut range = String::new();
@@ -305,26 +308,25 @@ fn footer(app: &App, w: usize, color: bool) -> String {
     let range = if n == 0 {
         format!("{what} 0 of 0")
     } else {
-        let last = (app.scroll + app.page).min(n);
-        format!("{what} {}-{last} of {n}", app.scroll + 1)
+        let last = (app.panel.scroll + app.panel.page).min(n);
+        format!("{what} {}-{last} of {n}", app.panel.scroll + 1)
     };
-    let mut l = Line::new(w, color);
+    let mut l = StyledLine::new(w, color);
     let room = w.saturating_sub(text::width(&range) + 2);
     match &app.mode {
         Mode::Search => {
             let typed = app.query.search.as_deref().unwrap_or("");
             l.attr(&style::Bold).text("/").reset().untrusted(typed).attr(&style::Invert).text(" ").reset();
-            l.fg(&color::Cyan).text("  Enter keeps, Esc clears").reset();
+            let hints: Vec<&str> = keys::hints(Context::Search).collect();
+            l.fg(&color::Cyan).text("  ").text(&hints.join(", ")).reset();
         }
         mode => {
             let hints = match mode {
-                Mode::Help => "any key closes the help",
-                Mode::Detail(_) => "Enter/Esc close  ↑↓ previous/next session  q quit",
-                _ if app.group.is_some() => "Enter show group  g/G/Esc back  s/S sort  ? help  q quit",
-                _ => "q quit  ? help  / search  s/S sort  f status  a/t agent/tenant  p pin  g/G group  Enter details",
+                Mode::Help => "any key closes the help".to_string(),
+                _ => keys::hints(app.context()).collect::<Vec<_>>().join("  "),
             };
             if room >= 10 {
-                l.fg(&color::Cyan).text(&text::truncate(hints, room)).reset();
+                l.fg(&color::Cyan).text(&text::truncate(&hints, room)).reset();
             }
         }
     }
@@ -378,10 +380,10 @@ mod tests {
     fn forty_by_ten_still_shows_rows_and_the_footer() {
         let mut a = app_with(V020);
         let f = frame(&mut a, 40, 10);
-        assert!(a.page >= 5);
+        assert!(a.panel.page >= 5);
         assert!(f[0].starts_with("openrtc-top"));
         assert!(f.iter().any(|l| l.starts_with("AJ_0000_")), "{f:#?}");
-        assert!(f[9].ends_with(&format!("rows 1-{} of 12", a.page)), "{}", f[9]);
+        assert!(f[9].ends_with(&format!("rows 1-{} of 12", a.panel.page)), "{}", f[9]);
     }
 
     #[test]
@@ -452,7 +454,7 @@ mod tests {
         a.key(Key::Char('?'));
         let f = frame(&mut a, 100, 30);
         let text = f.join("\n");
-        for (k, _) in KEYS {
+        for (k, _) in keys::help_lines() {
             assert!(text.contains(k), "help lacks {k}");
         }
     }

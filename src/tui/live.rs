@@ -6,7 +6,7 @@
 use std::io;
 use std::time::{Duration, Instant};
 
-use crate::tui::app::{App, Effect};
+use super::app::{App, Effect};
 use crate::cli::Config;
 use crate::tui::frame;
 use crate::tui::screen::Screen;
@@ -77,7 +77,7 @@ pub fn run(cfg: &Config, source: &mut Source) -> io::Result<Exit> {
             match app.key(key) {
                 Effect::Quit => return Ok(Exit::Quit),
                 Effect::Refetch => refetch = true,
-                Effect::Redraw | Effect::None => {}
+                Effect::None => {}
             }
         }
     }

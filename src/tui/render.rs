@@ -6,12 +6,13 @@ use std::fmt::Write as _;
 
 use termion::{color, style};
 
-use crate::column::Column;
+use crate::column::{self, Column};
 use crate::snapshot::{Session, Snapshot, Status, Worker};
 use crate::text;
 
-/// A line under construction that never grows past its width.
-pub struct Line {
+/// A screen line under construction, with styles, that never grows past
+/// its width (the plain table's line is `output::PlainRow`).
+pub struct StyledLine {
     s: String,
     used: usize,
     max: usize,
@@ -20,9 +21,9 @@ pub struct Line {
     styled: bool,
 }
 
-impl Line {
-    pub fn new(max: usize, color: bool) -> Line {
-        Line { s: String::with_capacity(max + 32), used: 0, max, color, styled: false }
+impl StyledLine {
+    pub fn new(max: usize, color: bool) -> StyledLine {
+        StyledLine { s: String::with_capacity(max + 32), used: 0, max, color, styled: false }
     }
 
     pub fn room(&self) -> usize {
@@ -200,7 +201,7 @@ pub(crate) fn strip_sgr(s: &str) -> String {
 /// repeats those), and the "all" of unset filters comes last.
 pub fn title(snap: &Snapshot, v: &TitleView, width: usize, color: bool) -> String {
     const SEP: &str = "  ";
-    let mut l = Line::new(width, color);
+    let mut l = StyledLine::new(width, color);
     l.attr(&style::Bold).text("openrtc-top").reset();
     if v.stale {
         l.text(" ").fg(&color::Yellow).attr(&style::Bold).attr(&style::Invert).text("STALE").reset();
@@ -246,7 +247,7 @@ fn fmt_count(v: f64) -> String {
 /// `full`, else a one-line summary.
 pub fn worker_lines(w: &Worker, width: usize, full: bool, graph: usize, color: bool) -> Vec<String> {
     let sys = w.system.clone().unwrap_or_default();
-    let label = |l: &mut Line, t: &str| {
+    let label = |l: &mut StyledLine, t: &str| {
         l.fg(&color::Cyan).text(t).reset();
     };
     let mem_frac = match (sys.mem_used_bytes, sys.mem_total_bytes) {
@@ -260,7 +261,7 @@ pub fn worker_lines(w: &Worker, width: usize, full: bool, graph: usize, color: b
         fmt_opt(sys.load15, 2, "")
     );
     if !full {
-        let mut l = Line::new(width, color);
+        let mut l = StyledLine::new(width, color);
         label(&mut l, "CPU ");
         l.text(&fmt_opt(sys.cpu_pct, 1, "%"));
         label(&mut l, "  MEM ");
@@ -272,7 +273,7 @@ pub fn worker_lines(w: &Worker, width: usize, full: bool, graph: usize, color: b
         return vec![l.finish()];
     }
     let mut lines = Vec::new();
-    let mut l = Line::new(width, color);
+    let mut l = StyledLine::new(width, color);
     label(&mut l, "CPU  ");
     l.text(&format!("{:>6} ", fmt_opt(sys.cpu_pct, 1, "%")));
     l.fg(&color::Green).text(&bar(sys.cpu_pct.unwrap_or(0.0) / 100.0, 14)).reset();
@@ -282,7 +283,7 @@ pub fn worker_lines(w: &Worker, width: usize, full: bool, graph: usize, color: b
     l.text(&fmt_opt(sys.vcpus, 0, ""));
     lines.push(l.finish());
 
-    let mut l = Line::new(width, color);
+    let mut l = StyledLine::new(width, color);
     label(&mut l, "MEM  ");
     l.fg(&color::Green).text(&bar(mem_frac.unwrap_or(0.0), 10)).reset();
     l.text(&format!(" {} / {}", fmt_gb(sys.mem_used_bytes), fmt_gb(sys.mem_total_bytes)));
@@ -292,7 +293,7 @@ pub fn worker_lines(w: &Worker, width: usize, full: bool, graph: usize, color: b
     l.text(&fmt_rate(sys.net_rate_bps));
     lines.push(l.finish());
 
-    let mut l = Line::new(width, color);
+    let mut l = StyledLine::new(width, color);
     label(&mut l, "SESSIONS ");
     l.text(&format!("{} / {}", fmt_opt(w.active_sessions, 0, ""), fmt_opt(w.max_sessions, 0, "")));
     label(&mut l, "  STARTED ");
@@ -318,7 +319,7 @@ pub fn worker_lines(w: &Worker, width: usize, full: bool, graph: usize, color: b
         const LABEL: &str = "CPU% ";
         let chart = spark(&w.cpu_history, width.saturating_sub(LABEL.len()), graph, 100.0);
         for (n, row) in chart.into_iter().enumerate() {
-            let mut l = Line::new(width, color);
+            let mut l = StyledLine::new(width, color);
             label(&mut l, if n + 1 == graph { LABEL } else { "     " });
             l.fg(&color::Cyan).text(&row).reset();
             lines.push(l.finish());
@@ -356,50 +357,11 @@ pub struct TableLayout {
     pub cols: Vec<(Column, usize)>,
 }
 
-fn min_width(c: Column) -> usize {
-    match c {
-        Column::Session => 8,
-        c => c.header().len(),
-    }
-}
-
-fn max_natural(c: Column) -> usize {
-    match c {
-        Column::Session => 40,
-        Column::Agent | Column::Tenant => 24,
-        Column::Status => 10,
-        _ => usize::MAX,
-    }
-}
-
-/// Display text of a cell, before fitting (numbers formatted, text sanitized).
-pub fn cell<'a>(col: Column, s: &'a Session, client_pin: bool) -> std::borrow::Cow<'a, str> {
-    match col {
-        Column::Pin => (if s.pinned || client_pin { "*" } else { "" }).into(),
-        c if c.numeric() => c.rounded(c.number(s)).into(),
-        c => text::display(c.text(s).unwrap_or("-")),
-    }
-}
-
-/// Natural widths of the numeric (or else the text) columns over `rows`:
-/// the widest cell, capped, at least the header; 0 for the other kind.
-/// Text widths span every shown row, so the live view measures them once per
-/// reorder (`App::text_widths`), not on every frame.
-pub fn natural_widths(snap: &Snapshot, rows: &[usize], numeric: bool) -> [usize; 9] {
-    Column::ALL.map(|c| {
-        if c.numeric() != numeric {
-            return 0;
-        }
-        let widest = rows.iter().map(|&i| text::width(&cell(c, &snap.sessions[i], false))).max().unwrap_or(0);
-        widest.min(max_natural(c)).max(c.header().len())
-    })
-}
-
 /// Fit the columns to `width`: text columns take their natural width
 /// (`text`, over all shown rows), numbers their widest visible value; then
 /// text shrinks toward a minimum and whole columns drop before a number is cut.
 pub fn layout(snap: &Snapshot, text: &[usize; 9], visible: &[usize], width: usize) -> TableLayout {
-    let numbers = natural_widths(snap, visible, true);
+    let numbers = column::natural_widths(snap, visible, true);
     let mut widths: Vec<(Column, usize)> =
         Column::ALL.iter().zip(text.iter().zip(numbers)).map(|(&c, (&t, n))| (c, t.max(n))).collect();
     let excess = |widths: &[(Column, usize)]| {
@@ -416,10 +378,10 @@ pub fn layout(snap: &Snapshot, text: &[usize; 9], visible: &[usize], width: usiz
                 let over = excess(&widths);
                 let widest = widths
                     .iter_mut()
-                    .filter(|(c, w)| cols.contains(c) && *w > min_width(*c))
+                    .filter(|(c, w)| cols.contains(c) && *w > c.min_width())
                     .max_by_key(|(_, w)| *w);
                 match widest {
-                    Some((c, w)) if over > 0 => *w -= over.min(*w - min_width(*c)),
+                    Some((c, w)) if over > 0 => *w -= over.min(*w - c.min_width()),
                     _ => break,
                 }
             },
@@ -429,7 +391,7 @@ pub fn layout(snap: &Snapshot, text: &[usize; 9], visible: &[usize], width: usiz
 }
 
 pub fn header_line(t: &TableLayout, sort: Column, width: usize, color: bool) -> String {
-    let mut l = Line::new(width, color);
+    let mut l = StyledLine::new(width, color);
     l.attr(&style::Invert);
     for (n, &(c, w)) in t.cols.iter().enumerate() {
         if n > 0 {
@@ -460,7 +422,7 @@ pub struct RowLook {
 }
 
 pub fn row_line(t: &TableLayout, s: &Session, look: RowLook, width: usize, color: bool) -> String {
-    let mut l = Line::new(width, color);
+    let mut l = StyledLine::new(width, color);
     if look.selected {
         l.attr(&style::Invert);
     }
@@ -471,7 +433,7 @@ pub fn row_line(t: &TableLayout, s: &Session, look: RowLook, width: usize, color
         if n > 0 {
             l.text(" ");
         }
-        let v = cell(c, s, look.client_pin);
+        let v = c.screen_text(s, look.client_pin);
         let start = l.used;
         if c.numeric() {
             l.pad(start + w.saturating_sub(text::width(&v)));
@@ -494,7 +456,7 @@ pub fn row_line(t: &TableLayout, s: &Session, look: RowLook, width: usize, color
 }
 
 /// active green, slow yellow and bold, draining cyan, errored red.
-pub fn status_style(l: &mut Line, s: &Status) {
+pub fn status_style(l: &mut StyledLine, s: &Status) {
     match s {
         Status::Active => l.fg(&color::Green),
         Status::Slow => l.fg(&color::Yellow).attr(&style::Bold),
@@ -515,7 +477,7 @@ pub fn once_frame(snap: &Snapshot, order: &[usize], view: &TitleView, header: bo
     if let Some(w) = &snap.worker {
         worker_lines(w, width, true, 2, color).into_iter().for_each(&mut push);
     }
-    let t = layout(snap, &natural_widths(snap, order, false), order, width);
+    let t = layout(snap, &column::natural_widths(snap, order, false), order, width);
     if header {
         push(header_line(&t, view.sort, width, color));
     }
@@ -554,7 +516,7 @@ mod tests {
     fn narrow_terminals_drop_columns_not_numbers() {
         let snap = decode(V020.trim_end().as_bytes()).unwrap();
         let ord = order(&snap.sessions, &Query::default(), &[]);
-        let text = natural_widths(&snap, &ord, false);
+        let text = column::natural_widths(&snap, &ord, false);
         let t = layout(&snap, &text, &ord, 40);
         let cols: Vec<Column> = t.cols.iter().map(|c| c.0).collect();
         assert!(cols.contains(&Column::Mem) && cols.contains(&Column::Status) && cols.contains(&Column::Session));

@@ -1,0 +1,222 @@
+//! Every key of the live view, as data (htop's action table): one row per
+//! binding, giving the keys, where they apply, the action, the help line and
+//! the footer hint. The key handling (`App::key`), the `?` overlay, the key
+//! list in `--help` and the footer hints are all read from `BINDINGS`; a
+//! test checks that every action has a binding and a help line and that the
+//! README's key table lists the same keys.
+
+use termion::event::Key;
+
+/// What a key asks for. `App::act` carries each one out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Quit,
+    Refresh,
+    SortNext,
+    SortReverse,
+    StatusNext,
+    AgentNext,
+    TenantNext,
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Home,
+    End,
+    Pin,
+    Search,
+    /// Details of the selected session.
+    Open,
+    /// In a group view: that group's sessions.
+    ShowGroup,
+    /// Close the detail pane.
+    Close,
+    GroupByAgent,
+    GroupByTenant,
+    /// Leave a group view, or clear the search.
+    Back,
+    Help,
+    /// While searching: keep the search as a filter.
+    SearchKeep,
+    /// While searching: clear it.
+    SearchClear,
+    /// While searching: delete the last character.
+    SearchErase,
+}
+
+/// Where a binding applies: the view the key is pressed in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Context {
+    /// The session table.
+    Table,
+    /// A group view (per agent or per tenant).
+    Groups,
+    /// The detail pane.
+    Detail,
+    /// Typing a search (other printable keys are text).
+    Search,
+}
+
+/// One binding: keys and the action each asks for, where they apply, how
+/// they are described. Keys that do the two halves of one thing (Up/Down)
+/// share a row, so the help reads as one line.
+#[derive(Debug)]
+pub struct Binding {
+    pub keys: &'static [(Key, Action)],
+    /// The keys as the help and the README write them.
+    pub label: &'static str,
+    pub contexts: &'static [Context],
+    pub help: &'static str,
+    /// Shown in the footer of each of its contexts, in table order ("" for none).
+    pub hint: &'static str,
+}
+
+use Action as A;
+use Context::{Detail, Groups, Search, Table};
+
+const VIEWS: &[Context] = &[Table, Groups];
+const ALL: &[Context] = &[Table, Groups, Detail];
+const MOVING: &[Context] = &[Table, Groups, Search];
+
+const fn one(key: Key, action: Action) -> [(Key, Action); 1] {
+    [(key, action)]
+}
+
+/// The live view's keys. Ctrl-C quits from anywhere (typing a search
+/// included); while searching, printable characters are text whatever they
+/// are bound to here; while the help overlay is open any key closes it.
+pub const BINDINGS: &[Binding] = &[
+    Binding { keys: &[(Key::Char('q'), A::Quit), (Key::Ctrl('c'), A::Quit)], label: "q, Ctrl-C", contexts: ALL, help: "quit", hint: "q quit" },
+    Binding { keys: &[(Key::Char('?'), A::Help), (Key::Char('h'), A::Help)], label: "?, h", contexts: VIEWS, help: "this help (any key closes it)", hint: "? help" },
+    Binding { keys: &one(Key::Char('/'), A::Search), label: "/", contexts: VIEWS, help: "search id, agent, tenant (Enter keeps it, Esc clears it)", hint: "/ search" },
+    Binding { keys: &one(Key::Char('r'), A::Refresh), label: "r", contexts: ALL, help: "refresh now", hint: "" },
+    Binding { keys: &one(Key::Char('s'), A::SortNext), label: "s", contexts: VIEWS, help: "cycle the sort column (mem_mb, cpu_pct, duration_s, agent, session)", hint: "s/S sort" },
+    Binding { keys: &one(Key::Char('S'), A::SortReverse), label: "S", contexts: VIEWS, help: "reverse the sort direction", hint: "" },
+    Binding { keys: &one(Key::Char('f'), A::StatusNext), label: "f", contexts: VIEWS, help: "cycle the status filter (all, active, slow, draining, errored)", hint: "f status" },
+    Binding { keys: &one(Key::Char('a'), A::AgentNext), label: "a", contexts: VIEWS, help: "cycle the agent filter through the agents present", hint: "a/t agent/tenant" },
+    Binding { keys: &one(Key::Char('t'), A::TenantNext), label: "t", contexts: VIEWS, help: "cycle the tenant filter through the tenants present", hint: "" },
+    Binding { keys: &one(Key::Char('p'), A::Pin), label: "p", contexts: &[Table], help: "pin or unpin the selected session (kept at the top)", hint: "p pin" },
+    Binding { keys: &one(Key::Char('g'), A::GroupByAgent), label: "g", contexts: VIEWS, help: "per-agent view on or off", hint: "g/G group" },
+    Binding { keys: &one(Key::Char('G'), A::GroupByTenant), label: "G", contexts: VIEWS, help: "per-tenant view on or off", hint: "" },
+    Binding { keys: &one(Key::Char('\n'), A::Open), label: "Enter", contexts: &[Table], help: "details of the selected session", hint: "Enter details" },
+    Binding { keys: &one(Key::Char('\n'), A::ShowGroup), label: "Enter", contexts: &[Groups], help: "in a group view: show that group's sessions", hint: "Enter show group" },
+    Binding { keys: &[(Key::Char('\n'), A::Close), (Key::Esc, A::Close)], label: "Enter, Esc", contexts: &[Detail], help: "in the detail pane: close it", hint: "Enter/Esc close" },
+    Binding { keys: &one(Key::Esc, A::Back), label: "Esc", contexts: VIEWS, help: "leave a group view, or clear the search", hint: "" },
+    Binding { keys: &[(Key::Up, A::Up), (Key::Down, A::Down), (Key::Char('k'), A::Up), (Key::Char('j'), A::Down)], label: "Up/Down, k/j", contexts: MOVING, help: "move the selection", hint: "" },
+    Binding { keys: &[(Key::Up, A::Up), (Key::Down, A::Down), (Key::Char('k'), A::Up), (Key::Char('j'), A::Down)], label: "Up/Down, k/j", contexts: &[Detail], help: "in the detail pane: the previous/next session", hint: "↑↓ previous/next session" },
+    Binding { keys: &[(Key::PageUp, A::PageUp), (Key::PageDown, A::PageDown)], label: "PgUp/PgDn", contexts: MOVING, help: "move the selection by a page", hint: "" },
+    Binding { keys: &[(Key::Home, A::Home), (Key::End, A::End)], label: "Home/End", contexts: VIEWS, help: "move the selection to the first/last row", hint: "" },
+    Binding { keys: &one(Key::Char('\n'), A::SearchKeep), label: "Enter", contexts: &[Search], help: "while searching: keep the search as a filter", hint: "Enter keeps" },
+    Binding { keys: &one(Key::Esc, A::SearchClear), label: "Esc", contexts: &[Search], help: "while searching: clear it", hint: "Esc clears" },
+    Binding { keys: &one(Key::Backspace, A::SearchErase), label: "Backspace", contexts: &[Search], help: "while searching: delete the last character", hint: "" },
+];
+
+/// The action `key` is bound to in `context`, if any.
+pub fn action(context: Context, key: Key) -> Option<Action> {
+    BINDINGS
+        .iter()
+        .filter(|b| b.contexts.contains(&context))
+        .find_map(|b| b.keys.iter().find(|(k, _)| *k == key).map(|&(_, a)| a))
+}
+
+/// The footer hints of `context`, in table order.
+pub fn hints(context: Context) -> impl Iterator<Item = &'static str> {
+    BINDINGS.iter().filter(move |b| !b.hint.is_empty() && b.contexts.contains(&context)).map(|b| b.hint)
+}
+
+/// Help lines, `label` and `help`, one per binding.
+pub fn help_lines() -> impl Iterator<Item = (&'static str, &'static str)> {
+    BINDINGS.iter().map(|b| (b.label, b.help))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every action, spelled out so that adding one without a binding fails
+    /// here (the match is exhaustive).
+    fn every_action() -> Vec<Action> {
+        use Action::*;
+        let all = vec![
+            Quit, Refresh, SortNext, SortReverse, StatusNext, AgentNext, TenantNext, Up, Down, PageUp, PageDown,
+            Home, End, Pin, Search, Open, ShowGroup, Close, GroupByAgent, GroupByTenant, Back, Help, SearchKeep,
+            SearchClear, SearchErase,
+        ];
+        for a in &all {
+            match a {
+                Quit | Refresh | SortNext | SortReverse | StatusNext | AgentNext | TenantNext | Up | Down | PageUp
+                | PageDown | Home | End | Pin | Search | Open | ShowGroup | Close | GroupByAgent | GroupByTenant
+                | Back | Help | SearchKeep | SearchClear | SearchErase => {}
+            }
+        }
+        all
+    }
+
+    #[test]
+    fn every_action_has_a_binding_and_a_help_line() {
+        for a in every_action() {
+            let rows: Vec<&Binding> = BINDINGS.iter().filter(|b| b.keys.iter().any(|&(_, x)| x == a)).collect();
+            assert!(!rows.is_empty(), "{a:?} has no binding");
+            for b in rows {
+                assert!(!b.label.is_empty() && !b.help.is_empty() && !b.contexts.is_empty(), "{a:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn no_key_means_two_things_in_one_context() {
+        for (i, a) in BINDINGS.iter().enumerate() {
+            for b in &BINDINGS[i + 1..] {
+                let shared_context = a.contexts.iter().any(|c| b.contexts.contains(c));
+                let shared_key = a.keys.iter().any(|(k, _)| b.keys.iter().any(|(l, _)| k == l));
+                assert!(!(shared_context && shared_key), "{} and {} overlap", a.label, b.label);
+            }
+        }
+    }
+
+    #[test]
+    fn labels_name_the_keys() {
+        for b in BINDINGS {
+            let parts: Vec<&str> =
+                b.label.split(", ").flat_map(|p| if p == "/" { vec![p] } else { p.split('/').collect() }).collect();
+            for (k, _) in b.keys {
+                let name = match k {
+                    Key::Char('\n') => "Enter".to_string(),
+                    Key::Char(c) => c.to_string(),
+                    Key::Ctrl(c) => format!("Ctrl-{}", c.to_ascii_uppercase()),
+                    Key::Esc => "Esc".into(),
+                    Key::Up => "Up".into(),
+                    Key::Down => "Down".into(),
+                    Key::PageUp => "PgUp".into(),
+                    Key::PageDown => "PgDn".into(),
+                    Key::Home => "Home".into(),
+                    Key::End => "End".into(),
+                    Key::Backspace => "Backspace".into(),
+                    other => panic!("no name for {other:?}"),
+                };
+                assert!(parts.contains(&name.as_str()), "{:?} not in label {:?}", k, b.label);
+            }
+            assert_eq!(parts.len(), b.keys.len(), "{}: every name in the label is a key", b.label);
+        }
+    }
+
+    /// The README's key table (the rows of the table under `| Key | Action |`)
+    /// lists exactly the labels of the bindings.
+    #[test]
+    fn the_readme_key_table_lists_the_same_keys() {
+        let readme = include_str!("../../README.md");
+        let table = readme.split("| Key | Action |").nth(1).expect("README has a key table");
+        let mut listed: Vec<String> = table
+            .lines()
+            .skip(2)
+            .take_while(|l| l.starts_with('|'))
+            .map(|l| l.split('|').nth(1).unwrap_or("").trim().replace('`', ""))
+            .collect();
+        let mut ours: Vec<String> = BINDINGS.iter().map(|b| b.label.to_string()).collect();
+        listed.sort();
+        listed.dedup();
+        ours.sort();
+        ours.dedup();
+        assert_eq!(listed, ours, "README's key table and BINDINGS differ");
+    }
+}

@@ -1,0 +1,81 @@
+//! Up to a minute of each session's CPU and memory, as this client saw it,
+//! for the detail pane's sparklines.
+
+use std::collections::{HashMap, VecDeque};
+use std::time::{Duration, Instant};
+
+use crate::snapshot::{Session, SessionId};
+
+/// One session's samples: at most one a second (61 in all), whatever the
+/// refresh rate.
+#[derive(Debug, Default, Clone)]
+pub struct Trend {
+    pub samples: VecDeque<(Instant, f64, f64)>,
+    /// The refresh that last saw the session.
+    seen: u64,
+}
+
+/// Samples closer together than this replace each other.
+const STEP: Duration = Duration::from_secs(1);
+
+/// How far trends reach back.
+pub const SPAN: Duration = Duration::from_secs(60);
+
+/// Above this many sessions only the focused session's trend is kept, so a
+/// huge pool costs no more than a small one.
+pub const ALL_UP_TO: usize = 10_000;
+
+#[derive(Debug, Default)]
+pub struct Trends {
+    map: HashMap<SessionId, Trend>,
+    /// Counts snapshots, to drop the trends of sessions that have ended.
+    refreshes: u64,
+}
+
+impl Trends {
+    pub fn get(&self, id: &str) -> Option<&Trend> {
+        self.map.get(id)
+    }
+
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    /// Add a snapshot taken at `now`, keep a minute of each session, and
+    /// forget sessions that have ended unless `keep` names one (the detail
+    /// pane's): a pool that churns fast must not leave a minute of dead
+    /// trends behind. Above `ALL_UP_TO` sessions only `focus` is recorded.
+    pub fn record(&mut self, sessions: &[Session], now: Instant, focus: Option<&str>, keep: Option<&str>) {
+        self.refreshes += 1;
+        let refresh = self.refreshes;
+        let all = sessions.len() <= ALL_UP_TO;
+        for s in sessions {
+            if !all && focus != Some(&*s.session_id) {
+                continue;
+            }
+            let t = match self.map.get_mut(&s.session_id) {
+                Some(t) => t,
+                None => self.map.entry(s.session_id.clone()).or_default(),
+            };
+            t.seen = refresh;
+            // The newest sample is a live slot, replaced until a second has
+            // passed since the one before it.
+            let n = t.samples.len();
+            if n >= 2 && now.saturating_duration_since(t.samples[n - 2].0) < STEP {
+                t.samples.pop_back();
+            }
+            t.samples.push_back((now, s.cpu_pct, s.mem_mb));
+        }
+        let cutoff = now.checked_sub(SPAN);
+        self.map.retain(|id, t| {
+            while t.samples.front().is_some_and(|&(at, _, _)| cutoff.is_some_and(|c| at < c)) {
+                t.samples.pop_front();
+            }
+            !t.samples.is_empty() && (t.seen == refresh || keep == Some(&**id))
+        });
+    }
+}

@@ -67,9 +67,6 @@ pub fn run(cfg: &Config, source: &mut Source) -> Result<(), Error> {
             Format::Tsv => output::tsv(&mut out, &snap, &order, cfg.header && n == 0, stamp.as_deref())?,
             Format::Json => output::json(&mut out, &snap, &order, stamp.as_deref())?,
         }
-        if n + 1 == count {
-            std::mem::forget(snap); // the exit frees it at once, not row by row
-        }
     }
     out.flush()?;
     Ok(())

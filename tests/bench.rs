@@ -5,7 +5,6 @@
 //! OPENRTC_BENCH_VENV: a venv with openrtc[cli,top]==0.20.1 and typer==0.16.0
 //! (make bench creates target/bench-venv); BENCH_QUICK=1 for fewer repetitions.
 
-mod common;
 
 use std::fmt::Write as _;
 use std::io::{Read, Write};
@@ -16,8 +15,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::pty::Live;
-use common::*;
+use crate::util::pty::Live;
+use crate::util::*;
 use openrtc_top::socket::{self, Target};
 use openrtc_top::{decode, output, view};
 

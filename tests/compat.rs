@@ -3,10 +3,11 @@
 //! the bytes the worker sent on that same connection (a tee in between keeps a
 //! copy), decoded by Python's json module.
 //!
-//! Needs the venv `make test` creates (target/compat-venv); without it this
-//! suite fails and says how to get it. It never skips.
+//! Needs the venv `make test` creates (target/compat-venv), so every test
+//! here is ignored by plain `cargo test` (which says so); `make test` runs
+//! them with `--include-ignored`, and without the venv they fail and say
+//! how to get it: `make test` never passes with this suite skipped.
 
-mod common;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::net::UnixStream;
@@ -15,7 +16,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::util::*;
 
 const HARNESS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/compat/harness.py");
 
@@ -142,6 +143,7 @@ fn all_formats_match(scenario: &str) {
 }
 
 #[test]
+#[ignore = "needs the compat venv (make test creates target/compat-venv)"]
 fn live_runtime_with_real_sessions() {
     let d = TempDir::new("compat-runtime");
     let w = Worker::start("runtime", Some(&d.join("worker.sock")), &[], &[]);
@@ -173,21 +175,25 @@ fn live_runtime_with_real_sessions() {
 }
 
 #[test]
+#[ignore = "needs the compat venv (make test creates target/compat-venv)"]
 fn empty_pool() {
     all_formats_match("empty");
 }
 
 #[test]
+#[ignore = "needs the compat venv (make test creates target/compat-venv)"]
 fn legacy_bare_array() {
     all_formats_match("legacy");
 }
 
 #[test]
+#[ignore = "needs the compat venv (make test creates target/compat-venv)"]
 fn hostile_strings() {
     all_formats_match("hostile");
 }
 
 #[test]
+#[ignore = "needs the compat venv (make test creates target/compat-venv)"]
 fn non_finite_floats() {
     all_formats_match("nonfinite");
 }
@@ -210,13 +216,85 @@ fn default_path_agreement(env: &[(&str, &str)], unset: &[&str]) {
 }
 
 #[test]
+#[ignore = "needs the compat venv (make test creates target/compat-venv)"]
 fn default_path_with_xdg_runtime_dir() {
     let d = TempDir::new("compat-xdg");
     default_path_agreement(&[("XDG_RUNTIME_DIR", d.path().to_str().unwrap())], &["TMPDIR"]);
 }
 
 #[test]
+#[ignore = "needs the compat venv (make test creates target/compat-venv)"]
 fn default_path_with_tmpdir() {
     let d = TempDir::new("compat-tmpdir");
     default_path_agreement(&[("TMPDIR", d.path().to_str().unwrap())], &["XDG_RUNTIME_DIR", "TEMP", "TMP"]);
+}
+
+/// Where `unicode-width` departs, by its own documented rules, from the
+/// plain reading of UAX #11 (combining marks 0, East Asian Wide and
+/// Fullwidth 2, everything else 1): (first, last, its width).
+const WIDTH_DEPARTURES: &[(u32, u32, usize)] = &[
+    // Spacing marks that extend a grapheme or are drawn into a neighbour
+    // (Grapheme_Extend, prepended forms): no column of their own.
+    (0x09BE, 0x09BE, 0), (0x09D7, 0x09D7, 0), (0x0B3E, 0x0B3E, 0), (0x0B57, 0x0B57, 0), (0x0BBE, 0x0BBE, 0),
+    (0x0BD7, 0x0BD7, 0), (0x0CC0, 0x0CC0, 0), (0x0CC2, 0x0CC2, 0), (0x0CC7, 0x0CC8, 0), (0x0CCA, 0x0CCB, 0),
+    (0x0CD5, 0x0CD6, 0), (0x0D3E, 0x0D3E, 0), (0x0D4E, 0x0D4E, 0), (0x0D57, 0x0D57, 0), (0x0DCF, 0x0DCF, 0),
+    (0x0DDF, 0x0DDF, 0), (0x1715, 0x1715, 0), (0x1734, 0x1734, 0), (0x1B35, 0x1B35, 0), (0x1B3B, 0x1B3B, 0),
+    (0x1B3D, 0x1B3D, 0), (0x1B43, 0x1B44, 0), (0x1BAA, 0x1BAA, 0), (0x1BF2, 0x1BF3, 0), (0x302E, 0x302F, 0),
+    (0xA8FA, 0xA8FA, 0), (0xA953, 0xA953, 0), (0xA9C0, 0xA9C0, 0), (0x111C0, 0x111C0, 0), (0x111C2, 0x111C3, 0),
+    (0x11235, 0x11235, 0), (0x1133E, 0x1133E, 0), (0x1134D, 0x1134D, 0), (0x11357, 0x11357, 0),
+    (0x113B8, 0x113B8, 0), (0x113C2, 0x113C2, 0), (0x113C5, 0x113C5, 0), (0x113C7, 0x113C9, 0),
+    (0x113CF, 0x113CF, 0), (0x113D1, 0x113D1, 0), (0x114B0, 0x114B0, 0), (0x114BD, 0x114BD, 0),
+    (0x115AF, 0x115AF, 0), (0x116B6, 0x116B6, 0), (0x11930, 0x11930, 0), (0x1193D, 0x1193D, 0),
+    (0x1193F, 0x1193F, 0), (0x11941, 0x11941, 0), (0x11A84, 0x11A89, 0), (0x11D46, 0x11D46, 0),
+    (0x11F02, 0x11F02, 0), (0x11F41, 0x11F41, 0), (0x16FF0, 0x16FF1, 0), (0x1D165, 0x1D166, 0),
+    (0x1D16D, 0x1D172, 0), (0x1D250, 0x1D252, 0), (0x1D25F, 0x1D25F, 0), (0x1D280, 0x1D281, 0),
+    // Hangul fillers: default-ignorable, drawn as nothing.
+    (0x3164, 0x3164, 0), (0xFFA0, 0xFFA0, 0),
+    // Khmer: an independent vowel written as two, a sign as three.
+    (0x17A4, 0x17A4, 2), (0x17D8, 0x17D8, 3),
+    // Tifinagh consonant joiner: drawn.
+    (0x2D7F, 0x2D7F, 1),
+];
+
+/// Our character widths against a reference computed independently, at
+/// test time, from Python's `unicodedata2` (the Unicode data of the same
+/// version) over every code point, so that a width that would misalign a
+/// column on screen fails here. Code points that are not shown as
+/// themselves (controls, format characters, unassigned, private use, line
+/// and paragraph separators) are not measured.
+#[test]
+#[ignore = "needs the compat venv (make test creates target/compat-venv)"]
+fn character_widths_match_unicode_data() {
+    let out = Command::new(python()).arg(HARNESS).arg("ucd").output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let dump = text(&out.stdout);
+    let mut lines = dump.lines();
+    let (a, b, c) = unicode_width::UNICODE_VERSION;
+    assert_eq!(lines.next(), Some(format!("unicode {a}.{b}.{c}").as_str()), "unicodedata2 and unicode-width disagree on the Unicode version");
+    let (mut measured, mut wrong) = (0, Vec::new());
+    for line in lines {
+        let f: Vec<&str> = line.split(' ').collect();
+        let cp = u32::from_str_radix(f[0], 16).unwrap();
+        let (category, eaw) = (f[1], f[2]);
+        if matches!(category, "Cc" | "Cs" | "Cn" | "Co" | "Cf" | "Zl" | "Zp") {
+            continue;
+        }
+        let Some(ch) = char::from_u32(cp) else { continue };
+        let hangul_jamo_medial_or_final = (0x1160..=0x11FF).contains(&cp) || (0xD7B0..=0xD7FF).contains(&cp);
+        let plain = if matches!(category, "Mn" | "Me") || hangul_jamo_medial_or_final {
+            0
+        } else if eaw == "W" || eaw == "F" {
+            2
+        } else {
+            1
+        };
+        let want = WIDTH_DEPARTURES.iter().find(|&&(lo, hi, _)| (lo..=hi).contains(&cp)).map_or(plain, |d| d.2);
+        measured += 1;
+        let got = openrtc_top::text::char_width(ch);
+        if got != want {
+            wrong.push(format!("U+{cp:04X} {category} {eaw}: ours {got}, reference {want}"));
+        }
+    }
+    assert!(measured > 150_000, "only {measured} code points measured");
+    assert!(wrong.is_empty(), "{} widths differ, e.g.:\n{}", wrong.len(), wrong[..wrong.len().min(20)].join("\n"));
 }

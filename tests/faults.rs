@@ -1,7 +1,6 @@
 //! Faulty and hostile peers, in both modes: each is a designed behaviour
 //! with its own message. Socket trust. Escape injection on the live screen.
 
-mod common;
 
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
@@ -10,8 +9,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::pty::Live;
-use common::*;
+use crate::util::pty::Live;
+use crate::util::*;
 
 /// A broken worker, and the message openrtc-top gives for it.
 struct Fault {
@@ -148,9 +147,9 @@ fn live_shows_each_fault_keeps_answering_q_and_recovers() {
 fn q_is_answered_within_the_timeout_while_the_worker_hangs() {
     let d = TempDir::new("fault-q");
     let path = d.join("top.sock");
-    let _s = Server::start(&path, Arc::new(|s| hold(s, 30)));
+    let s = Server::start(&path, Arc::new(|s| hold(s, 30)));
     let mut t = Live::start(BIN, &["--socket", path.to_str().unwrap()], &[], 100, 20);
-    std::thread::sleep(Duration::from_millis(300)); // inside a 2 s read
+    s.wait_count(1, Duration::from_secs(10)); // the fetch is now inside its 2 s read
     let start = Instant::now();
     t.send(b"q");
     assert_eq!(t.wait_exit(Duration::from_secs(5)).code(), Some(0));
@@ -209,22 +208,17 @@ fn accepts_a_private_socket_directory() {
     assert!(out.status.success(), "{}", text(&out.stderr));
 }
 
-/// Tests that need a second user: only root can make one's files. Run as
-/// root (CI is) they must pass; as anyone else they say so and stop.
-fn as_root(what: &str) -> bool {
-    if uid() != 0 {
-        eprintln!("NOTE: '{what}' needs root to act as another user; not run as uid {}", uid());
-    }
-    uid() == 0
-}
+/// Tests that need a second user: only root can make one's files. They are
+/// ignored by plain `cargo test`; `make test` runs them as root (CI is root)
+/// and, as anyone else, skips them and says so.
+mod as_root {
+use super::*;
 
 const NOBODY: u32 = 65534;
 
 #[test]
+#[ignore = "needs root to act as another user (make test runs it as root)"]
 fn refuses_a_socket_directory_owned_by_someone_else() {
-    if !as_root("directory owned by another user") {
-        return;
-    }
     refuses_default_dir(
         |real, dir| {
             std::fs::rename(real, dir).unwrap();
@@ -235,10 +229,8 @@ fn refuses_a_socket_directory_owned_by_someone_else() {
 }
 
 #[test]
+#[ignore = "needs root to act as another user (make test runs it as root)"]
 fn refuses_a_worker_running_as_another_user() {
-    if !as_root("worker running as another user") {
-        return;
-    }
     let d = TempDir::new("peer");
     let open: PathBuf = d.join("open");
     std::fs::create_dir(&open).unwrap();
@@ -277,15 +269,21 @@ fn refuses_a_worker_running_as_another_user() {
     );
 }
 
+}
+
 // ---------------------------------------------------------------------------
 // Escape injection.
 
-const HOSTILE: &str = r#"{"worker": {"name": "w\u001b]0;PWNED\u0007", "active_sessions": 1, "max_sessions": 2}, "sessions": [{"session_id": "id\u001b[31mINJ\u001b[0m", "agent_name": "ag\u009b2J\u0007", "tenant": "te\u001b]8;;http://evil\u001b\\x\r\n", "status": "slow\u001bP", "mem_mb": 1}]}"#;
+/// Escape sequences in every string a worker sends.
+fn hostile() -> Vec<u8> {
+    let row = payload::session("id\x1b[31mINJ\x1b[0m", "ag\u{9b}2J\x07", Some("te\x1b]8;;http://evil\x1b\\x\r\n"), 1.0, 0.0, "slow\x1bP");
+    payload::encode(Some(payload::worker("w\x1b]0;PWNED\x07", 1, 2)), vec![row])
+}
 
 #[test]
 fn escape_injection_never_reaches_the_live_terminal() {
     let d = TempDir::new("inject");
-    let s = Server::bytes(&d.join("top.sock"), format!("{HOSTILE}\n").into_bytes());
+    let s = Server::bytes(&d.join("top.sock"), hostile());
     let mut t = Live::start(BIN, &["--socket", s.path.to_str().unwrap()], &[], 120, 20);
     let screen = t.wait_text("id?[31mINJ?[0m");
     assert!(screen.iter().any(|l| l.contains("w?]0;PWNED?")), "{screen:#?}");
@@ -305,7 +303,7 @@ fn escape_injection_never_reaches_the_live_terminal() {
 #[test]
 fn escape_injection_never_reaches_plain_or_tsv_output() {
     let d = TempDir::new("inject-plain");
-    let s = Server::bytes(&d.join("top.sock"), format!("{HOSTILE}\n").into_bytes());
+    let s = Server::bytes(&d.join("top.sock"), hostile());
     for format in ["table", "tsv", "json"] {
         let out = run(&["--once", "--socket", s.path.to_str().unwrap(), "--format", format]);
         assert!(out.status.success());

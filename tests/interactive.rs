@@ -1,35 +1,25 @@
 //! Beyond the reference: selection, pins, search, filters, details, group
 //! views and help through a real pseudo-terminal; batch mode per format.
 
-mod common;
 
 use std::time::Duration;
 
-use common::pty::Live;
-use common::*;
-
-fn row(id: &str, agent: &str, tenant: Option<&str>, mem: f64, cpu: f64, status: &str) -> String {
-    let tenant = tenant.map_or("null".to_string(), |t| format!("\"{t}\""));
-    format!(r#"{{"session_id": "{id}", "agent_name": "{agent}", "tenant": {tenant}, "duration_s": 60.0, "mem_mb": {mem}, "peak_mb": {mem}, "cpu_pct": {cpu}, "status": "{status}", "pinned": false}}"#)
-}
+use crate::util::pty::Live;
+use crate::util::*;
 
 /// alpha..echo: memory 50..10, distinct CPU, every status.
 fn pool(without: &[&str]) -> Vec<u8> {
-    let rows = [
-        row("s-alpha", "support", Some("acme"), 50.0, 5.0, "active"),
-        row("s-bravo", "booking", Some("globex"), 40.0, 30.0, "slow"),
-        row("s-charlie", "sales", Some("acme"), 30.0, 10.0, "active"),
-        row("s-delta", "support", None, 20.0, 1.0, "draining"),
-        row("s-echo", "booking", Some("initech"), 10.0, 20.0, "errored"),
-    ];
-    let kept: Vec<&String> = rows.iter().filter(|r| !without.iter().any(|w| r.contains(&format!("\"{w}\"")))).collect();
-    let body: Vec<String> = kept.iter().map(|s| s.to_string()).collect();
-    format!(
-        r#"{{"worker": {{"name": "w", "uptime_s": 10.0, "active_sessions": {n}, "max_sessions": 8}}, "sessions": [{}]}}"#,
-        body.join(", "),
-        n = kept.len()
-    )
-    .into_bytes()
+    let rows: Vec<_> = [
+        payload::session("s-alpha", "support", Some("acme"), 50.0, 5.0, "active"),
+        payload::session("s-bravo", "booking", Some("globex"), 40.0, 30.0, "slow"),
+        payload::session("s-charlie", "sales", Some("acme"), 30.0, 10.0, "active"),
+        payload::session("s-delta", "support", None, 20.0, 1.0, "draining"),
+        payload::session("s-echo", "booking", Some("initech"), 10.0, 20.0, "errored"),
+    ]
+    .into_iter()
+    .filter(|r| !without.contains(&&*r.session_id))
+    .collect();
+    payload::encode(Some(payload::worker("w", rows.len(), 8)), rows)
 }
 
 fn start(path: &std::path::Path, hz: &str) -> Live {
@@ -92,16 +82,15 @@ fn pins_stay_on_top_whatever_the_sort_and_survive_refreshes() {
     wait_selected(&t, "s-delta");
     t.send(b"p");
     t.wait_for("delta pinned second", Duration::from_secs(5), |s| ids(s)[..2] == ["s-echo", "s-delta"]);
-    for key in [&b"s"[..], b"s", b"S"] {
+    for (key, title) in [(&b"s"[..], "sort cpu_pct↓"), (b"s", "sort duration_s↓"), (b"S", "sort duration_s↑")] {
         t.send(key);
-        std::thread::sleep(Duration::from_millis(150));
-        assert_eq!(ids(&t.screen())[..2], ["s-echo", "s-delta"], "after {key:?}");
+        let screen = t.wait_text(title);
+        assert_eq!(ids(&screen)[..2], ["s-echo", "s-delta"], "after {key:?}");
     }
+    // The frame of a refresh is drawn before the next fetch starts: once a
+    // fourth fetch has begun, three refreshed frames are on screen.
     let before = s.count();
-    while s.count() < before + 3 {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    std::thread::sleep(Duration::from_millis(100));
+    s.wait_count(before + 4, Duration::from_secs(10));
     assert_eq!(ids(&t.screen())[..2], ["s-echo", "s-delta"], "pins survive refreshes");
     t.send(b"p"); // the cursor is on delta: unpin it
     t.wait_for("delta unpinned", Duration::from_secs(5), |s| ids(s)[1] != "s-delta");

@@ -1,13 +1,12 @@
 //! The live view through a real pseudo-terminal: frames, keys, resize,
 //! worker loss and recovery, terminal restore on every exit path.
 
-mod common;
 
 use std::os::unix::process::ExitStatusExt;
 use std::time::Duration;
 
-use common::pty::Live;
-use common::*;
+use crate::util::pty::Live;
+use crate::util::*;
 
 const SECS: Duration = Duration::from_secs(10);
 
@@ -81,7 +80,7 @@ fn s_and_f_change_order_and_filter() {
 #[test]
 fn scrolling_keys_page_through_a_long_table() {
     let d = TempDir::new("lv-scroll");
-    let s = Server::bytes(&d.join("top.sock"), payload(100));
+    let s = Server::bytes(&d.join("top.sock"), payload::big(100));
     let mut t = live(&s.path, &["--sort", "session"], 80, 12);
     let screen = t.wait_text(" of 100");
     let page = row_ids(&screen).len();
@@ -115,7 +114,7 @@ fn a_resize_re_lays_out_within_a_tick() {
     t.resize(40, 10);
     // Re-laid out well inside one 2 s refresh period: SIGWINCH wakes the loop.
     let screen = t.wait_for("the 40x10 layout", Duration::from_millis(1500), |s| {
-        s.len() == 10 && s[9].contains("rows 1-") && s.iter().all(|l| openrtc_top::text::width(l) <= 40) && s.iter().any(|l| l.starts_with("session") && !l.contains("peak"))
+        s.len() == 10 && s[9].contains("rows 1-") && s.iter().all(|l| l.chars().map(crate::util::pty::term_width).sum::<usize>() <= 40) && s.iter().any(|l| l.starts_with("session") && !l.contains("peak"))
     });
     assert!(row_ids(&screen).len() >= 4, "{screen:#?}");
     assert!(screen.iter().any(|l| l.starts_with("AJ_0000_")));
@@ -128,16 +127,20 @@ fn losing_the_worker_shows_a_banner_and_recovers() {
     let d = TempDir::new("lv-banner");
     let path = d.join("top.sock");
     let s = Server::bytes(&path, fixture("snapshot-v03-list.jsonl"));
-    let mut t = live(&path, &["--refresh-rate", "5"], 100, 20);
+    let mut t = live(&path, &["--refresh-rate", "5"], 160, 20);
     t.wait_text("rows 1-3 of 3");
     drop(s);
     let banner = format!("no running openrtc pool at {}: retrying", path.display());
     let screen = t.wait_text(&banner);
     assert!(screen[0].contains("STALE"));
     assert_eq!(row_ids(&screen).len(), 3, "the last table stays on screen");
-    std::thread::sleep(Duration::from_millis(600));
+    // A worker that closes at once: the view keeps connecting (three more
+    // times here) and stays up, showing that fault instead.
+    let closing = Server::start(&path, std::sync::Arc::new(drop));
+    closing.wait_count(3, SECS);
     assert!(t.child.try_wait().unwrap().is_none(), "never exits on its own");
-    assert!(t.screen().iter().any(|l| l.contains(&banner)), "keeps retrying");
+    t.wait_text("closed the connection without sending a snapshot: retrying");
+    drop(closing);
     let _s = Server::bytes(&path, fixture("snapshot-v020.jsonl"));
     let screen = t.wait_text("harness-worker");
     assert!(!screen.iter().any(|l| l.contains("retrying")), "{screen:#?}");
@@ -216,7 +219,7 @@ fn a_signal_during_a_stalled_read_is_answered_at_once() {
     }));
     let mut t = live(&s.path, &[], 80, 24);
     let before = t.before.clone();
-    std::thread::sleep(Duration::from_millis(300));
+    s.wait_count(1, SECS); // the fetch is now inside its 2 s read
     let start = std::time::Instant::now();
     t.signal(libc::SIGTERM);
     let status = t.wait_exit(SECS);
@@ -245,9 +248,10 @@ fn the_live_process_has_exactly_one_thread() {
     let s = Server::bytes(&d.join("top.sock"), fixture("snapshot-v020.jsonl"));
     let t = live(&s.path, &["--refresh-rate", "10"], 80, 24);
     t.wait_text("rows 1-");
+    // At each of five refreshes (a fetch, a draw, a wait for keys).
     for _ in 0..5 {
         assert_eq!(t.threads(), 1);
-        std::thread::sleep(Duration::from_millis(100));
+        s.wait_count(s.count() + 1, SECS);
     }
 }
 
@@ -255,22 +259,30 @@ fn the_live_process_has_exactly_one_thread() {
 fn connects_once_per_refresh_plus_once_per_r() {
     let d = TempDir::new("lv-rate");
     let s = Server::bytes(&d.join("top.sock"), fixture("snapshot-v03-list.jsonl"));
-    let mut t = live(&s.path, &["--refresh-rate", "2"], 80, 24);
+    // 0.5 Hz: a scheduled fetch every 2 s, so the counts below are the keys'.
+    let mut t = live(&s.path, &["--refresh-rate", "0.5"], 80, 24);
     t.wait_text("rows 1-3 of 3");
     let c0 = s.count();
-    // Keys that only redraw must not fetch.
-    t.send(b"ssssfffff\x1b[B\x1b[A");
-    std::thread::sleep(Duration::from_millis(2600));
-    let n = s.count() - c0;
-    assert!((4..=7).contains(&n), "{n} connects in 2.6 s at 2 Hz");
-    let c1 = s.count();
+    let t0 = std::time::Instant::now();
+    // Keys that only redraw must not fetch: after eleven of them (their
+    // effect on screen is the event), at most the scheduled fetches happened.
+    t.send(b"ssssffff\x1b[B\x1b[A");
+    t.wait_text("sort session");
+    t.wait_text("status errored");
+    let scheduled = (t0.elapsed().as_secs_f64() / 2.0).ceil() as usize;
+    assert!(s.count() - c0 <= scheduled, "{} connects for redraw-only keys", s.count() - c0);
+    // Each r connects once, at once.
     for _ in 0..3 {
+        let before = s.count();
+        let sent = std::time::Instant::now();
         t.send(b"r");
-        std::thread::sleep(Duration::from_millis(120));
+        s.wait_count(before + 1, SECS);
+        assert!(sent.elapsed() < Duration::from_millis(1500), "r took {:?} to connect", sent.elapsed());
     }
-    std::thread::sleep(Duration::from_millis(40));
-    let m = s.count() - c1;
-    assert!((3..=5).contains(&m), "{m} connects after three r within 0.4 s");
+    // And once per refresh, never more: over two periods, two or three.
+    let (c1, t1) = (s.count(), std::time::Instant::now());
+    s.wait_count(c1 + 2, SECS);
+    assert!(t1.elapsed() > Duration::from_millis(1900), "two scheduled fetches in {:?} at 0.5 Hz", t1.elapsed());
 }
 
 #[test]
@@ -292,9 +304,11 @@ fn junk_input_is_ignored() {
     t.wait_text("rows 1-");
     t.send(b"\x1b[300~\x1b[1;~\x1b[<0;1M\x1b[M\xff\xfe\x1b[99;99;99;99z\x00\x1bO");
     t.send(b"\x1b[1");
+    // The pause is the stimulus: a sequence cut short, its tail never coming.
     std::thread::sleep(Duration::from_millis(200));
-    t.send(b"zxy\x1b[A");
-    std::thread::sleep(Duration::from_millis(200));
+    t.send(b"zxy\x1b[As");
+    // The key after the junk is seen, so the view read past all of it.
+    t.wait_text("sort cpu_pct");
     assert!(t.child.try_wait().unwrap().is_none(), "still running");
     quit_and_check(t, &before);
 }

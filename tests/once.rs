@@ -1,12 +1,11 @@
 //! `--once` end to end: the built binary against a real Unix socket server.
 
-mod common;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::*;
+use crate::util::*;
 
 fn once(server: &Server, extra: &[&str]) -> std::process::Output {
     let sock = server.path.to_str().unwrap().to_string();
@@ -59,8 +58,8 @@ fn awk_prints_the_slow_session_ids() {
 fn grep_finds_a_full_session_id() {
     let d = TempDir::new("grep");
     let long = "AJ_a-very-long-session-identifier-that-a-live-view-would-truncate";
-    let payload = format!(r#"[{{"session_id": "{long}", "agent_name": "a", "status": "active"}}, {{"session_id": "other"}}]"#);
-    let s = Server::bytes(&d.join("top.sock"), payload.into_bytes());
+    let rows = vec![payload::session(long, "a", None, 1.0, 0.0, "active"), payload::session("other", "a", None, 1.0, 0.0, "active")];
+    let s = Server::bytes(&d.join("top.sock"), payload::encode(None, rows));
     let lines = ok_lines(&once(&s, &[]));
     let hits: Vec<&String> = lines.iter().filter(|l| l.contains(long)).collect();
     assert_eq!(hits.len(), 1);
@@ -166,7 +165,7 @@ fn undecodable_payload_has_its_own_message() {
 #[test]
 fn a_closed_pipe_exits_quietly() {
     let d = TempDir::new("pipe");
-    let s = Server::bytes(&d.join("top.sock"), payload(20_000));
+    let s = Server::bytes(&d.join("top.sock"), payload::big(20_000));
     let mut child = Command::new(BIN)
         .args(["--once", "--socket", s.path.to_str().unwrap()])
         .stdout(Stdio::piped())
@@ -227,8 +226,8 @@ fn refresh_rate_out_of_band_warns_and_runs() {
 #[test]
 fn escape_sequences_in_payload_strings_never_reach_stdout() {
     let d = TempDir::new("esc");
-    let payload = r#"[{"session_id": "\u001b]0;owned\u0007id", "agent_name": "\u001b[31mred", "tenant": "\u009b2J\u007f", "status": "slow\r"}]"#;
-    let s = Server::bytes(&d.join("top.sock"), payload.as_bytes().to_vec());
+    let row = payload::session("\x1b]0;owned\x07id", "\x1b[31mred", Some("\u{9b}2J\x7f"), 1.0, 0.0, "slow\r");
+    let s = Server::bytes(&d.join("top.sock"), payload::encode(None, vec![row]));
     for extra in [&[][..], &["--color", "always"][..]] {
         let out = once(&s, extra);
         let t = text(&out.stdout);
@@ -281,7 +280,7 @@ fn unsafe_uid() -> u32 {
 #[test]
 fn ten_thousand_sessions() {
     let d = TempDir::new("big");
-    let s = Server::bytes(&d.join("top.sock"), payload(10_000));
+    let s = Server::bytes(&d.join("top.sock"), payload::big(10_000));
     let lines = ok_lines(&once(&s, &["--sort", "session"]));
     assert_eq!(lines.len(), 10_001);
     assert!(lines[1].starts_with("AJ_000000 "));

@@ -3,7 +3,6 @@
 //! every restart recovered. Not part of `make test`; run `make soak`
 //! (SOAK_SECONDS, default 600).
 
-mod common;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -11,8 +10,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use common::pty::Live;
-use common::*;
+use crate::util::pty::Live;
+use crate::util::*;
 
 fn rss_kib(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();

@@ -336,9 +336,21 @@ def check(args):
         expect(t["cpu_pct"] > 0, f"the worker attributed no CPU to {sid!r}")
 
 
+def ucd():
+    """Every code point's general category and East Asian Width, from the
+    Unicode data of unicodedata2 (the version unicode-width is built from)."""
+    import unicodedata2
+    out = [f"unicode {unicodedata2.unidata_version}"]
+    for cp in range(0x110000):
+        c = chr(cp)
+        out.append(f"{cp:x} {unicodedata2.category(c)} {unicodedata2.east_asian_width(c)}")
+    sys.stdout.write("\n".join(out) + "\n")
+
+
 def main():
     p = argparse.ArgumentParser()
     sub = p.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("ucd")
     s = sub.add_parser("serve")
     s.add_argument("--scenario", required=True,
                    choices=["runtime", "empty", "legacy", "hostile", "nonfinite"])
@@ -350,7 +362,9 @@ def main():
     c.add_argument("--slow", action="append")
     c.add_argument("--busy", action="append")
     args = p.parse_args()
-    if args.cmd == "serve":
+    if args.cmd == "ucd":
+        ucd()
+    elif args.cmd == "serve":
         # The worker logs each loop block as a warning; the tests read the
         # status from the snapshot instead.
         logging.getLogger("openrtc").setLevel(logging.ERROR)

@@ -172,6 +172,28 @@ impl Drop for Live {
     }
 }
 
+/// Columns a terminal gives `c`: glibc's `wcwidth` in a UTF-8 locale, a
+/// reference independent of the code under test (so that a width our
+/// `text` module gets wrong shows up as a misaligned screen). Code points
+/// glibc does not know (-1) take one column, as terminals draw them.
+pub fn term_width(c: char) -> usize {
+    unsafe extern "C" {
+        fn wcwidth(c: libc::wchar_t) -> libc::c_int;
+    }
+    static LOCALE: std::sync::Once = std::sync::Once::new();
+    LOCALE.call_once(|| {
+        // SAFETY: setlocale with a valid NUL-terminated name, once, before
+        // any wcwidth call in this process.
+        let ok = unsafe { !libc::setlocale(libc::LC_CTYPE, c"C.UTF-8".as_ptr()).is_null() };
+        assert!(ok, "the C.UTF-8 locale is needed for the terminal model's widths");
+    });
+    // SAFETY: wcwidth reads its argument only.
+    match unsafe { wcwidth(c as libc::wchar_t) } {
+        w if w < 0 => 1,
+        w => w as usize,
+    }
+}
+
 /// The subset of a VT100/xterm this program uses.
 pub struct Vt {
     pub w: usize,
@@ -308,7 +330,7 @@ impl Vt {
     }
 
     fn put(&mut self, c: char) {
-        let cw = openrtc_top::text::char_width(c);
+        let cw = term_width(c);
         if cw == 0 {
             return;
         }

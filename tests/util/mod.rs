@@ -1,6 +1,11 @@
 //! Shared helpers for the integration tests: temporary directories, a real
-//! Unix socket server with scripted behaviour, and running the built binary.
+//! Unix socket server with scripted behaviour, running the built binary,
+//! waiting for events, one seeded RNG, and (in `payload`) the one payload
+//! builder.
 #![allow(dead_code)]
+
+pub mod payload;
+pub mod pty;
 
 use std::io::{Read, Write};
 use std::os::unix::net::{UnixListener, UnixStream};
@@ -107,6 +112,20 @@ impl Server {
     pub fn count(&self) -> usize {
         self.connections.load(Ordering::Relaxed)
     }
+
+    /// Wait until the server has accepted at least `n` connections.
+    pub fn wait_count(&self, n: usize, timeout: Duration) {
+        wait_until(&format!("{n} connections (have {})", self.count()), timeout, || self.count() >= n);
+    }
+}
+
+/// Poll `cond` until it holds, or fail saying what was awaited.
+pub fn wait_until(what: &str, timeout: Duration, mut cond: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !cond() {
+        assert!(start.elapsed() < timeout, "timed out after {timeout:?} waiting for {what}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
 }
 
 impl Drop for Server {
@@ -161,20 +180,19 @@ pub fn text(b: &[u8]) -> String {
     String::from_utf8(b.to_vec()).expect("output is UTF-8")
 }
 
-/// A payload of `n` rows in the worker's own encoding.
-pub fn payload(n: usize) -> Vec<u8> {
-    let mut s = String::from("{\"worker\": {\"name\": \"big\", \"active_sessions\": ");
-    s.push_str(&format!("{n}, \"max_sessions\": {n}}}, \"sessions\": ["));
-    for i in 0..n {
-        if i > 0 {
-            s.push_str(", ");
-        }
-        s.push_str(&format!(
-            "{{\"session_id\": \"AJ_{i:06}\", \"agent_name\": \"agent{}\", \"tenant\": \"t{}\", \"duration_s\": {}.5, \"mem_mb\": {}.25, \"peak_mb\": 9.0, \"cpu_pct\": {}.5, \"status\": \"{}\", \"pinned\": false}}",
-            i % 5, i % 7, i % 1000, i % 97, i % 13, if i % 10 == 0 { "slow" } else { "active" }
-        ));
+/// The tests' one random source: splitmix64, seeded, so runs repeat.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
     }
-    s.push_str("]}\n");
-    s.into_bytes()
+
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
 }
-pub mod pty;

@@ -1,20 +1,24 @@
 //! openrtc-top: a live inspector for openrtc coroutine-mode workers.
 //!
-//! Data flows one way: `cli` (args -> Config) -> `socket` (bytes) ->
-//! `snapshot` (decode, guarded by `json_guard`) -> `view` (filter, sort) ->
-//! `render`/`output` (text) -> `term` (the terminal). `live` and `once` are
-//! the two loops that wire them.
+//! Data flows one way, and the modules are listed in that order:
+//! arguments -> `cli` (a `Config`) -> `source` (where snapshots come from:
+//! `socket` reads one bounded line from a worker) -> `decode` (bytes to a
+//! `snapshot`) -> `view` (filter, sort, groups; `column` is the one table of
+//! columns) -> text: `output` (plain table, TSV, JSON for pipes) or `tui`
+//! (the live view's frame, and the terminal). `once` and `tui::live` are the
+//! two loops that wire them; nothing downstream imports a loop. `number`,
+//! `text` and `clock` are leaf helpers used along the way.
 
 pub mod cli;
-pub mod clock;
-pub mod column;
-pub mod number;
-pub mod decode;
-pub mod once;
-pub mod output;
-pub mod snapshot;
 pub mod socket;
 pub mod source;
-pub mod text;
+pub mod decode;
+pub mod snapshot;
 pub mod view;
+pub mod column;
+pub mod output;
 pub mod tui;
+pub mod once;
+pub mod number;
+pub mod text;
+pub mod clock;

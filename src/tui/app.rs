@@ -225,25 +225,9 @@ impl App {
             Action::Down => return self.move_cursor(cur + 1),
             Action::Home => return self.move_cursor(0),
             Action::End => return self.move_cursor(isize::MAX),
-            Action::PageUp | Action::PageDown => {
-                let pages = if action == Action::PageUp { -1 } else { 1 };
-                let len = self.len();
-                let mut panel = std::mem::take(&mut self.panel);
-                panel.page_by(pages, len, |i| self.key_at(i));
-                self.panel = panel;
-                self.follow_in_detail();
-                return Effect::None;
-            }
-            Action::Pin => {
-                let Some(id) = self.selected_session_id().map(SessionId::from) else { return Effect::None };
-                match self.pins.iter().position(|p| *p == id) {
-                    Some(i) => {
-                        self.pins.remove(i);
-                    }
-                    None => self.pins.push(id.clone()),
-                }
-                self.panel.selected = Some(RowKey::Session(id));
-            }
+            Action::PageUp => return self.page_by(-1),
+            Action::PageDown => return self.page_by(1),
+            Action::Pin => self.toggle_pin(),
             Action::Search => {
                 self.mode = Mode::Search;
                 self.query.search.get_or_insert_with(String::new);
@@ -253,16 +237,7 @@ impl App {
                 self.open_detail();
                 return Effect::None;
             }
-            Action::ShowGroup => {
-                // Enter on a group narrows the table to it.
-                let Some(by) = self.group else { return Effect::None };
-                let Some(name) = self.groups.get(self.panel.cursor).map(|g| g.name.to_string()) else { return Effect::None };
-                match by {
-                    Group::Agent => self.query.agent = Some(name),
-                    Group::Tenant => self.query.tenant = Some(name),
-                }
-                return self.toggle_group(by);
-            }
+            Action::ShowGroup => return self.show_group(),
             Action::Close => {
                 self.mode = Mode::Table;
                 return Effect::None;
@@ -299,6 +274,38 @@ impl App {
         }
         self.reorder();
         Effect::None
+    }
+
+    fn page_by(&mut self, pages: isize) -> Effect {
+        let len = self.len();
+        let mut panel = std::mem::take(&mut self.panel);
+        panel.page_by(pages, len, |i| self.key_at(i));
+        self.panel = panel;
+        self.follow_in_detail();
+        Effect::None
+    }
+
+    /// Pin the selected session, or unpin it; the cursor stays on it.
+    fn toggle_pin(&mut self) {
+        let Some(id) = self.selected_session_id().map(SessionId::from) else { return };
+        match self.pins.iter().position(|p| *p == id) {
+            Some(i) => {
+                self.pins.remove(i);
+            }
+            None => self.pins.push(id.clone()),
+        }
+        self.panel.selected = Some(RowKey::Session(id));
+    }
+
+    /// Enter on a group narrows the table to it.
+    fn show_group(&mut self) -> Effect {
+        let Some(by) = self.group else { return Effect::None };
+        let Some(name) = self.groups.get(self.panel.cursor).map(|g| g.name.to_string()) else { return Effect::None };
+        match by {
+            Group::Agent => self.query.agent = Some(name),
+            Group::Tenant => self.query.tenant = Some(name),
+        }
+        self.toggle_group(by)
     }
 
     fn move_cursor(&mut self, to: isize) -> Effect {

@@ -6,6 +6,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 use crate::column::{Column, StatusFilter};
+use crate::text::Charset;
 use crate::view::Query;
 
 pub const REFRESH_MIN: f64 = 0.5;
@@ -36,6 +37,8 @@ pub struct Config {
     pub format: Format,
     /// `-n`: snapshots to print (batch) or frames to draw (live), then exit.
     pub iterations: Option<u64>,
+    /// What the reader's locale can show (set from the environment by main).
+    pub charset: Charset,
 }
 
 impl Config {
@@ -67,6 +70,7 @@ impl Default for Config {
             color: ColorMode::Auto,
             format: Format::Table,
             iterations: None,
+            charset: Charset::Utf8,
         }
     }
 }
@@ -161,7 +165,7 @@ where
             Value(v) => {
                 return Err(UsageError(format!(
                     "unexpected argument '{}'",
-                    crate::text::display(&v.to_string_lossy())
+                    crate::text::in_message(&v.to_string_lossy())
                 )));
             }
             _ => return Err(lexopt_error(arg.unexpected())),
@@ -177,10 +181,10 @@ fn lexopt_error(e: lexopt::Error) -> UsageError {
         E::MissingValue { option: Some(o) } => return missing(&o),
         E::UnexpectedValue { option, value } => format!(
             "option '{option}' takes no value (got '{}')",
-            crate::text::display(&value.to_string_lossy())
+            crate::text::in_message(&value.to_string_lossy())
         ),
-        E::UnexpectedOption(o) => format!("unknown option '{}'", crate::text::display(&o)),
-        other => crate::text::display(&other.to_string()).into_owned(),
+        E::UnexpectedOption(o) => format!("unknown option '{}'", crate::text::in_message(&o)),
+        other => crate::text::in_message(&other.to_string()).into_owned(),
     };
     UsageError(msg)
 }
@@ -190,7 +194,7 @@ fn missing(flag: &str) -> UsageError {
 }
 
 fn invalid(flag: &str, value: &str, why: &str) -> UsageError {
-    UsageError(format!("invalid value '{}' for '{flag}': {why}", crate::text::display(value)))
+    UsageError(format!("invalid value '{}' for '{flag}': {why}", crate::text::in_message(value)))
 }
 
 fn value(p: &mut lexopt::Parser, flag: &str) -> Result<String, UsageError> {
@@ -210,7 +214,10 @@ fn refresh_rate(v: &str) -> Result<(f64, Option<String>), UsageError> {
         .ok_or_else(|| invalid("--refresh-rate", v, "expected a number of Hz (0.5..10)"))?;
     let clamped = hz.clamp(REFRESH_MIN, REFRESH_MAX);
     let warning = (clamped != hz).then(|| {
-        format!("--refresh-rate '{v}' is outside {REFRESH_MIN}..{REFRESH_MAX} Hz; using {clamped}")
+        format!(
+            "--refresh-rate '{}' is outside {REFRESH_MIN}..{REFRESH_MAX} Hz; using {clamped}",
+            crate::text::in_message(v)
+        )
     });
     Ok((clamped, warning))
 }

@@ -6,7 +6,7 @@ use std::cmp::Ordering;
 
 use crate::number::{self, cmp_f64};
 use crate::snapshot::{Session, Snapshot, Status};
-use crate::text;
+use crate::text::{self, Charset};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Column {
@@ -157,11 +157,11 @@ impl Column {
     /// A cell's text on screen, before fitting: numbers rounded, text
     /// sanitized, `*` for a pin (the worker's or `client_pin`), else blank.
     /// (The plain table's cell is `output::plain_cell`.)
-    pub fn screen_text(self, s: &Session, client_pin: bool) -> Cow<'_, str> {
+    pub fn screen_text(self, s: &Session, client_pin: bool, cs: Charset) -> Cow<'_, str> {
         match self {
             Column::Pin => (if s.pinned || client_pin { "*" } else { "" }).into(),
             c if c.numeric() => c.rounded(c.number(s)).into(),
-            c => text::display(c.text(s).unwrap_or("-")),
+            c => text::display(c.text(s).unwrap_or("-"), cs),
         }
     }
 
@@ -182,12 +182,12 @@ impl Column {
 /// the widest screen cell, capped, at least the header; 0 for the other
 /// kind. Text widths span every shown row, so the live view measures them
 /// once per reorder (`App::text_widths`), not on every frame.
-pub fn natural_widths(snap: &Snapshot, rows: &[usize], numeric: bool) -> [usize; 9] {
+pub fn natural_widths(snap: &Snapshot, rows: &[usize], numeric: bool, cs: Charset) -> [usize; 9] {
     Column::ALL.map(|c| {
         if c.numeric() != numeric {
             return 0;
         }
-        let widest = rows.iter().map(|&i| text::width(&c.screen_text(&snap.sessions[i], false))).max().unwrap_or(0);
+        let widest = rows.iter().map(|&i| text::width(&c.screen_text(&snap.sessions[i], false, cs))).max().unwrap_or(0);
         widest.min(c.max_width()).max(c.header().len())
     })
 }

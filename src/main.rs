@@ -8,6 +8,7 @@ use openrtc_top::tui::live::{self, Exit};
 use openrtc_top::once::{self, Error};
 use openrtc_top::socket::Target;
 use openrtc_top::source::Source;
+use openrtc_top::text::Charset;
 use openrtc_top::tui::{keys, term};
 
 fn main() -> ExitCode {
@@ -18,7 +19,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let (cfg, warnings) = match cmd {
+    let (mut cfg, warnings) = match cmd {
         Command::Help => return print(&cli::help(&keys::help_lines().collect::<Vec<_>>())),
         Command::Version => return print(&format!("openrtc-top {}\n", env!("CARGO_PKG_VERSION"))),
         Command::Run(cfg, warnings) => (cfg, warnings),
@@ -26,6 +27,7 @@ fn main() -> ExitCode {
     for w in warnings {
         eprintln!("openrtc-top: {w}");
     }
+    cfg.charset = Charset::from_env();
     let mut source = Source::new(Target::new(cfg.socket.clone()));
     // The live view is for a terminal; a pipe gets one snapshot, as --once.
     if !cfg.once && cfg.format == Format::Table && term::stdout_is_tty() {

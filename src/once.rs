@@ -4,7 +4,8 @@ use std::io::{self, Write};
 use std::time::{Duration, Instant};
 
 use crate::cli::{ColorMode, Config, Format};
-use crate::tui::render::{self, TitleView};
+use crate::output::Plain;
+use crate::tui::render::{self, Paint, TitleView};
 use crate::source::{Failure, Source};
 use crate::tui::term;
 use crate::{clock, output, view};
@@ -45,6 +46,7 @@ pub fn run(cfg: &Config, source: &mut Source) -> Result<(), Error> {
         };
         let order = view::order(&snap.sessions, &cfg.query, &[]);
         let stamp = cfg.iterations.map(|_| clock::now_iso8601());
+        let plain = Plain { header: cfg.header, stamp: stamp.as_deref(), charset: cfg.charset };
         match cfg.format {
             Format::Table if framed => {
                 if n > 0 {
@@ -54,25 +56,42 @@ pub fn run(cfg: &Config, source: &mut Source) -> Result<(), Error> {
                     writeln!(out, "{t}")?;
                 }
                 let title = TitleView::of(&cfg.query);
-                let width = term::size().map_or_else(columns_env, |(w, _)| usize::from(w));
-                out.write_all(render::once_frame(&snap, &order, &title, cfg.header, width, color).as_bytes())?;
+                let width = term::size().map_or_else(|| columns_env(std::env::var("COLUMNS").ok()), |(w, _)| usize::from(w));
+                render::once_frame(&mut out, &snap, &order, &title, cfg.header, width, Paint::new(color, cfg.charset))?;
             }
             Format::Table => {
                 if n > 0 {
                     writeln!(out)?;
                 }
-                output::table(&mut out, &snap, &order, cfg.header, stamp.as_deref())?;
+                output::table(&mut out, &snap, &order, Plain { header: cfg.header, ..plain })?;
             }
             // One header for the whole batch keeps the stream loadable as one table.
-            Format::Tsv => output::tsv(&mut out, &snap, &order, cfg.header && n == 0, stamp.as_deref())?,
-            Format::Json => output::json(&mut out, &snap, &order, stamp.as_deref())?,
+            Format::Tsv => output::tsv(&mut out, &snap, &order, Plain { header: cfg.header && n == 0, ..plain })?,
+            Format::Json => output::json(&mut out, &snap, &order, plain)?,
         }
     }
     out.flush()?;
     Ok(())
 }
 
-/// Width for a frame that is not going to a terminal (`--color always`).
-fn columns_env() -> usize {
-    std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).filter(|&c| c > 0).unwrap_or(80)
+/// Width for a frame that is not going to a terminal (`--color always`):
+/// `COLUMNS` when it is a number, clamped to what a terminal could be
+/// (a huge value must not become a huge allocation), else 80.
+fn columns_env(columns: Option<String>) -> usize {
+    columns.and_then(|c| c.trim().parse::<u64>().ok()).filter(|&c| c > 0).map_or(80, |c| c.min(term::MAX_SIDE as u64) as usize)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_from_the_environment_are_clamped() {
+        assert_eq!(columns_env(None), 80);
+        assert_eq!(columns_env(Some("100".into())), 100);
+        assert_eq!(columns_env(Some("0".into())), 80);
+        assert_eq!(columns_env(Some("x".into())), 80);
+        assert_eq!(columns_env(Some("18446744073709551615".into())), term::MAX_SIDE as usize);
+        assert_eq!(columns_env(Some("4294967296".into())), term::MAX_SIDE as usize);
+    }
 }

@@ -12,15 +12,32 @@ use std::io::{self, Write};
 use crate::column::Column;
 use crate::number::{self, nonfinite};
 use crate::snapshot::{Session, Snapshot, System, Worker};
-use crate::text;
+use crate::text::{self, Charset};
+
+/// What every plain writer is told besides the rows: whether to print the
+/// header line (table and TSV), the batch-mode timestamp, and whether the
+/// reader takes UTF-8 or only ASCII (see `text`).
+#[derive(Debug, Clone, Copy)]
+pub struct Plain<'a> {
+    pub header: bool,
+    pub stamp: Option<&'a str>,
+    pub charset: Charset,
+}
+
+impl Default for Plain<'_> {
+    fn default() -> Self {
+        Plain { header: true, stamp: None, charset: Charset::Utf8 }
+    }
+}
 
 /// ps-style table: aligned with spaces, one whitespace-free field per column,
 /// full values, no escapes. `stamp` is the batch-mode timestamp line.
-pub fn table(out: &mut dyn Write, snap: &Snapshot, order: &[usize], header: bool, stamp: Option<&str>) -> io::Result<()> {
+pub fn table(out: &mut dyn Write, snap: &Snapshot, order: &[usize], opt: Plain) -> io::Result<()> {
+    let Plain { header, stamp, charset } = opt;
     // Lines go into one buffer written out every 64 KiB or so: a write per
     // line through the BufWriter was one more copy and call per row.
     const FLUSH: usize = 64 * 1024;
-    let widths = widths(snap, order, header);
+    let widths = widths(snap, order, header, charset);
     let mut buf = String::with_capacity(FLUSH + 1024);
     if let Some(t) = stamp {
         buf.push_str(t);
@@ -45,7 +62,7 @@ pub fn table(out: &mut dyn Write, snap: &Snapshot, order: &[usize], header: bool
         let s = &snap.sessions[i];
         let mut line = PlainRow::new(&mut buf);
         for (col, &w) in Column::ALL.iter().zip(&widths) {
-            let (text, cw) = plain_cell(*col, s, &mut num);
+            let (text, cw) = plain_cell(*col, s, &mut num, charset);
             line.cell(*col, w, &text, cw);
         }
         line.end();
@@ -65,7 +82,7 @@ const N: usize = Column::ALL.len();
 /// sign), so a numeric column formats just its extremes. (An earlier version
 /// kept every formatted cell in an arena for the second pass: 10 MB and
 /// 2,500 page faults at 100,000 rows, more than formatting twice would be.)
-fn widths(snap: &Snapshot, order: &[usize], header: bool) -> [usize; N] {
+fn widths(snap: &Snapshot, order: &[usize], header: bool, cs: Charset) -> [usize; N] {
     let all = order.len() == snap.sessions.len();
     let mut shown = vec![all; snap.sessions.len()];
     if !all {
@@ -81,7 +98,7 @@ fn widths(snap: &Snapshot, order: &[usize], header: bool) -> [usize; N] {
             if col.numeric() {
                 x.add(col.number(s));
             } else {
-                *w = (*w).max(plain_cell(col, s, &mut num).1);
+                *w = (*w).max(plain_cell(col, s, &mut num, cs).1);
             }
         }
     }
@@ -172,7 +189,7 @@ impl<'a> PlainRow<'a> {
 /// into `num`. (Inlined: both passes call it for every cell, and the call
 /// was 2% of a 100,000-row run.)
 #[inline]
-fn plain_cell<'a>(col: Column, s: &'a Session, num: &'a mut String) -> (Cow<'a, str>, usize) {
+fn plain_cell<'a>(col: Column, s: &'a Session, num: &'a mut String, cs: Charset) -> (Cow<'a, str>, usize) {
     match col {
         Column::Pin => (Cow::Borrowed(if s.pinned { "*" } else { "-" }), 1),
         c if c.numeric() => {
@@ -182,13 +199,14 @@ fn plain_cell<'a>(col: Column, s: &'a Session, num: &'a mut String) -> (Cow<'a, 
             let w = num.len();
             (Cow::Borrowed(num.as_str()), w)
         }
-        c => text::field_and_width(c.text(s).unwrap_or("-")),
+        c => text::field_and_width(c.text(s).unwrap_or(""), cs),
     }
 }
 
 /// Tab-separated: the table's header, exact strings escaped, numbers unrounded.
 /// An unset tenant is an empty field. `stamp` adds a leading `time` column.
-pub fn tsv(out: &mut dyn Write, snap: &Snapshot, order: &[usize], header: bool, stamp: Option<&str>) -> io::Result<()> {
+pub fn tsv(out: &mut dyn Write, snap: &Snapshot, order: &[usize], opt: Plain) -> io::Result<()> {
+    let Plain { header, stamp, charset } = opt;
     let mut line = String::new();
     if header {
         if stamp.is_some() {
@@ -213,7 +231,7 @@ pub fn tsv(out: &mut dyn Write, snap: &Snapshot, order: &[usize], header: bool, 
             match col {
                 Column::Pin => line.push(if s.pinned { '*' } else { '-' }),
                 c if c.numeric() => number::push_exact(&mut line, c.number(s)),
-                c => tsv_escape(&mut line, c.text(s).unwrap_or("")),
+                c => tsv_escape(&mut line, c.text(s).unwrap_or(""), charset),
             }
         }
         line.push('\n');
@@ -222,9 +240,11 @@ pub fn tsv(out: &mut dyn Write, snap: &Snapshot, order: &[usize], header: bool, 
     Ok(())
 }
 
-/// `\t \n \r \\` as two-character escapes, other controls (C0, DEL, C1:
-/// exactly `char::is_control`) as `\xNN`.
-pub fn tsv_escape(out: &mut String, s: &str) {
+/// `\t \n \r \\` as two-character escapes, other controls (C0, DEL, C1)
+/// as `\xNN`, and bidi controls and the line and paragraph separators (and
+/// any non-ASCII character when the charset is ASCII) as `\u{XXXX}`: one
+/// line per row for every reader, and still the exact string.
+pub fn tsv_escape(out: &mut String, s: &str, cs: Charset) {
     for c in s.chars() {
         match c {
             '\t' => out.push_str("\\t"),
@@ -234,6 +254,9 @@ pub fn tsv_escape(out: &mut String, s: &str) {
             c if c.is_control() => {
                 let _ = write!(out, "\\x{:02x}", c as u32);
             }
+            c if text::is_unsafe(c) || (!c.is_ascii() && !cs.unicode()) => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
             c => out.push(c),
         }
     }
@@ -241,17 +264,18 @@ pub fn tsv_escape(out: &mut String, s: &str) {
 
 /// One line of JSON: `{"worker": ..., "sessions": [...]}` (with a leading
 /// `time` in batch mode). Non-finite numbers, which JSON cannot hold, are null.
-pub fn json(out: &mut dyn Write, snap: &Snapshot, order: &[usize], stamp: Option<&str>) -> io::Result<()> {
+pub fn json(out: &mut dyn Write, snap: &Snapshot, order: &[usize], opt: Plain) -> io::Result<()> {
+    let Plain { stamp, charset, .. } = opt;
     let mut buf = String::with_capacity(256);
     buf.push('{');
     if let Some(t) = stamp {
         buf.push_str("\"time\": ");
-        json_str(&mut buf, t);
+        json_str(&mut buf, t, charset);
         buf.push_str(", ");
     }
     buf.push_str("\"worker\": ");
     match &snap.worker {
-        Some(w) => json_worker(&mut buf, w),
+        Some(w) => json_worker(&mut buf, w, charset),
         None => buf.push_str("null"),
     }
     buf.push_str(", \"sessions\": [");
@@ -259,7 +283,7 @@ pub fn json(out: &mut dyn Write, snap: &Snapshot, order: &[usize], stamp: Option
         if n > 0 {
             buf.push_str(", ");
         }
-        json_session(&mut buf, &snap.sessions[i]);
+        json_session(&mut buf, &snap.sessions[i], charset);
         // Flush as we go: a large pool stays out of one giant buffer.
         if buf.len() > 64 * 1024 {
             out.write_all(buf.as_bytes())?;
@@ -270,8 +294,8 @@ pub fn json(out: &mut dyn Write, snap: &Snapshot, order: &[usize], stamp: Option
     out.write_all(buf.as_bytes())
 }
 
-fn json_session(b: &mut String, s: &Session) {
-    let mut o = JsonObject::new(b);
+fn json_session(b: &mut String, s: &Session, cs: Charset) {
+    let mut o = JsonObject::new(b, cs);
     o.str("session_id", Some(&s.session_id));
     o.str("agent_name", Some(&s.agent_name));
     o.str("tenant", s.tenant.as_deref());
@@ -284,8 +308,8 @@ fn json_session(b: &mut String, s: &Session) {
     o.end();
 }
 
-fn json_worker(b: &mut String, w: &Worker) {
-    let mut o = JsonObject::new(b);
+fn json_worker(b: &mut String, w: &Worker, cs: Charset) {
+    let mut o = JsonObject::new(b, cs);
     o.str("name", w.name.as_deref());
     o.num("uptime_s", w.uptime_s);
     o.num("active_sessions", w.active_sessions);
@@ -296,7 +320,7 @@ fn json_worker(b: &mut String, w: &Worker) {
     o.num("saved_bytes", w.saved_bytes);
     o.key("system");
     match &w.system {
-        Some(s) => json_system(o.buf(), s),
+        Some(s) => json_system(o.buf(), s, cs),
         None => o.buf().push_str("null"),
     }
     o.key("cpu_history");
@@ -311,8 +335,8 @@ fn json_worker(b: &mut String, w: &Worker) {
     o.end();
 }
 
-fn json_system(b: &mut String, s: &System) {
-    let mut o = JsonObject::new(b);
+fn json_system(b: &mut String, s: &System, cs: Charset) {
+    let mut o = JsonObject::new(b, cs);
     o.bool("available", s.available);
     o.num("cpu_pct", s.cpu_pct);
     o.num("vcpus", s.vcpus);
@@ -331,12 +355,13 @@ fn json_system(b: &mut String, s: &System) {
 struct JsonObject<'a> {
     b: &'a mut String,
     first: bool,
+    cs: Charset,
 }
 
 impl<'a> JsonObject<'a> {
-    fn new(b: &'a mut String) -> Self {
+    fn new(b: &'a mut String, cs: Charset) -> Self {
         b.push('{');
-        JsonObject { b, first: true }
+        JsonObject { b, first: true, cs }
     }
 
     fn buf(&mut self) -> &mut String {
@@ -348,14 +373,14 @@ impl<'a> JsonObject<'a> {
             self.b.push_str(", ");
         }
         self.first = false;
-        json_str(self.b, k);
+        json_str(self.b, k, Charset::Utf8);
         self.b.push_str(": ");
     }
 
     fn str(&mut self, k: &str, v: Option<&str>) {
         self.key(k);
         match v {
-            Some(s) => json_str(self.b, s),
+            Some(s) => json_str(self.b, s, self.cs),
             None => self.b.push_str("null"),
         }
     }
@@ -386,9 +411,12 @@ fn json_num(b: &mut String, v: Option<f64>) {
     }
 }
 
-/// A JSON string literal; controls, C1 and bidi controls escaped as `\uXXXX`
-/// so the line is safe on a terminal and still decodes to the exact string.
-pub fn json_str(b: &mut String, s: &str) {
+/// A JSON string literal; controls, C1, bidi controls and the line and
+/// paragraph separators (as Python's `json.dumps` does) escaped as `\uXXXX`,
+/// and every non-ASCII character too when the charset is ASCII (surrogate
+/// pairs above the BMP), so the line is safe on a terminal and still
+/// decodes to the exact string.
+pub fn json_str(b: &mut String, s: &str, cs: Charset) {
     b.push('"');
     for c in s.chars() {
         match c {
@@ -397,8 +425,11 @@ pub fn json_str(b: &mut String, s: &str) {
             '\n' => b.push_str("\\n"),
             '\r' => b.push_str("\\r"),
             '\t' => b.push_str("\\t"),
-            c if text::is_unsafe(c) => {
-                let _ = write!(b, "\\u{:04x}", c as u32);
+            c if text::is_unsafe(c) || (!c.is_ascii() && !cs.unicode()) => {
+                let mut units = [0u16; 2];
+                for u in c.encode_utf16(&mut units) {
+                    let _ = write!(b, "\\u{u:04x}", u = *u);
+                }
             }
             c => b.push(c),
         }
@@ -424,7 +455,7 @@ mod tests {
 
     #[test]
     fn table_is_aligned_and_awkable() {
-        let t = render(|o, s, r| table(o, s, r, true, None), V03.trim_end());
+        let t = render(|o, s, r| table(o, s, r, Plain::default()), V03.trim_end());
         assert_eq!(
             t,
             "\
@@ -455,10 +486,10 @@ job-c1d550  support  acme       312    182.5  240.1  37.2  slow    -
                     for &i in &ord {
                         for (w, col) in want.iter_mut().zip(Column::ALL) {
                             let mut num = String::new();
-                            *w = (*w).max(text::width(&plain_cell(col, &snap.sessions[i], &mut num).0));
+                            *w = (*w).max(text::width(&plain_cell(col, &snap.sessions[i], &mut num, Charset::Utf8).0));
                         }
                     }
-                    assert_eq!(widths(&snap, &ord, header), want, "{rows:?} {q:?} header={header}");
+                    assert_eq!(widths(&snap, &ord, header, Charset::Utf8), want, "{rows:?} {q:?} header={header}");
                 }
             }
         };
@@ -481,27 +512,28 @@ job-c1d550  support  acme       312    182.5  240.1  37.2  slow    -
     #[test]
     fn table_fields_are_sanitized() {
         let t = render(
-            |o, s, r| table(o, s, r, false, None),
-            r#"[{"session_id": "a b\u001b[2J", "agent_name": "", "tenant": "x\ty", "status": "slow"}]"#,
+            |o, s, r| table(o, s, r, Plain { header: false, ..Plain::default() }),
+            r#"[{"session_id": "a b\u001b[2J", "agent_name": "", "tenant": "x\ty", "status": "slow"}, {"session_id": "-", "tenant": "-"}]"#,
         );
-        assert_eq!(t, "a_b?[2J  -  x_y  0  0.0  0.0  0.0  slow  -\n");
+        assert_eq!(t, "\\u{2d}             -  \\u{2d}   0  0.0  0.0  0.0  -     -\na\\u{20}b\\u{1b}[2J  -  x\\u{9}y  0  0.0  0.0  0.0  slow  -\n");
     }
 
     #[test]
     fn tsv_escapes_exact_strings() {
         let t = render(
-            |o, s, r| tsv(o, s, r, true, Some("T")),
-            r#"[{"session_id": "a\tb\nc\rd\\e\u001bf\u009bg", "agent_name": "x", "tenant": null, "mem_mb": 2.25, "duration_s": 4, "cpu_pct": NaN, "pinned": true}]"#,
+            |o, s, r| tsv(o, s, r, Plain { stamp: Some("T"), ..Plain::default() }),
+            r#"[{"session_id": "a\tb\nc\rd\\e\u001bf\u009bg\u2028h\u202ei", "agent_name": "x", "tenant": null, "mem_mb": 2.25, "duration_s": 4, "cpu_pct": NaN, "pinned": true}]"#,
         );
         let mut lines = t.lines();
         assert_eq!(lines.next().unwrap(), "time\tsession\tagent\ttenant\tdur(s)\tmem(MB)\tpeak\tcpu%\tstatus\tpin");
-        assert_eq!(lines.next().unwrap(), "T\ta\\tb\\nc\\rd\\\\e\\x1bf\\x9bg\tx\t\t4\t2.25\t0\tnan\t\t*");
+        assert_eq!(lines.next().unwrap(), "T\ta\\tb\\nc\\rd\\\\e\\x1bf\\x9bg\\u{2028}h\\u{202e}i\tx\t\t4\t2.25\t0\tnan\t\t*");
+        assert_eq!(lines.next(), None, "one line per row");
     }
 
     #[test]
     fn json_round_trips_strings_and_nulls_non_finite() {
         let t = render(
-            |o, s, r| json(o, s, r, None),
+            |o, s, r| json(o, s, r, Plain::default()),
             r#"{"worker": {"name": "w", "cpu_history": [1.5, NaN], "system": {"available": false}}, "sessions": [{"session_id": "\u00e9\ud83d\ude00\u001b\"", "mem_mb": Infinity}]}"#,
         );
         assert!(t.ends_with('\n') && t.lines().count() == 1);
@@ -512,5 +544,21 @@ job-c1d550  support  acme       312    182.5  240.1  37.2  slow    -
         // What we print, we read back the same.
         let again = decode(t.trim_end().as_bytes()).unwrap();
         assert_eq!(&*again.sessions[0].session_id, "é😀\u{1b}\"");
+    }
+
+    #[test]
+    fn json_escapes_separators_and_is_ascii_for_an_ascii_reader() {
+        let payload = r#"[{"session_id": "a\u2028b\u2029c", "agent_name": "m\u00fcnchen \ud83d\ude00"}]"#;
+        let t = render(|o, s, r| json(o, s, r, Plain::default()), payload);
+        assert!(t.contains(r#""session_id": "a\u2028b\u2029c""#), "{t}");
+        assert!(t.contains("münchen 😀"), "{t}");
+        let ascii = Plain { charset: Charset::Ascii, ..Plain::default() };
+        let t = render(|o, s, r| json(o, s, r, ascii), payload);
+        assert!(t.is_ascii() && t.contains(r#""agent_name": "m\u00fcnchen \ud83d\ude00""#), "{t}");
+        assert_eq!(&*decode(t.trim_end().as_bytes()).unwrap().sessions[0].agent_name, "münchen 😀");
+        let t = render(|o, s, r| tsv(o, s, r, ascii), payload);
+        assert!(t.is_ascii() && t.contains("m\\u{fc}nchen \\u{1f600}"), "{t}");
+        let t = render(|o, s, r| table(o, s, r, ascii), payload);
+        assert!(t.is_ascii() && t.contains("m\\u{fc}nchen\\u{20}\\u{1f600}"), "{t}");
     }
 }

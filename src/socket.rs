@@ -34,7 +34,7 @@ impl Target {
 
     /// The path as shown in messages (never with raw control bytes).
     pub fn shown(&self) -> String {
-        crate::text::display(&self.path.to_string_lossy()).into_owned()
+        crate::text::in_message(&self.path.to_string_lossy()).into_owned()
     }
 }
 
@@ -226,7 +226,7 @@ impl FetchError {
             FetchError::Reset(n) => format!("the worker at {p} reset the connection after {n} bytes"),
             FetchError::UnsafeDir(dir, why) => format!(
                 "refusing the socket directory {}: {why}",
-                crate::text::display(&dir.to_string_lossy())
+                crate::text::in_message(&dir.to_string_lossy())
             ),
             FetchError::UntrustedPeer(uid) => format!(
                 "refusing the worker at {p}: it runs as uid {uid}, neither you (uid {}) nor root",

@@ -243,7 +243,7 @@ fn bench() {
             let ord = view::order(&snap.sessions, &view::Query::default(), &[]);
             let t3 = Instant::now();
             let mut sink = std::io::BufWriter::with_capacity(64 * 1024, std::io::sink());
-            output::table(&mut sink, &snap, &ord, true, None).unwrap();
+            output::table(&mut sink, &snap, &ord, output::Plain::default()).unwrap();
             sink.flush().unwrap();
             let t4 = Instant::now();
             for (v, d) in parts.iter_mut().zip([t1 - t0, t2 - t1, t3 - t2, t4 - t3]) {

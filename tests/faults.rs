@@ -285,9 +285,10 @@ fn escape_injection_never_reaches_the_live_terminal() {
     let d = TempDir::new("inject");
     let s = Server::bytes(&d.join("top.sock"), hostile());
     let mut t = Live::start(BIN, &["--socket", s.path.to_str().unwrap()], &[], 120, 20);
-    let screen = t.wait_text("id?[31mINJ?[0m");
-    assert!(screen.iter().any(|l| l.contains("w?]0;PWNED?")), "{screen:#?}");
-    assert!(screen.iter().any(|l| l.contains("ag?2J?")), "{screen:#?}");
+    // Shown, escaped, for what they are.
+    let screen = t.wait_text("id\\u{1b}[31mINJ\\u{1b}[0m");
+    assert!(screen.iter().any(|l| l.contains("w\\u{1b}]0;PWNED\\u{7}")), "{screen:#?}");
+    assert!(screen.iter().any(|l| l.contains("ag\\u{9b}2J\\u{7}")), "{screen:#?}");
     t.send(b"q");
     t.wait_exit(Duration::from_secs(5));
     let raw = t.raw.lock().unwrap().clone();
@@ -312,4 +313,72 @@ fn escape_injection_never_reaches_plain_or_tsv_output() {
             assert!(!c.is_control() || c == '\n' || (c == '\t' && format == "tsv"), "{format}: raw {c:?} in {t:?}");
         }
     }
+}
+
+// ---------------------------------------------------------------------------
+// What the screen shows is what is there, whatever the terminal's widths.
+// The terminal model takes widths from glibc's wcwidth, which differs from
+// ours (unicode-width) on some characters in both directions.
+
+/// The view's rows, as the terminal shows them, that start with an id.
+fn rows_shown(t: &Live) -> Vec<String> {
+    t.screen().into_iter().filter(|l| l.starts_with("AJ_")).collect()
+}
+
+#[test]
+fn a_row_drawn_wider_than_counted_never_spills_onto_the_next() {
+    let d = TempDir::new("wider");
+    // U+16FF0 takes no column for us and two for glibc; U+1AFF0 two for
+    // both (the first table here counted one). The attacker's row sorts
+    // first (more memory); the victim's is the row below it.
+    let attacker = payload::session("AJ_attacker", &format!("x{}{}", "\u{16ff0}".repeat(8), "\u{1aff0}".repeat(4)), None, 9.0, 1.0, "slow");
+    let victim = payload::session("AJ_victim", "support", None, 1.0, 1.0, "active");
+    let s = Server::bytes(&d.join("top.sock"), payload::encode(None, vec![attacker, victim]));
+    let t = Live::start(BIN, &["--socket", s.path.to_str().unwrap()], &[("LANG", "C.UTF-8")], 100, 20);
+    t.wait_text("rows 1-2 of 2");
+    let rows = rows_shown(&t);
+    assert_eq!(rows.len(), 2, "both rows on their own lines: {:#?}", t.screen());
+    let victim = rows.iter().find(|l| l.starts_with("AJ_victim")).expect("the victim's row");
+    assert!(victim.contains("active") && !victim.contains("slow"), "{victim:?}");
+    assert!(rows[0].starts_with("AJ_attacker") && rows[0].contains("slow"), "{:?}", rows[0]);
+    // Every cell at its column: the status column reads each row's status.
+    let header = t.screen().into_iter().find(|l| l.starts_with("session")).unwrap();
+    let at = header.find("status").unwrap();
+    for row in &rows {
+        let cells: String = t.vt.lock().unwrap().cells_of(row, at, 6);
+        assert!(cells == "slow  " || cells == "active", "{cells:?} in {row:?}");
+    }
+}
+
+#[test]
+fn a_row_drawn_narrower_than_counted_leaves_nothing_behind() {
+    let d = TempDir::new("narrower");
+    // Pinned by the worker: a `*` in the last column of the row.
+    let row = |id: &str, agent: &str, tenant: &str, status: &str| {
+        let mut s = payload::session(id, agent, Some(tenant), 1.0, 1.0, status);
+        s.pinned = true;
+        payload::encode(None, vec![s])
+    };
+    let (s, cell) = Server::swappable(&d.join("top.sock"), row("AJ_one", "agent-with-a-long-name", "tenant-with-a-long-name", "slow"));
+    // Narrow enough that the table is shrunk to fill every column.
+    let t = Live::start(BIN, &["--socket", s.path.to_str().unwrap(), "--refresh-rate", "5"], &[("LANG", "C.UTF-8")], 60, 20);
+    t.wait_text("slow");
+    let clean = |status: &str| {
+        let screen = t.wait_text(status);
+        let row = screen.iter().find(|l| l.starts_with("AJ_")).unwrap().clone();
+        for stale in ["slow", "tenant-", "agent-", "errored"].into_iter().filter(|&s| s != status) {
+            assert!(!row.contains(stale), "{stale:?} left behind in {row:?}");
+        }
+        assert_eq!(row.matches('*').count(), 1, "the old pin mark left behind: {row:?}");
+    };
+    // Tamil (a virama takes no column for glibc; the first table here
+    // counted one) and a Khmer sign glibc draws in one column where
+    // unicode-width counts three.
+    let tamil = "\u{ba4}\u{bae}\u{bbf}\u{bb4}\u{bcd}\u{ba8}\u{bbe}\u{b9f}\u{bc1}";
+    *cell.lock().unwrap() = row("AJ_one", tamil, "\u{17d8}\u{17d8}\u{17d8}", "errored");
+    clean("errored");
+    *cell.lock().unwrap() = row("AJ_one", "agent-with-a-long-name", "tenant-with-a-long-name", "slow");
+    t.wait_text("slow");
+    *cell.lock().unwrap() = row(&format!("AJ_{}", "\u{bae}\u{bcd}".repeat(8)), "a", "t", "active");
+    clean("active");
 }

@@ -16,7 +16,9 @@ use openrtc_top::tui::app::App;
 use openrtc_top::tui::frame;
 use openrtc_top::decode::decode;
 use openrtc_top::view::{Query, order};
-use openrtc_top::output;
+use openrtc_top::output::{self, Plain};
+use openrtc_top::text::Charset;
+use openrtc_top::tui::render::Paint;
 use openrtc_top::tui::input as keys;
 
 fn env_num(k: &str, default: u64) -> u64 {
@@ -138,32 +140,55 @@ fn mutate(rng: &mut Rng, base: &[u8], other: &[u8]) -> Vec<u8> {
     v
 }
 
-/// Everything a decoded snapshot flows into, with the control-byte check.
+/// Characters that must never appear raw in any output: controls, and the
+/// line and paragraph separators and bidi controls (a reader's idea of a
+/// line, or of the order of what follows).
+fn raw_unsafe(c: char, allowed: &[char]) -> bool {
+    !allowed.contains(&c) && openrtc_top::text::is_unsafe(c)
+}
+
+/// Everything a decoded snapshot flows into, for a UTF-8 and an ASCII
+/// reader, with the control-byte check (and ASCII-only for the latter).
 fn render_everything(snap: openrtc_top::snapshot::Snapshot) -> Result<(), String> {
+    for charset in [Charset::Utf8, Charset::Ascii] {
+        render_for(snap.clone(), charset)?;
+    }
+    Ok(())
+}
+
+fn render_for(snap: openrtc_top::snapshot::Snapshot, charset: Charset) -> Result<(), String> {
     let ord = order(&snap.sessions, &Query::default(), &[]);
+    let plain = Plain { header: true, stamp: Some("T"), charset };
+    let ascii = charset == Charset::Ascii;
+    let check = |what: &str, text: &str, allowed: &[char]| -> Result<(), String> {
+        if let Some(c) = text.chars().find(|&c| raw_unsafe(c, allowed)) {
+            return Err(format!("raw {c:?} in {what}: {text:?}"));
+        }
+        if ascii && !text.is_ascii() {
+            return Err(format!("non-ASCII {what} for an ASCII reader: {text:?}"));
+        }
+        Ok(())
+    };
     let mut buf = Vec::new();
-    output::table(&mut buf, &snap, &ord, true, Some("T")).unwrap();
+    output::table(&mut buf, &snap, &ord, plain).unwrap();
     let table = String::from_utf8(buf).map_err(|e| format!("table not UTF-8: {e}"))?;
-    if table.chars().any(|c| c.is_control() && c != '\n') {
-        return Err(format!("raw control in table: {table:?}"));
-    }
+    check("table", &table, &['\n'])?;
     let mut buf = Vec::new();
-    output::tsv(&mut buf, &snap, &ord, true, None).unwrap();
+    output::tsv(&mut buf, &snap, &ord, plain).unwrap();
     let tsv = String::from_utf8(buf).map_err(|e| format!("tsv not UTF-8: {e}"))?;
-    if tsv.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-        return Err(format!("raw control in tsv: {tsv:?}"));
+    check("tsv", &tsv, &['\n', '\t'])?;
+    if tsv.lines().count() != ord.len() + 1 {
+        return Err(format!("tsv is not one line per row: {tsv:?}"));
     }
     let mut buf = Vec::new();
-    output::json(&mut buf, &snap, &ord, None).unwrap();
+    output::json(&mut buf, &snap, &ord, plain).unwrap();
     let json = String::from_utf8(buf).map_err(|e| format!("json not UTF-8: {e}"))?;
-    if json.chars().any(|c| c.is_control() && c != '\n') {
-        return Err(format!("raw control in json: {json:?}"));
-    }
+    check("json", &json, &['\n'])?;
     let again = decode(json.trim_end().as_bytes()).map_err(|e| format!("our json does not read back: {e}"))?;
     if again.sessions.len() != ord.len() {
         return Err("json lost rows".into());
     }
-    let mut app = App::new(Query::default());
+    let mut app = App::new(Query::default(), charset);
     app.set_snapshot(snap, std::time::Instant::now());
     // Every view of it: table, detail, groups, help.
     for keys in [&b""[..], b"\n", b"g", b"G", b"?", b"p/a"] {
@@ -172,8 +197,9 @@ fn render_everything(snap: openrtc_top::snapshot::Snapshot) -> Result<(), String
         }
         for (w, h) in [(80, 24), (40, 10), (7, 3)] {
             app.fit(frame::plan(&app, h).page);
-            for line in frame::live_frame(&app, w, h, true) {
+            for line in frame::live_frame(&app, w, h, Paint::new(true, charset)) {
                 frame_line_ok(&line, w)?;
+                check("frame", &line, &['\x1b'])?;
             }
         }
         app.key(termion::event::Key::Esc);
@@ -182,7 +208,8 @@ fn render_everything(snap: openrtc_top::snapshot::Snapshot) -> Result<(), String
     Ok(())
 }
 
-/// A frame line: only our own CSI ... m sequences, no other controls, fits.
+/// A frame line: only our own CSI sequences (SGR `m`, and the CHA `G` and
+/// ECH `X` of placed cells), no other controls, fits.
 fn frame_line_ok(line: &str, w: usize) -> Result<(), String> {
     let mut chars = line.chars().peekable();
     while let Some(c) = chars.next() {
@@ -191,7 +218,7 @@ fn frame_line_ok(line: &str, w: usize) -> Result<(), String> {
                 return Err(format!("foreign escape in frame: {line:?}"));
             }
             for c in chars.by_ref() {
-                if c == 'm' {
+                if matches!(c, 'm' | 'G' | 'X') {
                     break;
                 }
                 if !c.is_ascii_digit() && c != ';' {
@@ -245,7 +272,7 @@ fn fuzz_the_key_parser() {
     let cases = env_num("FUZZ_CASES", 4000) * 4;
     let mut rng = Rng(env_num("FUZZ_SEED", 0x0123_4567) ^ 0xFEED);
     let snap = decode(include_bytes!("fixtures/snapshot-v020.jsonl").trim_ascii_end()).unwrap();
-    let mut app = App::new(Query::default());
+    let mut app = App::new(Query::default(), Charset::Utf8);
     app.set_snapshot(snap, std::time::Instant::now());
     let mut total_keys = 0usize;
     let start = Instant::now();

@@ -237,7 +237,7 @@ fn escape_sequences_in_payload_strings_never_reach_stdout() {
         }
         // With colour the only ESC bytes are our own SGR sequences.
         assert!(!t.contains("\x1b]") && !t.contains("\x1b[31mred") && !t.contains("\x1b[2J"));
-        assert!(t.contains("?]0;owned?id"), "{t}");
+        assert!(t.contains("\\u{1b}]0;owned\\u{7}id"), "{t}");
     }
 }
 

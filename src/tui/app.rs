@@ -13,6 +13,7 @@ use super::panel::{Panel, RowKey};
 use super::trends::Trends;
 use crate::column;
 use crate::snapshot::{Session, SessionId, Snapshot};
+use crate::text::Charset;
 use crate::view::{self, Group, GroupRow, Query};
 
 /// What the loop must do after a key (the screen is redrawn after every
@@ -60,11 +61,14 @@ pub struct App {
     pub detail_last: Option<Session>,
     pub trends: Trends,
     pub panel: Panel,
+    /// What the terminal can show (widths of escaped text depend on it).
+    pub charset: Charset,
 }
 
 impl App {
-    pub fn new(query: Query) -> App {
+    pub fn new(query: Query, charset: Charset) -> App {
         App {
+            charset,
             query,
             snap: Snapshot::default(),
             loaded: false,
@@ -142,7 +146,7 @@ impl App {
     /// the row it follows.
     pub fn reorder(&mut self) {
         self.order = view::order(&self.snap.sessions, &self.query, &self.pins);
-        self.text_widths = column::natural_widths(&self.snap, &self.order, false);
+        self.text_widths = column::natural_widths(&self.snap, &self.order, false, self.charset);
         self.groups = match self.group {
             Some(by) => view::groups(&self.snap.sessions, &self.order, by, &self.query),
             None => Vec::new(),
@@ -373,7 +377,7 @@ mod tests {
     }
 
     fn app(n: usize) -> App {
-        let mut a = App::new(Query::default());
+        let mut a = App::new(Query::default(), Charset::Utf8);
         a.set_snapshot(snap(n), Instant::now());
         a.fit(5);
         a
@@ -476,7 +480,7 @@ mod tests {
 
     #[test]
     fn empty_tables_are_safe() {
-        let mut a = App::new(Query::default());
+        let mut a = App::new(Query::default(), Charset::Utf8);
         for k in [Key::Up, Key::Down, Key::PageDown, Key::End, Key::Home, Key::Char('s'), Key::Char('p'), Key::Char('\n'), Key::Char('g'), Key::Char('\n'), Key::Char('a'), Key::Char('t')] {
             a.key(k);
             a.fit(3);

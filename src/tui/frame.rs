@@ -11,7 +11,7 @@ use super::app::{App, Mode};
 use super::keys::{self, Context};
 use super::trends::{SPAN as TREND_SPAN, Trend};
 use crate::column::Column;
-use super::render::{RowLook, StyledLine, TitleView, header_line, layout, row_line, title, worker_lines};
+use super::render::{self, Paint, RowLook, StyledLine, TitleView, header_line, layout, row_line, title, worker_lines};
 use crate::text;
 use crate::view::GroupRow;
 
@@ -46,42 +46,42 @@ pub fn plan(app: &App, h: usize) -> Plan {
 }
 
 /// The whole live frame: exactly `h` lines, each at most `w` columns.
-pub fn live_frame(app: &App, w: usize, h: usize, color: bool) -> Vec<String> {
+pub fn live_frame(app: &App, w: usize, h: usize, paint: Paint) -> Vec<String> {
     let p = plan(app, h);
     let view = TitleView { group: app.group.map(|g| g.header()), stale: app.stale(), ..TitleView::of(&app.query) };
-    let mut lines = vec![title(&app.snap, &view, w, color)];
+    let mut lines = vec![title(&app.snap, &view, w, paint)];
     if let Some(why) = &app.problem {
-        let mut l = StyledLine::new(w, color);
-        l.attr(&style::Invert).fg(&color::Red).attr(&style::Bold).untrusted(why).pad(w);
+        let mut l = StyledLine::new(w, paint);
+        l.attr(&style::Invert).fg(&color::Red).attr(&style::Bold).text(why).pad(w);
         lines.push(l.finish());
     }
     // The help overlay takes the header's rows too: it lists every binding.
     if let (Some((full, graph)), Some(worker), false) = (p.header, &app.snap.worker, app.mode == Mode::Help) {
-        lines.extend(worker_lines(worker, w, full, graph, color));
+        lines.extend(worker_lines(worker, w, full, graph, paint));
     }
     let area = h.saturating_sub(lines.len() + 1);
     match &app.mode {
-        Mode::Help => lines.extend(help(w, area, color)),
-        Mode::Detail(_) => lines.extend(detail(app, w, area, color)),
-        _ if app.group.is_some() => lines.extend(group_table(app, w, area, color)),
-        _ => lines.extend(session_table(app, w, area, p.page, color)),
+        Mode::Help => lines.extend(help(w, area, paint)),
+        Mode::Detail(_) => lines.extend(detail(app, w, area, paint)),
+        _ if app.group.is_some() => lines.extend(group_table(app, w, area, paint)),
+        _ => lines.extend(session_table(app, w, area, p.page, paint)),
     }
     lines.truncate(h.saturating_sub(1));
     lines.resize(h.saturating_sub(1), String::new());
     if h > 0 {
-        lines.push(footer(app, w, color));
+        lines.push(footer(app, w, paint));
     }
     lines
 }
 
-fn session_table(app: &App, w: usize, area: usize, page: usize, color: bool) -> Vec<String> {
+fn session_table(app: &App, w: usize, area: usize, page: usize, paint: Paint) -> Vec<String> {
     let shown: Vec<usize> = app.order.iter().skip(app.panel.scroll).take(page).copied().collect();
     let t = layout(&app.snap, &app.text_widths, &shown, w);
     let mut lines = Vec::new();
     if area == 0 {
         return lines;
     }
-    lines.push(header_line(&t, app.query.sort, w, color));
+    lines.push(header_line(&t, app.query.sort, w, paint));
     for (n, &i) in shown.iter().enumerate() {
         let s = &app.snap.sessions[i];
         let look = RowLook {
@@ -89,11 +89,11 @@ fn session_table(app: &App, w: usize, area: usize, page: usize, color: bool) -> 
             stale: app.stale(),
             client_pin: app.pins.contains(&s.session_id),
         };
-        lines.push(row_line(&t, s, look, w, color));
+        lines.push(row_line(&t, s, look, w, paint));
     }
     if shown.is_empty() && page > 0 {
-        lines.push(faint(w, color, match (app.loaded, app.snap.sessions.is_empty()) {
-            (false, _) => "  waiting for the worker…",
+        lines.push(faint(w, paint, match (app.loaded, app.snap.sessions.is_empty()) {
+            (false, _) => "  waiting for the worker...",
             (true, true) => "  no live sessions",
             (true, false) => "  no sessions match the filters",
         }));
@@ -101,14 +101,14 @@ fn session_table(app: &App, w: usize, area: usize, page: usize, color: bool) -> 
     lines
 }
 
-fn faint(w: usize, color: bool, t: &str) -> String {
-    let mut l = StyledLine::new(w, color);
+fn faint(w: usize, paint: Paint, t: &str) -> String {
+    let mut l = StyledLine::new(w, paint);
     l.attr(&style::Faint).text(t);
     l.finish()
 }
 
 /// Columns of a group view: name, sessions, slow, memory sum, mean CPU.
-fn group_table(app: &App, w: usize, area: usize, color: bool) -> Vec<String> {
+fn group_table(app: &App, w: usize, area: usize, paint: Paint) -> Vec<String> {
     let Some(by) = app.group else { return Vec::new() };
     let mut lines = Vec::new();
     if area == 0 {
@@ -132,16 +132,16 @@ fn group_table(app: &App, w: usize, area: usize, color: bool) -> Vec<String> {
         }
     }
     for g in &app.groups {
-        name_w = name_w.max(text::width(&text::display(&g.name)).min(32));
+        name_w = name_w.max(text::width(&text::display(&g.name, paint.charset)).min(32));
     }
     let numbers: usize = widths.iter().map(|x| x + 1).sum();
     let name_w = name_w.min(w.saturating_sub(numbers)).max(1);
     let row = |name: &str, cells: [String; 4], selected: bool, header: bool| {
-        let mut l = StyledLine::new(w, color);
+        let mut l = StyledLine::new(w, paint);
         if selected || header {
             l.attr(&style::Invert);
         }
-        l.text(&text::truncate(&text::display(name), name_w)).pad(name_w);
+        l.text(&text::truncate(&text::display(name, paint.charset), name_w, paint.charset)).pad(name_w);
         let mut at = name_w;
         for (c, wd) in cells.iter().zip(widths) {
             at += 1 + wd;
@@ -157,19 +157,19 @@ fn group_table(app: &App, w: usize, area: usize, color: bool) -> Vec<String> {
         lines.push(row(&g.name, nums(g), app.panel.scroll + n == app.panel.cursor, false));
     }
     if shown.is_empty() {
-        lines.push(faint(w, color, "  no sessions match the filters"));
+        lines.push(faint(w, paint, "  no sessions match the filters"));
     }
     lines
 }
 
-fn help(w: usize, area: usize, color: bool) -> Vec<String> {
+fn help(w: usize, area: usize, paint: Paint) -> Vec<String> {
     let mut lines = Vec::new();
-    let mut l = StyledLine::new(w, color);
+    let mut l = StyledLine::new(w, paint);
     l.attr(&style::Invert).attr(&style::Bold).text("openrtc-top keys (any key closes this)").pad(w);
     lines.push(l.finish());
     let key_w = keys::help_lines().map(|(k, _)| k.len()).max().unwrap_or(0);
     for (k, what) in keys::help_lines() {
-        let mut l = StyledLine::new(w, color);
+        let mut l = StyledLine::new(w, paint);
         l.text("  ").fg(&color::Cyan).attr(&style::Bold).text(k).reset().pad(2 + key_w + 2).text(what);
         lines.push(l.finish());
     }
@@ -179,28 +179,28 @@ fn help(w: usize, area: usize, color: bool) -> Vec<String> {
 
 /// The detail pane: every field of the session, its full id, and the CPU and
 /// memory it had over the last minute as this client saw it.
-fn detail(app: &App, w: usize, area: usize, color: bool) -> Vec<String> {
+fn detail(app: &App, w: usize, area: usize, paint: Paint) -> Vec<String> {
     let mut lines = Vec::new();
     let Some((s, live)) = app.detail() else { return lines };
-    let mut l = StyledLine::new(w, color);
+    let mut l = StyledLine::new(w, paint);
     l.attr(&style::Invert).attr(&style::Bold).text(if live { "session details" } else { "session details (ended: last values seen)" });
     l.text("  Enter/Esc close").pad(w);
     lines.push(l.finish());
     // The full id, wrapped: never cut here.
-    let id = text::display(&s.session_id);
+    let id = text::display(&s.session_id, paint.charset);
     let label = "  session   ";
     let room = w.saturating_sub(label.len()).max(1);
     let mut chunk = String::new();
     let mut first = true;
     for c in id.chars() {
         if text::width(&chunk) + text::char_width(c) > room {
-            lines.push(field_line(w, color, if first { label } else { "" }, &chunk));
+            lines.push(field_line(w, paint, if first { label } else { "" }, &chunk));
             chunk.clear();
             first = false;
         }
         chunk.push(c);
     }
-    lines.push(field_line(w, color, if first { label } else { "" }, &chunk));
+    lines.push(field_line(w, paint, if first { label } else { "" }, &chunk));
     let pinned_here = app.pins.contains(&s.session_id);
     let mut dur = String::new();
     Column::Duration.push_rounded(&mut dur, s.duration_s);
@@ -214,7 +214,7 @@ fn detail(app: &App, w: usize, area: usize, color: bool) -> Vec<String> {
         ("pinned", format!("by the worker: {}, here: {}", yes(s.pinned), yes(pinned_here))),
     ];
     for (name, value) in rows {
-        let mut l = StyledLine::new(w, color);
+        let mut l = StyledLine::new(w, paint);
         l.text("  ").fg(&color::Cyan).text(name).reset().pad(12);
         if name == "status" {
             crate::tui::render::status_style(&mut l, &s.status);
@@ -224,7 +224,7 @@ fn detail(app: &App, w: usize, area: usize, color: bool) -> Vec<String> {
     }
     lines.push(String::new());
     let trend = app.trends.get(&s.session_id);
-    lines.extend(trend_lines(trend, w, color));
+    lines.extend(trend_lines(trend, w, paint));
     lines.truncate(area);
     lines
 }
@@ -233,8 +233,8 @@ fn yes(b: bool) -> &'static str {
     if b { "yes" } else { "no" }
 }
 
-fn field_line(w: usize, color: bool, label: &str, value: &str) -> String {
-    let mut l = StyledLine::new(w, color);
+fn field_line(w: usize, paint: Paint, label: &str, value: &str) -> String {
+    let mut l = StyledLine::new(w, paint);
     if label.is_empty() {
         l.pad(12);
     } else {
@@ -246,7 +246,7 @@ fn field_line(w: usize, color: bool, label: &str, value: &str) -> String {
 
 /// CPU and memory sparklines over the last minute: one column per slice of
 /// time, averaged; a slice with no snapshot stays blank.
-fn trend_lines(trend: Option<&Trend>, w: usize, color: bool) -> Vec<String> {
+fn trend_lines(trend: Option<&Trend>, w: usize, paint: Paint) -> Vec<String> {
     let samples: Vec<(Instant, f64, f64)> = trend.map(|t| t.samples.iter().copied().collect()).unwrap_or_default();
     let label_w = 20;
     let width = w.saturating_sub(label_w).clamp(1, 60);
@@ -264,22 +264,23 @@ fn trend_lines(trend: Option<&Trend>, w: usize, color: bool) -> Vec<String> {
             chart.push(match v {
                 Some(v) if v.is_finite() => {
                     let level = (((v - base) / span) * 7.0).round().clamp(0.0, 7.0) as usize;
-                    ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'][level]
+                    render::levels(paint)[level + 1]
                 }
                 _ => ' ',
             });
         }
-        let mut l = StyledLine::new(w, color);
+        let mut l = StyledLine::new(w, paint);
         l.text("  ").fg(&color::Cyan).text(name).reset().pad(label_w).fg(&color::Green).text(&chart).reset();
         if !finite.is_empty() {
             let mut range = String::new();
-            let _ = write!(range, "  {}–{}{unit}", Column::Mem.rounded(lo), Column::Mem.rounded(hi));
+            let dash = if paint.charset.unicode() { '–' } else { '-' };
+            let _ = write!(range, "  {}{dash}{}{unit}", Column::Mem.rounded(lo), Column::Mem.rounded(hi));
             l.text(&range);
         }
         out.push(l.finish());
     }
     if samples.len() < 2 {
-        out.push(faint(w, color, "  (the trend fills in as snapshots arrive)"));
+        out.push(faint(w, paint, "  (the trend fills in as snapshots arrive)"));
     }
     out
 }
@@ -302,7 +303,7 @@ fn bucket(samples: &[(Instant, f64, f64)], width: usize, pick: fn(&(Instant, f64
     sums.into_iter().map(|(sum, n)| (n > 0).then(|| sum / n as f64)).collect()
 }
 
-fn footer(app: &App, w: usize, color: bool) -> String {
+fn footer(app: &App, w: usize, paint: Paint) -> String {
     let n = app.len();
     let what = if app.group.is_some() { "groups" } else { "rows" };
     let range = if n == 0 {
@@ -311,7 +312,7 @@ fn footer(app: &App, w: usize, color: bool) -> String {
         let last = (app.panel.scroll + app.panel.page).min(n);
         format!("{what} {}-{last} of {n}", app.panel.scroll + 1)
     };
-    let mut l = StyledLine::new(w, color);
+    let mut l = StyledLine::new(w, paint);
     let room = w.saturating_sub(text::width(&range) + 2);
     match &app.mode {
         Mode::Search => {
@@ -326,7 +327,7 @@ fn footer(app: &App, w: usize, color: bool) -> String {
                 _ => keys::hints(app.context()).collect::<Vec<_>>().join("  "),
             };
             if room >= 10 {
-                l.fg(&color::Cyan).text(&text::truncate(&hints, room)).reset();
+                l.fg(&color::Cyan).text(&text::truncate(&hints, room, paint.charset)).reset();
             }
         }
     }
@@ -342,11 +343,13 @@ mod tests {
     use crate::view::Query;
     use termion::event::Key;
 
+    const PAINT: Paint = Paint { color: true, charset: crate::text::Charset::Utf8 };
+
     const V020: &str = include_str!("../../tests/fixtures/snapshot-v020.jsonl");
     use crate::tui::render::strip_sgr as strip;
 
     fn app_with(payload: &str) -> App {
-        let mut a = App::new(Query::default());
+        let mut a = App::new(Query::default(), crate::text::Charset::Utf8);
         a.set_snapshot(decode(payload.trim_end().as_bytes()).unwrap(), Instant::now());
         a
     }
@@ -354,7 +357,7 @@ mod tests {
     fn frame(a: &mut App, w: usize, h: usize) -> Vec<String> {
         let p = plan(a, h);
         a.fit(p.page);
-        live_frame(a, w, h, true).iter().map(|l| strip(l)).collect()
+        live_frame(a, w, h, PAINT).iter().map(|l| strip(l)).collect()
     }
 
     #[test]
@@ -367,7 +370,7 @@ mod tests {
             for (w, h) in [(40, 10), (80, 24), (120, 50), (20, 3), (10, 1), (200, 5), (1, 1)] {
                 let p = plan(&b, h);
                 b.fit(p.page);
-                let f = live_frame(&b, w, h, true);
+                let f = live_frame(&b, w, h, PAINT);
                 assert_eq!(f.len(), h, "{keys:?} {w}x{h}");
                 for line in &f {
                     assert!(crate::tui::screen::visible_width(line) <= w, "{keys:?} {w}x{h}: {line:?}");
@@ -402,7 +405,7 @@ mod tests {
     fn a_problem_shows_a_banner_and_marks_the_table_stale() {
         let mut a = app_with(V020);
         a.set_problem("no running openrtc pool at /x/top.sock: retrying (no socket there)".into());
-        let raw = live_frame(&a, 100, 20, true);
+        let raw = live_frame(&a, 100, 20, PAINT);
         let f: Vec<String> = raw.iter().map(|l| strip(l)).collect();
         assert!(f[1].starts_with("no running openrtc pool at /x/top.sock: retrying"));
         assert!(f[0].contains("STALE"));

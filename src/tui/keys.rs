@@ -103,7 +103,7 @@ pub const BINDINGS: &[Binding] = &[
     Binding { keys: &[(Key::Char('\n'), A::Close), (Key::Esc, A::Close)], label: "Enter, Esc", contexts: &[Detail], help: "in the detail pane: close it", hint: "Enter/Esc close" },
     Binding { keys: &one(Key::Esc, A::Back), label: "Esc", contexts: VIEWS, help: "leave a group view, or clear the search", hint: "" },
     Binding { keys: &[(Key::Up, A::Up), (Key::Down, A::Down), (Key::Char('k'), A::Up), (Key::Char('j'), A::Down)], label: "Up/Down, k/j", contexts: MOVING, help: "move the selection", hint: "" },
-    Binding { keys: &[(Key::Up, A::Up), (Key::Down, A::Down), (Key::Char('k'), A::Up), (Key::Char('j'), A::Down)], label: "Up/Down, k/j", contexts: &[Detail], help: "in the detail pane: the previous/next session", hint: "↑↓ previous/next session" },
+    Binding { keys: &[(Key::Up, A::Up), (Key::Down, A::Down), (Key::Char('k'), A::Up), (Key::Char('j'), A::Down)], label: "Up/Down, k/j", contexts: &[Detail], help: "in the detail pane: the previous/next session", hint: "j/k next/previous session" },
     Binding { keys: &[(Key::PageUp, A::PageUp), (Key::PageDown, A::PageDown)], label: "PgUp/PgDn", contexts: MOVING, help: "move the selection by a page", hint: "" },
     Binding { keys: &[(Key::Home, A::Home), (Key::End, A::End)], label: "Home/End", contexts: VIEWS, help: "move the selection to the first/last row", hint: "" },
     Binding { keys: &one(Key::Char('\n'), A::SearchKeep), label: "Enter", contexts: &[Search], help: "while searching: keep the search as a filter", hint: "Enter keeps" },

@@ -7,6 +7,7 @@ use std::io;
 use std::time::{Duration, Instant};
 
 use super::app::{App, Effect};
+use super::render::Paint;
 use crate::cli::Config;
 use crate::tui::frame;
 use crate::tui::screen::Screen;
@@ -29,7 +30,7 @@ pub fn run(cfg: &Config, source: &mut Source) -> io::Result<Exit> {
     let mut terminal = Terminal::enter()?;
     let color = cfg.colour(true);
     let test_panic = std::env::var_os("OPENRTC_TOP_TEST_PANIC").is_some();
-    let mut app = App::new(cfg.query.clone());
+    let mut app = App::new(cfg.query.clone(), cfg.charset);
     let mut screen = Screen::default();
     let period = Duration::from_secs_f64(1.0 / cfg.refresh_hz);
     let mut due = Instant::now();
@@ -65,7 +66,7 @@ pub fn run(cfg: &Config, source: &mut Source) -> io::Result<Exit> {
         }
         let (w, h) = term::size().unwrap_or((80, 24));
         app.fit(frame::plan(&app, usize::from(h)).page);
-        let lines = frame::live_frame(&app, usize::from(w), usize::from(h), color);
+        let lines = frame::live_frame(&app, usize::from(w), usize::from(h), Paint::new(color, cfg.charset));
         terminal.write(&screen.update(lines, (w, h)))?;
         if test_panic {
             panic!("OPENRTC_TOP_TEST_PANIC is set: panicking after the first frame");

@@ -1,14 +1,51 @@
-//! Frame pieces as text: title, worker header, session table, footer. Pure:
-//! every function takes data and a width and returns lines that fit it
-//! exactly, with SGR escapes from termion for style. No terminal access.
+//! Frame pieces as text: title, worker header, session table. Pure: every
+//! function takes data, a width and a `Paint` and returns lines that fit it,
+//! with SGR escapes from termion for style. No terminal access.
+//!
+//! What the screen shows is what is there, even where a terminal measures
+//! characters differently from us: a row holding any non-ASCII text places
+//! each cell at its absolute column and erases the cell first (CHA + ECH),
+//! so a character drawn wider than counted cannot push the next cell out of
+//! place and one drawn narrower leaves no stale text behind. ASCII rows,
+//! whose widths are certain, are written plainly (fewer bytes per frame).
 
 use std::fmt::Write as _;
+use std::io::{self, Write};
 
 use termion::{color, style};
 
 use crate::column::{self, Column};
 use crate::snapshot::{Session, Snapshot, Status, Worker};
-use crate::text;
+use crate::text::{self, Charset};
+
+/// How lines are painted: with colour or not, for a UTF-8 reader or an
+/// ASCII one (bars, sparklines, arrows and the ellipsis fall back to ASCII,
+/// and untrusted non-ASCII text shows as `?`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Paint {
+    pub color: bool,
+    pub charset: Charset,
+}
+
+impl Paint {
+    pub fn new(color: bool, charset: Charset) -> Paint {
+        Paint { color, charset }
+    }
+
+    fn unicode(self) -> bool {
+        self.charset.unicode()
+    }
+
+    /// The sort arrow: descending or ascending.
+    pub fn arrow(self, down: bool) -> char {
+        match (self.unicode(), down) {
+            (true, true) => '↓',
+            (true, false) => '↑',
+            (false, true) => 'v',
+            (false, false) => '^',
+        }
+    }
+}
 
 /// A screen line under construction, with styles, that never grows past
 /// its width (the plain table's line is `output::PlainRow`).
@@ -16,23 +53,27 @@ pub struct StyledLine {
     s: String,
     used: usize,
     max: usize,
-    color: bool,
+    paint: Paint,
     /// An attribute is on, so a reset is owed.
     styled: bool,
 }
 
 impl StyledLine {
-    pub fn new(max: usize, color: bool) -> StyledLine {
-        StyledLine { s: String::with_capacity(max + 32), used: 0, max, color, styled: false }
+    pub fn new(max: usize, paint: Paint) -> StyledLine {
+        StyledLine { s: String::with_capacity(max + 32), used: 0, max, paint, styled: false }
     }
 
     pub fn room(&self) -> usize {
         self.max - self.used
     }
 
+    pub fn used(&self) -> usize {
+        self.used
+    }
+
     /// Trusted or already sanitized text, cut with an ellipsis at the edge.
     pub fn text(&mut self, t: &str) -> &mut Self {
-        let cut = text::truncate(t, self.room());
+        let cut = text::truncate(t, self.room(), self.paint.charset);
         self.used += text::width(&cut);
         self.s.push_str(&cut);
         self
@@ -40,7 +81,32 @@ impl StyledLine {
 
     /// Untrusted text: sanitized, then cut.
     pub fn untrusted(&mut self, t: &str) -> &mut Self {
-        self.text(&text::display(t))
+        self.text(&text::display(t, self.paint.charset))
+    }
+
+    /// A whole item or nothing: numbers and labelled figures are never cut,
+    /// they are left out when they do not fit. True when it was written.
+    pub fn item(&mut self, t: &str) -> bool {
+        if text::width(t) > self.room() {
+            return false;
+        }
+        self.text(t);
+        true
+    }
+
+    /// Move to column `col` (0-based) and erase the `width` columns there:
+    /// the start of a cell placed absolutely.
+    pub fn cell_at(&mut self, col: usize, width: usize) -> &mut Self {
+        if col >= self.max {
+            return self;
+        }
+        let width = width.min(self.max - col);
+        let _ = write!(self.s, "\x1b[{}G", col + 1);
+        if width > 0 {
+            let _ = write!(self.s, "\x1b[{width}X");
+        }
+        self.used = col;
+        self
     }
 
     /// An SGR attribute; attributes (bold, inverse) are always allowed.
@@ -53,7 +119,7 @@ impl StyledLine {
 
     /// A colour, dropped when colour is off.
     pub fn fg(&mut self, c: &dyn color::Color) -> &mut Self {
-        if self.color {
+        if self.paint.color {
             let _ = write!(self.s, "{}", color::Fg(c));
             self.styled = true;
         }
@@ -70,7 +136,7 @@ impl StyledLine {
 
     pub fn pad(&mut self, to: usize) -> &mut Self {
         let fill = to.min(self.max).saturating_sub(self.used);
-        self.s.extend(std::iter::repeat_n(' ', fill));
+        text::spaces(&mut self.s, fill);
         self.used += fill;
         self
     }
@@ -121,17 +187,26 @@ pub fn fmt_rate(bps: Option<f64>) -> String {
 }
 
 /// A horizontal bar of `width` cells for `frac` in 0..=1.
-pub fn bar(frac: f64, width: usize) -> String {
+pub fn bar(frac: f64, width: usize, paint: Paint) -> String {
     let f = if frac.is_finite() { frac.clamp(0.0, 1.0) } else { 0.0 };
     let filled = (f * width as f64).round() as usize;
-    "█".repeat(filled) + &"░".repeat(width - filled)
+    let (full, empty) = if paint.unicode() { ("█", "░") } else { ("#", ".") };
+    full.repeat(filled) + &empty.repeat(width - filled)
 }
 
-const EIGHTHS: [char; 9] = [' ', '▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+/// Nine levels of a cell, empty to full, for sparklines.
+pub fn levels(paint: Paint) -> [char; 9] {
+    if paint.unicode() {
+        [' ', '▁', '▂', '▃', '▄', '▅', '▆', '▇', '█']
+    } else {
+        [' ', '.', '.', '-', '-', '=', '=', '#', '#']
+    }
+}
 
 /// The most recent `width` values as a `height`-row area chart scaled to
 /// `max` (top row first).
-pub fn spark(values: &[f64], width: usize, height: usize, max: f64) -> Vec<String> {
+pub fn spark(values: &[f64], width: usize, height: usize, max: f64, paint: Paint) -> Vec<String> {
+    let eighths = levels(paint);
     let recent = &values[values.len().saturating_sub(width)..];
     (0..height)
         .map(|row| {
@@ -143,7 +218,7 @@ pub fn spark(values: &[f64], width: usize, height: usize, max: f64) -> Vec<Strin
                     let cell = v * height as f64 - from_bottom;
                     let level = (cell * 8.0).round().clamp(0.0, 8.0) as usize;
                     // Any load at all shows on the bottom row, however small.
-                    if level == 0 && from_bottom == 0.0 && v > 0.0 { EIGHTHS[1] } else { EIGHTHS[level] }
+                    if level == 0 && from_bottom == 0.0 && v > 0.0 { eighths[1] } else { eighths[level] }
                 })
                 .collect()
         })
@@ -179,7 +254,8 @@ impl<'a> TitleView<'a> {
     }
 }
 
-/// Frame text without its SGR escapes, for tests that read what is shown.
+/// Frame text without its escapes (SGR, and the CHA/ECH of placed cells),
+/// for tests that read what is shown.
 #[cfg(test)]
 pub(crate) fn strip_sgr(s: &str) -> String {
     let mut out = String::new();
@@ -198,42 +274,53 @@ pub(crate) fn strip_sgr(s: &str) -> String {
 /// The title line. What the view shows (sort, status, group, search and
 /// filters in force) comes right after the name, so a narrow terminal keeps
 /// it; the worker's name, uptime and session count follow (the header block
-/// repeats those), and the "all" of unset filters comes last.
-pub fn title(snap: &Snapshot, v: &TitleView, width: usize, color: bool) -> String {
+/// repeats those), and the "all" of unset filters comes last. Labelled
+/// figures are whole items: left out, never cut.
+pub fn title(snap: &Snapshot, v: &TitleView, width: usize, paint: Paint) -> String {
     const SEP: &str = "  ";
-    let mut l = StyledLine::new(width, color);
+    let mut l = StyledLine::new(width, paint);
     l.attr(&style::Bold).text("openrtc-top").reset();
-    if v.stale {
+    if v.stale && l.room() >= 6 {
         l.text(" ").fg(&color::Yellow).attr(&style::Bold).attr(&style::Invert).text("STALE").reset();
     }
-    let arrow = if v.sort.numeric() != v.reverse { '↓' } else { '↑' };
-    l.text(&format!("{SEP}sort {}{arrow}{SEP}status {}", v.sort.sort_name(), v.status));
+    let arrow = paint.arrow(v.sort.numeric() != v.reverse);
+    l.item(&format!("{SEP}sort {}{arrow}", v.sort.sort_name()));
+    l.item(&format!("{SEP}status {}", v.status));
     if let Some(g) = v.group {
-        l.text(SEP).attr(&style::Bold).text("by ").text(g).reset();
+        if l.room() > SEP.len() + 3 + g.len() {
+            l.text(SEP).attr(&style::Bold).text("by ").text(g).reset();
+        }
     }
     if let Some(q) = v.search {
-        l.text(SEP).text("search \"").untrusted(q).text("\"");
+        if l.room() > SEP.len() + 9 {
+            l.text(SEP).text("search \"").untrusted(q).text("\"");
+        }
     }
     for (name, value) in [("agent", v.agent), ("tenant", v.tenant)] {
         if let Some(x) = value {
-            l.text(&format!("{SEP}{name} ")).attr(&style::Bold).untrusted(x).reset();
+            if l.room() > SEP.len() + name.len() + 2 {
+                l.text(&format!("{SEP}{name} ")).attr(&style::Bold).untrusted(x).reset();
+            }
         }
     }
     let w = snap.worker.as_ref();
     if let Some(name) = w.and_then(|w| w.name.as_deref()) {
-        l.text(SEP).untrusted(&text::truncate(name, 32));
+        if l.room() > SEP.len() + 4 {
+            let name = text::display(name, paint.charset);
+            l.text(SEP).text(&text::truncate(&name, 32, paint.charset));
+        }
     }
     if let Some(up) = w.and_then(|w| w.uptime_s) {
-        l.text(&format!("{SEP}up {}", fmt_uptime(up)));
+        l.item(&format!("{SEP}up {}", fmt_uptime(up)));
     }
     let active = w.and_then(|w| w.active_sessions).unwrap_or(snap.sessions.len() as f64);
     match w.and_then(|w| w.max_sessions) {
-        Some(max) => l.text(&format!("{SEP}sessions {}/{}", fmt_count(active), fmt_count(max))),
-        None => l.text(&format!("{SEP}sessions {}", fmt_count(active))),
+        Some(max) => l.item(&format!("{SEP}sessions {}/{}", fmt_count(active), fmt_count(max))),
+        None => l.item(&format!("{SEP}sessions {}", fmt_count(active))),
     };
     for (name, value) in [("agent", v.agent), ("tenant", v.tenant)] {
         if value.is_none() {
-            l.text(&format!("{SEP}{name} all"));
+            l.item(&format!("{SEP}{name} all"));
         }
     }
     l.finish()
@@ -244,11 +331,15 @@ fn fmt_count(v: f64) -> String {
 }
 
 /// The worker's vitals: three stat lines and `graph` rows of CPU history when
-/// `full`, else a one-line summary.
-pub fn worker_lines(w: &Worker, width: usize, full: bool, graph: usize, color: bool) -> Vec<String> {
+/// `full`, else a one-line summary. Each labelled figure is a whole item.
+pub fn worker_lines(w: &Worker, width: usize, full: bool, graph: usize, paint: Paint) -> Vec<String> {
     let sys = w.system.clone().unwrap_or_default();
-    let label = |l: &mut StyledLine, t: &str| {
-        l.fg(&color::Cyan).text(t).reset();
+    // A label and its value, together or not at all.
+    let item = |l: &mut StyledLine, label: &str, value: &str| {
+        if text::width(label) + text::width(value) <= l.room() {
+            l.fg(&color::Cyan).text(label).reset();
+            l.text(value);
+        }
     };
     let mem_frac = match (sys.mem_used_bytes, sys.mem_total_bytes) {
         (Some(u), Some(t)) if t > 0.0 => Some(u / t),
@@ -261,66 +352,62 @@ pub fn worker_lines(w: &Worker, width: usize, full: bool, graph: usize, color: b
         fmt_opt(sys.load15, 2, "")
     );
     if !full {
-        let mut l = StyledLine::new(width, color);
-        label(&mut l, "CPU ");
-        l.text(&fmt_opt(sys.cpu_pct, 1, "%"));
-        label(&mut l, "  MEM ");
-        l.text(&format!("{}/{}", fmt_gb(sys.mem_used_bytes), fmt_gb(sys.mem_total_bytes)));
-        label(&mut l, "  LOAD ");
-        l.text(&fmt_opt(sys.load1, 2, ""));
-        label(&mut l, "  FAILED ");
-        l.text(&fmt_opt(w.failed, 0, ""));
+        let mut l = StyledLine::new(width, paint);
+        item(&mut l, "CPU ", &fmt_opt(sys.cpu_pct, 1, "%"));
+        item(&mut l, "  MEM ", &format!("{}/{}", fmt_gb(sys.mem_used_bytes), fmt_gb(sys.mem_total_bytes)));
+        item(&mut l, "  LOAD ", &fmt_opt(sys.load1, 2, ""));
+        item(&mut l, "  FAILED ", &fmt_opt(w.failed, 0, ""));
         return vec![l.finish()];
     }
     let mut lines = Vec::new();
-    let mut l = StyledLine::new(width, color);
-    label(&mut l, "CPU  ");
-    l.text(&format!("{:>6} ", fmt_opt(sys.cpu_pct, 1, "%")));
-    l.fg(&color::Green).text(&bar(sys.cpu_pct.unwrap_or(0.0) / 100.0, 14)).reset();
-    label(&mut l, "  LOAD ");
-    l.text(&loads);
-    label(&mut l, "  vCPUs ");
-    l.text(&fmt_opt(sys.vcpus, 0, ""));
-    lines.push(l.finish());
-
-    let mut l = StyledLine::new(width, color);
-    label(&mut l, "MEM  ");
-    l.fg(&color::Green).text(&bar(mem_frac.unwrap_or(0.0), 10)).reset();
-    l.text(&format!(" {} / {}", fmt_gb(sys.mem_used_bytes), fmt_gb(sys.mem_total_bytes)));
-    label(&mut l, "  SWAP ");
-    l.text(&format!("{} / {}", fmt_gb(sys.swap_used_bytes), fmt_gb(sys.swap_total_bytes)));
-    label(&mut l, "  NET ");
-    l.text(&fmt_rate(sys.net_rate_bps));
-    lines.push(l.finish());
-
-    let mut l = StyledLine::new(width, color);
-    label(&mut l, "SESSIONS ");
-    l.text(&format!("{} / {}", fmt_opt(w.active_sessions, 0, ""), fmt_opt(w.max_sessions, 0, "")));
-    label(&mut l, "  STARTED ");
-    l.text(&fmt_opt(w.started, 0, ""));
-    label(&mut l, "  FAILED ");
-    if w.failed.is_some_and(|f| f > 0.0) {
-        l.fg(&color::Red).attr(&style::Bold).text(&fmt_opt(w.failed, 0, "")).reset();
-    } else {
-        l.text(&fmt_opt(w.failed, 0, ""));
+    let mut l = StyledLine::new(width, paint);
+    item(&mut l, "CPU  ", &format!("{:>6} ", fmt_opt(sys.cpu_pct, 1, "%")));
+    if l.room() >= 14 {
+        l.fg(&color::Green).text(&bar(sys.cpu_pct.unwrap_or(0.0) / 100.0, 14, paint)).reset();
     }
-    label(&mut l, "  DRAINING ");
-    l.text(match w.draining {
+    item(&mut l, "  LOAD ", &loads);
+    item(&mut l, "  vCPUs ", &fmt_opt(sys.vcpus, 0, ""));
+    lines.push(l.finish());
+
+    let mut l = StyledLine::new(width, paint);
+    item(&mut l, "MEM  ", "");
+    if l.room() >= 10 {
+        l.fg(&color::Green).text(&bar(mem_frac.unwrap_or(0.0), 10, paint)).reset();
+    }
+    item(&mut l, "", &format!(" {} / {}", fmt_gb(sys.mem_used_bytes), fmt_gb(sys.mem_total_bytes)));
+    item(&mut l, "  SWAP ", &format!("{} / {}", fmt_gb(sys.swap_used_bytes), fmt_gb(sys.swap_total_bytes)));
+    item(&mut l, "  NET ", &fmt_rate(sys.net_rate_bps));
+    lines.push(l.finish());
+
+    let mut l = StyledLine::new(width, paint);
+    item(&mut l, "SESSIONS ", &format!("{} / {}", fmt_opt(w.active_sessions, 0, ""), fmt_opt(w.max_sessions, 0, "")));
+    item(&mut l, "  STARTED ", &fmt_opt(w.started, 0, ""));
+    let failed = fmt_opt(w.failed, 0, "");
+    if l.room() >= 10 + failed.len() {
+        l.fg(&color::Cyan).text("  FAILED ").reset();
+        if w.failed.is_some_and(|f| f > 0.0) {
+            l.fg(&color::Red).attr(&style::Bold).text(&failed).reset();
+        } else {
+            l.text(&failed);
+        }
+    }
+    let draining = match w.draining {
         Some(true) => "yes",
         Some(false) => "no",
         None => "n/a",
-    });
+    };
+    item(&mut l, "  DRAINING ", draining);
     if sys.available == Some(false) {
-        l.text("  (host vitals n/a: worker lacks psutil)");
+        l.item("  (host vitals n/a: worker lacks psutil)");
     }
     lines.push(l.finish());
 
     if graph > 0 {
         const LABEL: &str = "CPU% ";
-        let chart = spark(&w.cpu_history, width.saturating_sub(LABEL.len()), graph, 100.0);
+        let chart = spark(&w.cpu_history, width.saturating_sub(LABEL.len()), graph, 100.0, paint);
         for (n, row) in chart.into_iter().enumerate() {
-            let mut l = StyledLine::new(width, color);
-            label(&mut l, if n + 1 == graph { LABEL } else { "     " });
+            let mut l = StyledLine::new(width, paint);
+            l.fg(&color::Cyan).text(if n + 1 == graph { LABEL } else { "     " }).reset();
             l.fg(&color::Cyan).text(&row).reset();
             lines.push(l.finish());
         }
@@ -330,7 +417,6 @@ pub fn worker_lines(w: &Worker, width: usize, full: bool, graph: usize, color: b
 
 // ---------------------------------------------------------------------------
 // Session table.
-
 /// How a table too wide for the terminal is narrowed, step by step: agent and
 /// tenant give way first, then minor columns, and the session id (the one
 /// thing that tells rows apart) is cut only after those.
@@ -361,7 +447,7 @@ pub struct TableLayout {
 /// (`text`, over all shown rows), numbers their widest visible value; then
 /// text shrinks toward a minimum and whole columns drop before a number is cut.
 pub fn layout(snap: &Snapshot, text: &[usize; 9], visible: &[usize], width: usize) -> TableLayout {
-    let numbers = column::natural_widths(snap, visible, true);
+    let numbers = column::natural_widths(snap, visible, true, Charset::Utf8);
     let mut widths: Vec<(Column, usize)> =
         Column::ALL.iter().zip(text.iter().zip(numbers)).map(|(&c, (&t, n))| (c, t.max(n))).collect();
     let excess = |widths: &[(Column, usize)]| {
@@ -390,15 +476,15 @@ pub fn layout(snap: &Snapshot, text: &[usize; 9], visible: &[usize], width: usiz
     TableLayout { cols: widths }
 }
 
-pub fn header_line(t: &TableLayout, sort: Column, width: usize, color: bool) -> String {
-    let mut l = StyledLine::new(width, color);
+pub fn header_line(t: &TableLayout, sort: Column, width: usize, paint: Paint) -> String {
+    let mut l = StyledLine::new(width, paint);
     l.attr(&style::Invert);
     for (n, &(c, w)) in t.cols.iter().enumerate() {
         if n > 0 {
             l.text(" ");
         }
-        let h = text::truncate(c.header(), w);
-        let start = l.used;
+        let h = text::truncate(c.header(), w, paint.charset);
+        let start = l.used();
         if c.numeric() {
             l.pad(start + w - text::width(&h));
         }
@@ -421,33 +507,41 @@ pub struct RowLook {
     pub client_pin: bool,
 }
 
-pub fn row_line(t: &TableLayout, s: &Session, look: RowLook, width: usize, color: bool) -> String {
-    let mut l = StyledLine::new(width, color);
+pub fn row_line(t: &TableLayout, s: &Session, look: RowLook, width: usize, paint: Paint) -> String {
+    let cells: Vec<_> = t.cols.iter().map(|&(c, w)| (c, w, c.screen_text(s, look.client_pin, paint.charset))).collect();
+    // Non-ASCII text: each cell at its own column (see the module's comment).
+    let placed = cells.iter().any(|(_, _, v)| !v.is_ascii());
+    let mut l = StyledLine::new(width, paint);
     if look.selected {
         l.attr(&style::Invert);
     }
     if look.stale {
         l.attr(&style::Faint);
     }
-    for (n, &(c, w)) in t.cols.iter().enumerate() {
-        if n > 0 {
+    let mut col = 0;
+    for (n, (c, w, v)) in cells.iter().enumerate() {
+        let sep = usize::from(n > 0);
+        if placed {
+            l.cell_at(col, w + sep);
+        }
+        if sep == 1 {
             l.text(" ");
         }
-        let v = c.screen_text(s, look.client_pin);
-        let start = l.used;
+        let start = col + sep;
         if c.numeric() {
-            l.pad(start + w.saturating_sub(text::width(&v)));
-            l.text(&v);
-        } else if c == Column::Status && !look.selected {
+            l.pad(start + w.saturating_sub(text::width(v)));
+            l.text(v);
+        } else if *c == Column::Status && !look.selected {
             status_style(&mut l, &s.status);
-            l.text(&text::truncate(&v, w)).reset();
+            l.text(&text::truncate(v, *w, paint.charset)).reset();
             if look.stale {
                 l.attr(&style::Faint);
             }
         } else {
-            l.text(&text::truncate(&v, w));
+            l.text(&text::truncate(v, *w, paint.charset));
         }
         l.pad(start + w);
+        col = start + w;
     }
     if look.selected {
         l.pad(width);
@@ -466,25 +560,35 @@ pub fn status_style(l: &mut StyledLine, s: &Status) {
     };
 }
 
-/// The whole `--once` frame for a terminal: title, worker header, every row.
-pub fn once_frame(snap: &Snapshot, order: &[usize], view: &TitleView, header: bool, width: usize, color: bool) -> String {
-    let mut out = String::new();
-    let mut push = |line: String| {
-        out.push_str(&line);
-        out.push('\n');
+/// The whole `--once` frame for a terminal (title, worker header, every
+/// row), written a line at a time.
+pub fn once_frame(
+    out: &mut dyn Write,
+    snap: &Snapshot,
+    order: &[usize],
+    view: &TitleView,
+    header: bool,
+    width: usize,
+    paint: Paint,
+) -> io::Result<()> {
+    let mut line = |l: String| -> io::Result<()> {
+        out.write_all(l.as_bytes())?;
+        out.write_all(b"\n")
     };
-    push(title(snap, view, width, color));
+    line(title(snap, view, width, paint))?;
     if let Some(w) = &snap.worker {
-        worker_lines(w, width, true, 2, color).into_iter().for_each(&mut push);
+        for l in worker_lines(w, width, true, 2, paint) {
+            line(l)?;
+        }
     }
-    let t = layout(snap, &column::natural_widths(snap, order, false), order, width);
+    let t = layout(snap, &column::natural_widths(snap, order, false, paint.charset), order, width);
     if header {
-        push(header_line(&t, view.sort, width, color));
+        line(header_line(&t, view.sort, width, paint))?;
     }
     for &i in order {
-        push(row_line(&t, &snap.sessions[i], RowLook::default(), width, color));
+        line(row_line(&t, &snap.sessions[i], RowLook::default(), width, paint))?;
     }
-    out
+    Ok(())
 }
 
 #[cfg(test)]
@@ -496,9 +600,19 @@ mod tests {
     const V020: &str = include_str!("../../tests/fixtures/snapshot-v020.jsonl");
     use super::strip_sgr as strip;
 
+    const COLOUR: Paint = Paint { color: true, charset: Charset::Utf8 };
+    const PLAIN: Paint = Paint { color: false, charset: Charset::Utf8 };
+    const ASCII: Paint = Paint { color: false, charset: Charset::Ascii };
+
     fn view() -> TitleView<'static> {
         static Q: std::sync::LazyLock<Query> = std::sync::LazyLock::new(Query::default);
         TitleView::of(&Q)
+    }
+
+    fn frame(snap: &Snapshot, ord: &[usize], width: usize, paint: Paint) -> String {
+        let mut out = Vec::new();
+        once_frame(&mut out, snap, ord, &view(), true, width, paint).unwrap();
+        String::from_utf8(out).unwrap()
     }
 
     #[test]
@@ -506,61 +620,103 @@ mod tests {
         let snap = decode(V020.trim_end().as_bytes()).unwrap();
         let ord = order(&snap.sessions, &Query::default(), &[]);
         for width in [1, 10, 20, 40, 60, 80, 132, 300] {
-            for line in once_frame(&snap, &ord, &view(), true, width, true).lines() {
+            for line in frame(&snap, &ord, width, COLOUR).lines() {
                 assert!(text::width(&strip(line)) <= width, "{width}: {line:?}");
             }
         }
     }
 
     #[test]
+    fn numbers_in_the_title_and_header_are_left_out_not_cut() {
+        let snap = decode(V020.trim_end().as_bytes()).unwrap();
+        let w = snap.worker.as_ref().unwrap();
+        // Each labelled figure is on the line whole, or not at all.
+        let whole = |line: &str, item: &str| {
+            let label = item.split(' ').next().unwrap_or(item);
+            !line.contains(label) || line.contains(item)
+        };
+        for width in 1..120 {
+            let t = strip(&title(&snap, &view(), width, PLAIN));
+            for item in ["sessions 12/24", "up 0h 00m", "sort mem_mb↓", "status all", "agent all", "tenant all"] {
+                assert!(whole(&t, item), "{width}: {item} cut in {t:?}");
+            }
+            for line in worker_lines(w, width, true, 0, PLAIN).iter().chain(&worker_lines(w, width, false, 0, PLAIN)) {
+                let line = strip(line);
+                assert!(!line.contains('…'), "{width}: {line}");
+                for item in ["SESSIONS 12 / 24", "STARTED 12", "LOAD 0.42", "SWAP 0.0G / 0.0G", "NET n/a", "vCPUs 2"] {
+                    assert!(whole(&line, item), "{width}: {item} cut in {line:?}");
+                }
+            }
+        }
+        let narrow = strip(&title(&snap, &view(), 80, PLAIN));
+        assert!(narrow.contains("sessions 12/24"), "{narrow}");
+        let tiny = strip(&worker_lines(w, 24, true, 0, PLAIN)[1]);
+        assert!(!tiny.contains('.') || tiny.contains("G / "), "{tiny}");
+    }
+
+    #[test]
     fn narrow_terminals_drop_columns_not_numbers() {
         let snap = decode(V020.trim_end().as_bytes()).unwrap();
         let ord = order(&snap.sessions, &Query::default(), &[]);
-        let text = column::natural_widths(&snap, &ord, false);
+        let text = column::natural_widths(&snap, &ord, false, Charset::Utf8);
         let t = layout(&snap, &text, &ord, 40);
         let cols: Vec<Column> = t.cols.iter().map(|c| c.0).collect();
         assert!(cols.contains(&Column::Mem) && cols.contains(&Column::Status) && cols.contains(&Column::Session));
         assert!(!cols.contains(&Column::Pin));
         let wide = layout(&snap, &text, &ord, 200);
         assert_eq!(wide.cols.len(), 9);
-        let row = strip(&row_line(&t, &snap.sessions[ord[0]], RowLook::default(), 40, false));
+        let row = strip(&row_line(&t, &snap.sessions[ord[0]], RowLook::default(), 40, PLAIN));
         assert!(row.contains("21.5") || row.contains("2.3"), "{row}");
     }
 
     #[test]
-    fn long_text_is_cut_with_an_ellipsis_and_wide_chars_align() {
+    fn long_text_is_cut_with_an_ellipsis_and_wide_chars_are_placed() {
         let snap = decode("[{\"session_id\": \"\u{4e2d}\u{6587}\u{4e2d}\u{6587}\u{4e2d}\u{6587}\u{4e2d}\u{6587}\u{4e2d}\u{6587}\", \"agent_name\": \"a\"}, {\"session_id\": \"plain\", \"agent_name\": \"b\"}]".as_bytes()).unwrap();
         let t = TableLayout { cols: vec![(Column::Session, 9), (Column::Agent, 5)] };
-        let a = strip(&row_line(&t, &snap.sessions[0], RowLook::default(), 20, false));
-        let b = strip(&row_line(&t, &snap.sessions[1], RowLook::default(), 20, false));
-        assert_eq!(a, "中文中文… a    ");
-        assert_eq!(text::width(&a), text::width(&b));
+        let wide = row_line(&t, &snap.sessions[0], RowLook::default(), 20, PLAIN);
+        // Each cell at its column, erased first: CHA then ECH.
+        assert_eq!(wide, "\x1b[1G\x1b[9X中文中文…\x1b[10G\x1b[6X a    ");
+        let plain = row_line(&t, &snap.sessions[1], RowLook::default(), 20, PLAIN);
+        assert_eq!(plain, "plain     b    ", "ASCII rows are written plainly");
+        assert_eq!(strip(&wide), "中文中文… a    ");
     }
 
     #[test]
     fn control_bytes_never_reach_a_frame() {
         let snap = decode(br#"{"worker": {"name": "w\u001b]0;pwn\u0007"}, "sessions": [{"session_id": "\u001b[2J", "agent_name": "\u009b31m", "tenant": "t\r\n"}]}"#).unwrap();
-        let ord = vec![0];
-        let f = once_frame(&snap, &ord, &view(), true, 80, false);
+        let f = frame(&snap, &[0], 80, PLAIN);
         let stripped = strip(&f);
         assert!(!stripped.chars().any(|c| c.is_control() && c != '\n'), "{f:?}");
-        assert!(stripped.contains("?[2J") && stripped.contains("w?]0;pwn?"));
-        // The only escapes are our own SGR sequences.
+        assert!(stripped.contains("\\u{1b}[2J") && stripped.contains("w\\u{1b}]0;pwn\\u{7}"), "{stripped}");
+        // The only escapes are our own CSI sequences.
         for (i, _) in f.match_indices('\x1b') {
             assert!(f[i..].starts_with("\x1b["), "{f:?}");
         }
     }
 
     #[test]
+    fn ascii_paint_draws_ascii_only() {
+        let snap = decode(V020.trim_end().as_bytes()).unwrap();
+        let mut rows = snap.sessions.clone();
+        rows[0].agent_name = "m\u{fc}nchen \u{4e2d}".into();
+        let snap = Snapshot { sessions: rows, ..snap };
+        let ord = order(&snap.sessions, &Query::default(), &[]);
+        let f = frame(&snap, &ord, 100, ASCII);
+        assert!(f.is_ascii(), "{f}");
+        assert!(f.contains("m?nchen ?") && f.contains("sort mem_mbv"), "{f}");
+        assert!(f.contains('#') || f.contains('.'), "ASCII bars");
+    }
+
+    #[test]
     fn status_colours() {
         let snap = decode(br#"[{"status": "active"}, {"status": "slow"}, {"status": "draining"}, {"status": "errored"}]"#).unwrap();
         let t = TableLayout { cols: vec![(Column::Status, 8)] };
-        let line = |i: usize| row_line(&t, &snap.sessions[i], RowLook::default(), 20, true);
+        let line = |i: usize| row_line(&t, &snap.sessions[i], RowLook::default(), 20, COLOUR);
         assert!(line(0).contains(&color::Fg(color::Green).to_string()));
         assert!(line(1).contains(&color::Fg(color::Yellow).to_string()) && line(1).contains(&style::Bold.to_string()));
         assert!(line(2).contains(&color::Fg(color::Cyan).to_string()));
         assert!(line(3).contains(&color::Fg(color::Red).to_string()));
-        let plain = row_line(&t, &snap.sessions[0], RowLook::default(), 20, false);
+        let plain = row_line(&t, &snap.sessions[0], RowLook::default(), 20, PLAIN);
         assert!(!plain.contains('\x1b'));
     }
 
@@ -572,10 +728,12 @@ mod tests {
         assert_eq!(fmt_gb(Some(25276059648.0)), "25.3G");
         assert_eq!(fmt_gb(None), "n/a");
         assert_eq!(fmt_rate(Some(1536.0)), "1.5 KiB/s");
-        assert_eq!(bar(0.5, 4), "██░░");
-        assert_eq!(spark(&[0.0, 50.0, 100.0], 10, 1, 100.0), vec![" ▄█"]);
-        assert_eq!(spark(&[0.0, 2.0], 10, 2, 100.0), vec!["  ", " ▁"]);
-        assert_eq!(spark(&[100.0, 50.0], 2, 2, 100.0), vec!["█ ", "██"]);
-        assert_eq!(spark(&[100.0, 25.0], 1, 2, 100.0), vec![" ", "▄"]);
+        assert_eq!(bar(0.5, 4, PLAIN), "██░░");
+        assert_eq!(bar(0.5, 4, ASCII), "##..");
+        assert_eq!(spark(&[0.0, 50.0, 100.0], 10, 1, 100.0, PLAIN), vec![" ▄█"]);
+        assert_eq!(spark(&[0.0, 2.0], 10, 2, 100.0, PLAIN), vec!["  ", " ▁"]);
+        assert_eq!(spark(&[100.0, 50.0], 2, 2, 100.0, PLAIN), vec!["█ ", "██"]);
+        assert_eq!(spark(&[100.0, 25.0], 1, 2, 100.0, PLAIN), vec![" ", "▄"]);
+        assert_eq!(spark(&[0.0, 50.0, 100.0], 10, 1, 100.0, ASCII), vec![" -#"]);
     }
 }

@@ -3,9 +3,13 @@
 //! The first frame (and any frame after a resize) clears and draws every
 //! line; after that only lines that changed are rewritten, so an unchanged
 //! frame costs nothing and a frame with one changed row costs one line.
-//! Changed lines are padded to the full width with spaces instead of ending
-//! in erase-to-end-of-line: after a character lands in the last column the
-//! cursor waits there, and an erase at that point would eat that character.
+//! A changed line shorter than the width ends in erase-to-end-of-line, so
+//! whatever the terminal drew there before is gone even when it measures a
+//! character narrower than we do; a line that fills the width does not (the
+//! cursor then sits on the last column, and an erase there would eat that
+//! character). Autowrap is off while the view runs (`term`), so a line the
+//! terminal measures wider than we do is clipped at the edge instead of
+//! spilling onto the next row.
 
 use std::fmt::Write as _;
 
@@ -34,8 +38,9 @@ impl Screen {
                 continue; // already blank
             }
             let _ = write!(out, "{}{}", cursor::Goto(1, i as u16 + 1), line);
-            let fill = usize::from(size.0).saturating_sub(visible_width(line));
-            out.extend(std::iter::repeat_n(' ', fill));
+            if visible_width(line) < usize::from(size.0) {
+                let _ = write!(out, "{}", clear::UntilNewline);
+            }
         }
         self.lines = next;
         self.size = Some(size);
@@ -82,10 +87,12 @@ mod tests {
         let mut s = Screen::default();
         let first = s.update(lines(&["ab", "", "cd"]), (4, 3));
         assert!(first.starts_with("\x1b[m\x1b[2J"));
-        assert!(first.contains("\x1b[1;1Hab  ") && first.contains("\x1b[3;1Hcd  "));
+        assert!(first.contains("\x1b[1;1Hab\x1b[K") && first.contains("\x1b[3;1Hcd\x1b[K"));
         assert!(!first.contains("\x1b[2;1H"));
         assert_eq!(s.update(lines(&["ab", "", "cd"]), (4, 3)), "");
-        assert_eq!(s.update(lines(&["ab", "x", "cd"]), (4, 3)), "\x1b[2;1Hx   ");
+        assert_eq!(s.update(lines(&["ab", "x", "cd"]), (4, 3)), "\x1b[2;1Hx\x1b[K");
+        // A line as wide as the screen gets no erase after it.
+        assert_eq!(s.update(lines(&["ab", "wxyz", "cd"]), (4, 3)), "\x1b[2;1Hwxyz");
     }
 
     #[test]
@@ -93,7 +100,7 @@ mod tests {
         let mut s = Screen::default();
         s.update(lines(&["ab"]), (4, 1));
         let out = s.update(lines(&["ab"]), (5, 1));
-        assert!(out.contains("\x1b[2J") && out.contains("ab   "));
+        assert!(out.contains("\x1b[2J") && out.contains("ab\x1b[K"));
         s.invalidate();
         assert!(s.update(lines(&["ab"]), (5, 1)).contains("\x1b[2J"));
     }

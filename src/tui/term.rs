@@ -25,9 +25,14 @@ pub fn stdout_is_tty() -> bool {
     termion::is_tty(&std::io::stdout())
 }
 
-/// Columns and rows of the terminal on stdout, when there is one.
+/// The most columns or rows a frame is built for, whatever the terminal
+/// or `COLUMNS` claims: frame memory is bounded by this, not by a claim.
+pub const MAX_SIDE: u16 = 4096;
+
+/// Columns and rows of the terminal on stdout, when there is one (each
+/// clamped to `MAX_SIDE`).
 pub fn size() -> Option<(u16, u16)> {
-    termion::terminal_size().ok().filter(|&(w, h)| w > 0 && h > 0)
+    termion::terminal_size().ok().filter(|&(w, h)| w > 0 && h > 0).map(|(w, h)| (w.min(MAX_SIDE), h.min(MAX_SIDE)))
 }
 
 // ---------------------------------------------------------------------------
@@ -87,6 +92,12 @@ pub fn die_by(sig: i32) -> ! {
 // ---------------------------------------------------------------------------
 // Raw mode, alternate screen, restore.
 
+/// DECAWM: with autowrap off, text that reaches the last column stays on its
+/// row (a terminal that measures a character wider than we do cannot push a
+/// row onto the next one).
+const AUTOWRAP_OFF: &str = "\x1b[?7l";
+const AUTOWRAP_ON: &str = "\x1b[?7h";
+
 /// The input terminal and its modes before we changed them.
 static SAVED: Mutex<Option<(RawFd, libc::termios)>> = Mutex::new(None);
 /// Whether the screen is ours (alternate screen, hidden cursor).
@@ -97,7 +108,7 @@ static HOOK: Once = Once::new();
 /// original terminal modes. Safe to call any number of times, from anywhere.
 pub fn restore() {
     if ACTIVE.swap(false, Ordering::SeqCst) {
-        let seq = format!("{}{}{}{}", style::Reset, cursor::Show, screen::ToMainScreen, cursor::Show);
+        let seq = format!("{}{}{AUTOWRAP_ON}{}{}", style::Reset, cursor::Show, screen::ToMainScreen, cursor::Show);
         let _ = write_fd(libc::STDOUT_FILENO, seq.as_bytes());
     }
     // try_lock: a panic while the lock is held must not deadlock the hook.
@@ -171,7 +182,7 @@ impl Terminal {
         }
         ACTIVE.store(true, Ordering::SeqCst);
         let t = Terminal { input };
-        let seq = format!("{}{}{}{}", screen::ToAlternateScreen, cursor::Hide, style::Reset, clear::All);
+        let seq = format!("{}{}{AUTOWRAP_OFF}{}{}", screen::ToAlternateScreen, cursor::Hide, style::Reset, clear::All);
         write_fd(libc::STDOUT_FILENO, seq.as_bytes())?;
         Ok(t)
     }

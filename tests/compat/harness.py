@@ -187,16 +187,33 @@ def python_format(v, decimals):
     return f"{v:.{decimals}f}"
 
 
+def hidden(c):
+    """What openrtc-top does not show as itself (README: "What the screen
+    shows is what is there"), from Unicode's categories: controls, format
+    characters, separators, whitespace, unassigned and private use,
+    default-ignorable code points and regional indicators."""
+    import unicodedata2
+    cat = unicodedata2.category(c)
+    cp = ord(c)
+    return (cat in ("Cc", "Cf", "Zl", "Zp", "Zs", "Cn", "Co", "Cs") or c.isspace()
+            or cp in (0x034F, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x180B, 0x180C, 0x180D, 0x180F, 0x3164, 0xFFA0)
+            or 0xFE00 <= cp <= 0xFE0F or 0xE0100 <= cp <= 0xE01EF or 0x1F1E6 <= cp <= 0x1F1FF)
+
+
 def field(s):
-    """openrtc-top's plain-table field: whitespace to _, controls to ?, empty to -."""
+    """openrtc-top's plain-table field: injective; every character that is
+    not a visible non-space one as \\u{hex}, backslash doubled, empty as -,
+    a lone - as \\u{2d}."""
     if s == "":
         return "-"
+    if s == "-":
+        return "\\u{2d}"
     out = []
     for c in s:
-        if c.isspace():
-            out.append("_")
-        elif ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F or c in "\u061c\u200e\u200f" or 0x202A <= ord(c) <= 0x202E or 0x2066 <= ord(c) <= 0x2069:
-            out.append("?")
+        if c == "\\":
+            out.append("\\\\")
+        elif hidden(c):
+            out.append("\\u{%x}" % ord(c))
         else:
             out.append(c)
     return "".join(out)
@@ -274,6 +291,11 @@ def unescape_tsv(s):
                 out.append(chr(int(s[i + 2:i + 4], 16)))
                 i += 4
                 continue
+            if n == "u":
+                end = s.index("}", i)
+                out.append(chr(int(s[i + 3:end], 16)))
+                i = end + 1
+                continue
             out.append({"t": "\t", "n": "\n", "r": "\r", "\\": "\\"}[n])
             i += 2
             continue
@@ -291,8 +313,8 @@ def check_tsv(raw, ours_text):
     expect(len(lines) - 1 == len(rows), "tsv: one line per session")
     expected = default_order(rows)
     for line, t in zip(lines[1:], expected):
-        expect(not any(ord(c) < 0x20 and c != "\t" or 0x7F <= ord(c) <= 0x9F for c in line),
-               f"tsv: raw control character in {line!r}")
+        expect(not any(ord(c) < 0x20 and c != "\t" or 0x7F <= ord(c) <= 0x9F or c in "\u2028\u2029" for c in line),
+               f"tsv: raw control character or line separator in {line!r}")
         cells = line.split("\t")
         expect(len(cells) == 9, f"tsv: 9 cells in {line!r}")
         sid, agent, tenant, dur, mem, peak, cpu, status, pin = cells
@@ -315,7 +337,7 @@ def check_table(raw, ours_text):
     for line, t in zip(lines[1:], default_order(rows)):
         expect(not any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in line), f"table: raw control in {line!r}")
         cells = line.split()
-        want = [field(t["session_id"]), field(t["agent_name"]), field(t["tenant"] or "-"),
+        want = [field(t["session_id"]), field(t["agent_name"]), ("-" if t["tenant"] is None else field(t["tenant"])),
                 python_format(t["duration_s"], 0), python_format(t["mem_mb"], 1),
                 python_format(t["peak_mb"], 1), python_format(t["cpu_pct"], 1),
                 field(t["status"]), "*" if t["pinned"] else "-"]

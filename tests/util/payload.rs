@@ -40,7 +40,7 @@ pub fn encode(worker: Option<Worker>, sessions: Vec<Session>) -> Vec<u8> {
     let order: Vec<usize> = (0..sessions.len()).collect();
     let snap = Snapshot { worker, sessions };
     let mut out = Vec::new();
-    output::json(&mut out, &snap, &order, None).expect("writing to a Vec");
+    output::json(&mut out, &snap, &order, output::Plain::default()).expect("writing to a Vec");
     out
 }
 

@@ -205,6 +205,8 @@ pub struct Vt {
     pen_inverse: bool,
     pub in_alt: bool,
     pub cursor_visible: bool,
+    /// DECAWM: off, a character at the last column overwrites it.
+    pub autowrap: bool,
     row: usize,
     col: usize,
     pending: Vec<u8>,
@@ -222,6 +224,7 @@ impl Vt {
             pen_inverse: false,
             in_alt: false,
             cursor_visible: true,
+            autowrap: true,
             row: 0,
             col: 0,
             pending: Vec::new(),
@@ -253,6 +256,15 @@ impl Vt {
     /// Lines (by index) that start in inverse video: the selection, headers.
     pub fn inverse_lines(&self) -> Vec<usize> {
         (0..self.h).filter(|&r| self.inverse[r].first() == Some(&true)).collect()
+    }
+
+    /// The `n` cells from column `at` of the screen row whose text is
+    /// `line` (as `lines` gives it), read off the grid itself.
+    pub fn cells_of(&self, line: &str, at: usize, n: usize) -> String {
+        let g = if self.in_alt { &self.alt } else { &self.main };
+        let text = self.lines();
+        let row = text.iter().position(|l| l == line).expect("the row is on screen");
+        g[row][at..(at + n).min(self.w)].iter().map(|&c| if c == '\0' { ' ' } else { c }).collect()
     }
 
     pub fn lines(&self) -> Vec<String> {
@@ -335,8 +347,12 @@ impl Vt {
             return;
         }
         if self.col + cw > self.w {
-            self.col = 0;
-            self.newline();
+            if self.autowrap {
+                self.col = 0;
+                self.newline();
+            } else {
+                self.col = self.w - cw.min(self.w);
+            }
         }
         let (r, col) = (self.row, self.col);
         if self.in_alt {
@@ -379,6 +395,16 @@ impl Vt {
                     *cell = ' ';
                 }
             }
+            // CHA: to a column of this row.
+            (false, b'G') => self.col = n(0, 1).min(w) - 1,
+            // ECH: erase characters from the cursor, without moving it.
+            (false, b'X') => {
+                let (row, col) = (self.row, self.col);
+                let end = (col + n(0, 1)).min(w);
+                for cell in self.grid()[row][col..end].iter_mut() {
+                    *cell = ' ';
+                }
+            }
             (false, b'm') => {
                 if params.is_empty() {
                     self.pen_inverse = false;
@@ -402,6 +428,7 @@ impl Vt {
                             self.in_alt = on;
                         }
                         25 => self.cursor_visible = on,
+                        7 => self.autowrap = on,
                         _ => {}
                     }
                 }

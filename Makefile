@@ -4,7 +4,7 @@ CARGO ?= cargo
 BIN := target/release/openrtc-top
 DEMO := target/release/openrtc-demo-worker
 
-.PHONY: build test demo install clean fuzz soak bench
+.PHONY: build test demo install clean fuzz soak bench text-classes
 
 build:
 	$(CARGO) build --release --locked --bins
@@ -40,6 +40,12 @@ endef
 
 $(COMPAT_READY):
 	$(call make_venv,$(COMPAT_VENV),$(COMPAT_PKGS),$@)
+
+# Regenerate the table of code points not shown as themselves from Unicode's
+# data (unicodedata2, the version unicode-width is built from); the
+# compatibility suite checks the committed table against this generator.
+text-classes: $(COMPAT_READY)
+	$(COMPAT_PY) src/text/classes.py > src/text/classes.rs
 
 # The Python reference client, to compare against (newer typer breaks it).
 BENCH_VENV := target/bench-venv

@@ -25,14 +25,15 @@ impl Failure {
 
     /// The live view's banner: the reference's words first, then the
     /// specific reason, and that it keeps trying.
-    pub fn banner(&self, t: &Target) -> String {
-        match self {
+    pub fn banner(&self, t: &Target) -> Banner {
+        let text = match self {
             Failure::Fetch(e) => match e.no_pool_reason() {
                 Some(why) => format!("no running openrtc pool at {}: retrying ({why})", t.shown()),
                 None => format!("{}: retrying", e.message(t)),
             },
             f => format!("{}: retrying", f.message(t)),
-        }
+        };
+        Banner::around(text, &t.shown())
     }
 
     /// What to do about it, when there is something useful to say.
@@ -46,6 +47,34 @@ impl Failure {
     /// A signal arrived while waiting: the caller decides what it means.
     pub fn interrupted(&self) -> bool {
         matches!(self, Failure::Fetch(FetchError::Interrupted))
+    }
+}
+
+/// A message that names a path, split around the path so that a narrow
+/// screen can shorten the path and keep the reason after it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Banner {
+    pub before: String,
+    pub path: String,
+    pub after: String,
+}
+
+impl Banner {
+    /// Split `text` around the first place it names `path` (all of it in
+    /// `before` if it does not).
+    pub fn around(text: String, path: &str) -> Banner {
+        match text.find(path).filter(|_| !path.is_empty()) {
+            Some(at) => Banner {
+                before: text[..at].to_string(),
+                path: path.to_string(),
+                after: text[at + path.len()..].to_string(),
+            },
+            None => Banner { before: text, ..Banner::default() },
+        }
+    }
+
+    pub fn text(&self) -> String {
+        format!("{}{}{}", self.before, self.path, self.after)
     }
 }
 

@@ -204,6 +204,7 @@ fn default_path_agreement(env: &[(&str, &str)], unset: &[&str]) {
     let w = Worker::start("legacy", None, env, unset);
     let mut cmd = Command::new(BIN);
     cmd.arg("--once");
+    utf8_locale(&mut cmd);
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -297,4 +298,20 @@ fn character_widths_match_unicode_data() {
     }
     assert!(measured > 150_000, "only {measured} code points measured");
     assert!(wrong.is_empty(), "{} widths differ, e.g.:\n{}", wrong.len(), wrong[..wrong.len().min(20)].join("\n"));
+}
+
+/// The committed table of code points not shown as themselves is what its
+/// generator makes from Unicode's data (`make text-classes` rewrites it).
+#[test]
+#[ignore = "needs the compat venv (make test creates target/compat-venv)"]
+fn the_hidden_code_point_table_is_up_to_date() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = Command::new(python()).arg(root.join("src/text/classes.py")).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let committed = std::fs::read_to_string(root.join("src/text/classes.rs")).unwrap();
+    assert!(text(&out.stdout) == committed, "src/text/classes.rs differs from its generator: run 'make text-classes'");
+    assert_eq!(openrtc_top::text::UNICODE_VERSION, {
+        let (a, b, c) = unicode_width::UNICODE_VERSION;
+        format!("{a}.{b}.{c}")
+    });
 }

@@ -323,3 +323,17 @@ fn without_a_terminal_it_prints_one_snapshot() {
     assert!(t.starts_with("session ") && !t.contains('\x1b'));
     assert_eq!(t.lines().count(), 4);
 }
+
+#[test]
+fn a_c_locale_gets_an_ascii_screen() {
+    let d = TempDir::new("lv-ascii");
+    let rows = vec![payload::session("AJ_\u{db}\u{9b}\u{e9}", "m\u{fc}nchen", Some("\u{4e2d}"), 1.0, 0.0, "slow")];
+    let s = Server::bytes(&d.join("top.sock"), payload::encode(Some(payload::worker("w", 1, 2)), rows));
+    let mut t = Live::start(BIN, &["--socket", s.path.to_str().unwrap()], &[("LANG", "C")], 100, 24);
+    let screen = t.wait_text("m?nchen");
+    assert!(screen[0].contains("sort mem_mbv"), "{}", screen[0]);
+    t.send(b"q");
+    t.wait_exit(SECS);
+    let raw = t.raw.lock().unwrap().clone();
+    assert!(raw.is_ascii(), "a byte above 0x7f reached a C-locale terminal: {:?}", String::from_utf8_lossy(&raw));
+}

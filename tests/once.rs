@@ -336,3 +336,61 @@ fn formats_are_plain_even_on_request_for_colour() {
         assert!(!text(&out.stdout).contains('\x1b'), "{f}");
     }
 }
+
+#[test]
+fn look_alike_ids_print_differently_and_awk_picks_the_right_one() {
+    let d = TempDir::new("lookalike");
+    let rows = vec![
+        payload::session("AJ_0000 blocker", "a", None, 4.0, 0.0, "slow"),
+        payload::session("AJ_0000\u{3000}blocker", "a", None, 3.0, 0.0, "active"),
+        payload::session("AJ_victim", "a", None, 2.0, 0.0, "slow"),
+        payload::session("AJ_vic\u{200b}tim", "a", None, 1.0, 0.0, "active"),
+    ];
+    let s = Server::bytes(&d.join("top.sock"), payload::encode(None, rows));
+    let sock = s.path.to_str().unwrap();
+    let lines = ok_lines(&run_with(&["--once", "--socket", sock, "--no-header"], &[("LANG", "C.UTF-8")], Duration::from_secs(10)));
+    let ids: Vec<&str> = lines.iter().map(|l| l.split_whitespace().next().unwrap()).collect();
+    assert_eq!(ids, ["AJ_0000\\u{20}blocker", "AJ_0000\\u{3000}blocker", "AJ_victim", "AJ_vic\\u{200b}tim"]);
+    // The README's recipe: the slow sessions' ids, and only theirs.
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(format!("LANG=C.UTF-8 '{BIN}' --once --socket '{sock}' | awk 'NR>1 && $8==\"slow\" {{print $1}}'"))
+        .output()
+        .unwrap();
+    assert_eq!(text(&out.stdout), "AJ_0000\\u{20}blocker\nAJ_victim\n");
+}
+
+#[test]
+fn an_ascii_locale_gets_ascii_in_every_format() {
+    let d = TempDir::new("ascii");
+    let rows = vec![payload::session("AJ_\u{db}\u{9b}x", "m\u{fc}nchen", Some("\u{4e2d}\u{6587}"), 1.0, 0.0, "active")];
+    let s = Server::bytes(&d.join("top.sock"), payload::encode(Some(payload::worker("w\u{e9}", 1, 2)), rows));
+    let sock = s.path.to_str().unwrap();
+    for (format, extra) in [("table", ""), ("tsv", ""), ("json", ""), ("table", "always")] {
+        let mut args = vec!["--once", "--socket", sock, "--format", format];
+        if !extra.is_empty() {
+            args.extend(["--color", extra]);
+        }
+        for env in [&[("LANG", "C")][..], &[("LANG", "")], &[("LC_ALL", "POSIX"), ("LANG", "C.UTF-8")]] {
+            let out = run_with(&args, env, Duration::from_secs(10));
+            assert!(out.status.success(), "{format} {env:?}: {}", text(&out.stderr));
+            assert!(out.stdout.is_ascii(), "{format} {env:?}: {:?}", text(&out.stdout));
+            assert!(!out.stdout.contains(&0x9b), "{format}");
+        }
+        let utf8 = run_with(&args, &[("LANG", "C.UTF-8")], Duration::from_secs(10));
+        assert!(text(&utf8.stdout).contains("m\u{fc}nchen") || format == "json" && text(&utf8.stdout).contains("münchen"), "{format}");
+    }
+    let json = run_with(&["--once", "--socket", sock, "--format", "json"], &[("LANG", "C")], Duration::from_secs(10));
+    let back = openrtc_top::decode::decode(text(&json.stdout).trim_end().as_bytes()).unwrap();
+    assert_eq!(&*back.sessions[0].agent_name, "m\u{fc}nchen", "the same strings, escaped");
+}
+
+#[test]
+fn the_refresh_rate_warning_shows_its_argument_sanitized() {
+    let d = TempDir::new("rate-warn");
+    let s = Server::bytes(&d.join("top.sock"), fixture("snapshot-v03-list.jsonl"));
+    let out = once(&s, &["--refresh-rate", "50\u{b}\u{2028}"]);
+    assert!(out.status.success());
+    let err = text(&out.stderr);
+    assert_eq!(err, "openrtc-top: --refresh-rate '50\\u{b}\\u{2028}' is outside 0.5..10 Hz; using 10\n");
+}

@@ -13,6 +13,7 @@ use super::panel::{Panel, RowKey};
 use super::trends::Trends;
 use crate::column;
 use crate::snapshot::{Session, SessionId, Snapshot};
+use crate::source::Banner;
 use crate::text::Charset;
 use crate::view::{self, Group, GroupRow, Query};
 
@@ -44,7 +45,7 @@ pub struct App {
     /// Whether any snapshot has arrived yet.
     pub loaded: bool,
     /// Why the last fetch failed (shown as a banner; the table is then stale).
-    pub problem: Option<String>,
+    pub problem: Option<Banner>,
     /// Indices into `snap.sessions`, in display order.
     pub order: Vec<usize>,
     /// Natural widths of the text columns over `order` (see
@@ -107,7 +108,7 @@ impl App {
         self.trends.record(&self.snap.sessions, now, focus.as_deref(), detail.as_deref());
     }
 
-    pub fn set_problem(&mut self, why: String) {
+    pub fn set_problem(&mut self, why: Banner) {
         self.problem = Some(why);
     }
 

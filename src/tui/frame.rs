@@ -8,6 +8,7 @@ use std::time::Instant;
 use termion::{color, style};
 
 use super::app::{App, Mode};
+use crate::source::Banner;
 use super::keys::{self, Context};
 use super::trends::{SPAN as TREND_SPAN, Trend};
 use crate::column::Column;
@@ -52,7 +53,7 @@ pub fn live_frame(app: &App, w: usize, h: usize, paint: Paint) -> Vec<String> {
     let mut lines = vec![title(&app.snap, &view, w, paint)];
     if let Some(why) = &app.problem {
         let mut l = StyledLine::new(w, paint);
-        l.attr(&style::Invert).fg(&color::Red).attr(&style::Bold).text(why).pad(w);
+        l.attr(&style::Invert).fg(&color::Red).attr(&style::Bold).text(&banner_text(why, w, paint)).pad(w);
         lines.push(l.finish());
     }
     // The help overlay takes the header's rows too: it lists every binding.
@@ -72,6 +73,26 @@ pub fn live_frame(app: &App, w: usize, h: usize, paint: Paint) -> Vec<String> {
         lines.push(footer(app, w, paint));
     }
     lines
+}
+
+/// The banner's message in `w` columns, keeping the reason (which comes
+/// after the path): the path is shortened in its middle first, then the
+/// words before it go, and only then is the end cut. (The message is
+/// already sanitized.)
+fn banner_text(b: &Banner, w: usize, paint: Paint) -> String {
+    let full = b.text();
+    if text::width(&full) <= w || b.path.is_empty() {
+        return full;
+    }
+    const MIN_PATH: usize = 8;
+    let after = text::width(&b.after);
+    for before in [b.before.as_str(), ""] {
+        let room = w.saturating_sub(text::width(before) + after);
+        if room >= MIN_PATH {
+            return format!("{before}{}{}", text::truncate_middle(&b.path, room, paint.charset), b.after);
+        }
+    }
+    format!("{}{}", text::truncate_middle(&b.path, MIN_PATH, paint.charset), b.after)
 }
 
 fn session_table(app: &App, w: usize, area: usize, page: usize, paint: Paint) -> Vec<String> {
@@ -404,12 +425,24 @@ mod tests {
     #[test]
     fn a_problem_shows_a_banner_and_marks_the_table_stale() {
         let mut a = app_with(V020);
-        a.set_problem("no running openrtc pool at /x/top.sock: retrying (no socket there)".into());
+        a.set_problem(Banner::around("no running openrtc pool at /x/top.sock: retrying (no socket there)".into(), "/x/top.sock"));
         let raw = live_frame(&a, 100, 20, PAINT);
         let f: Vec<String> = raw.iter().map(|l| strip(l)).collect();
         assert!(f[1].starts_with("no running openrtc pool at /x/top.sock: retrying"));
         assert!(f[0].contains("STALE"));
         assert!(raw.iter().any(|l| l.contains(&style::Faint.to_string()) && strip(l).starts_with("AJ_")));
+    }
+
+    #[test]
+    fn a_narrow_banner_shortens_the_path_and_keeps_the_reason() {
+        let path = "/run/user/1000/openrtc-1000/top.sock";
+        let b = Banner::around(format!("no running openrtc pool at {path}: retrying (nothing is listening on the socket)"), path);
+        let at60 = banner_text(&b, 60, PAINT);
+        assert!(at60.ends_with(": retrying (nothing is listening on the socket)") && at60.starts_with("/run/") && at60.contains(".sock"), "{at60}");
+        assert!(text::width(&at60) <= 60, "{at60}");
+        let at100 = banner_text(&b, 100, PAINT);
+        assert!(at100.starts_with("no running openrtc pool at /run/") && text::width(&at100) <= 100, "{at100}");
+        assert_eq!(banner_text(&b, 200, PAINT), b.text());
     }
 
     #[test]

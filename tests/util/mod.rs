@@ -143,6 +143,7 @@ impl Drop for Server {
 pub fn run_with(args: &[&str], env: &[(&str, &str)], limit: Duration) -> Output {
     let mut cmd = Command::new(BIN);
     cmd.args(args).env_remove("NO_COLOR").env_remove("COLUMNS");
+    utf8_locale(&mut cmd);
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -170,6 +171,11 @@ pub fn run_with(args: &[&str], env: &[(&str, &str)], limit: Duration) -> Output 
         std::thread::sleep(Duration::from_millis(5));
     };
     Output { status, stdout: t_out.join().unwrap(), stderr: t_err.join().unwrap() }
+}
+
+/// A UTF-8 locale whatever the machine's (tests that need another say so).
+pub fn utf8_locale(cmd: &mut Command) {
+    cmd.env_remove("LC_ALL").env_remove("LC_CTYPE").env("LANG", "C.UTF-8");
 }
 
 pub fn run(args: &[&str]) -> Output {

@@ -71,6 +71,7 @@ impl Live {
         let before = pty.stty();
         let mut cmd = Command::new(bin);
         cmd.args(args).env("TERM", "xterm-256color").env_remove("NO_COLOR");
+        super::utf8_locale(&mut cmd);
         for (k, v) in env {
             cmd.env(k, v);
         }

@@ -102,6 +102,12 @@ impl Column {
         }
     }
 
+    /// Whether a session lacks this column's field (see `Session::missing`;
+    /// a missing tenant is an unset one and is not "missing").
+    pub fn missing(self, s: &Session) -> bool {
+        s.lacks(1 << self as u16)
+    }
+
     /// The value a numeric column sorts and prints by.
     pub fn number(self, s: &Session) -> f64 {
         match self {
@@ -160,6 +166,7 @@ impl Column {
     pub fn screen_text(self, s: &Session, client_pin: bool, cs: Charset) -> Cow<'_, str> {
         match self {
             Column::Pin => (if s.pinned || client_pin { "*" } else { "" }).into(),
+            c if c.missing(s) => "-".into(),
             c if c.numeric() => c.rounded(c.number(s)).into(),
             c => text::display(c.text(s).unwrap_or("-"), cs),
         }
@@ -285,6 +292,22 @@ mod tests {
         }
         assert_eq!(Column::from_sort_name("pin"), None);
         assert_eq!(Column::from_sort_name("MEM_MB"), None);
+    }
+
+    #[test]
+    fn each_column_has_its_own_missing_bit() {
+        for (i, c) in Column::ALL.into_iter().enumerate() {
+            assert_eq!(c as usize, i, "Column's order is ALL's");
+        }
+        assert_eq!(1 << Column::Session as u16, Session::ID);
+        assert_eq!(1 << Column::Agent as u16, Session::AGENT);
+        assert_eq!(1 << Column::Duration as u16, Session::DURATION);
+        assert_eq!(1 << Column::Mem as u16, Session::MEM);
+        assert_eq!(1 << Column::Peak as u16, Session::PEAK);
+        assert_eq!(1 << Column::Cpu as u16, Session::CPU);
+        assert_eq!(1 << Column::Status as u16, Session::STATUS);
+        assert_eq!(1 << Column::Pin as u16, Session::PINNED);
+        assert_eq!(Session::ALL & 1 << Column::Tenant as u16, 0, "a missing tenant is an unset one");
     }
 
     #[test]

@@ -95,7 +95,9 @@ fn widths(snap: &Snapshot, order: &[usize], header: bool, cs: Charset) -> [usize
     let mut num = String::new();
     for (s, _) in snap.sessions.iter().zip(&shown).filter(|(_, on)| **on) {
         for ((w, x), col) in w.iter_mut().zip(&mut extremes).zip(Column::ALL) {
-            if col.numeric() {
+            if col.numeric() && col.missing(s) {
+                *w = (*w).max(1);
+            } else if col.numeric() {
                 x.add(col.number(s));
             } else {
                 *w = (*w).max(plain_cell(col, s, &mut num, cs).1);
@@ -192,6 +194,7 @@ impl<'a> PlainRow<'a> {
 fn plain_cell<'a>(col: Column, s: &'a Session, num: &'a mut String, cs: Charset) -> (Cow<'a, str>, usize) {
     match col {
         Column::Pin => (Cow::Borrowed(if s.pinned { "*" } else { "-" }), 1),
+        c if c.missing(s) => (Cow::Borrowed("-"), 1),
         c if c.numeric() => {
             num.clear();
             c.push_rounded(num, c.number(s));
@@ -230,6 +233,7 @@ pub fn tsv(out: &mut dyn Write, snap: &Snapshot, order: &[usize], opt: Plain) ->
             }
             match col {
                 Column::Pin => line.push(if s.pinned { '*' } else { '-' }),
+                c if c.missing(s) => {}
                 c if c.numeric() => number::push_exact(&mut line, c.number(s)),
                 c => tsv_escape(&mut line, c.text(s).unwrap_or(""), charset),
             }
@@ -295,16 +299,17 @@ pub fn json(out: &mut dyn Write, snap: &Snapshot, order: &[usize], opt: Plain) -
 }
 
 fn json_session(b: &mut String, s: &Session, cs: Charset) {
+    let has = |bit: u16| !s.lacks(bit);
     let mut o = JsonObject::new(b, cs);
-    o.str("session_id", Some(&s.session_id));
-    o.str("agent_name", Some(&s.agent_name));
+    o.str("session_id", has(Session::ID).then_some(&*s.session_id));
+    o.str("agent_name", has(Session::AGENT).then_some(&*s.agent_name));
     o.str("tenant", s.tenant.as_deref());
-    o.num("duration_s", Some(s.duration_s));
-    o.num("mem_mb", Some(s.mem_mb));
-    o.num("peak_mb", Some(s.peak_mb));
-    o.num("cpu_pct", Some(s.cpu_pct));
-    o.str("status", Some(s.status.as_str()));
-    o.bool("pinned", Some(s.pinned));
+    o.num("duration_s", has(Session::DURATION).then_some(s.duration_s));
+    o.num("mem_mb", has(Session::MEM).then_some(s.mem_mb));
+    o.num("peak_mb", has(Session::PEAK).then_some(s.peak_mb));
+    o.num("cpu_pct", has(Session::CPU).then_some(s.cpu_pct));
+    o.str("status", has(Session::STATUS).then_some(s.status.as_str()));
+    o.bool("pinned", has(Session::PINNED).then_some(s.pinned));
     o.end();
 }
 
@@ -515,7 +520,7 @@ job-c1d550  support  acme       312    182.5  240.1  37.2  slow    -
             |o, s, r| table(o, s, r, Plain { header: false, ..Plain::default() }),
             r#"[{"session_id": "a b\u001b[2J", "agent_name": "", "tenant": "x\ty", "status": "slow"}, {"session_id": "-", "tenant": "-"}]"#,
         );
-        assert_eq!(t, "\\u{2d}             -  \\u{2d}   0  0.0  0.0  0.0  -     -\na\\u{20}b\\u{1b}[2J  -  x\\u{9}y  0  0.0  0.0  0.0  slow  -\n");
+        assert_eq!(t, "\\u{2d}             -  \\u{2d}   -  -  -  -  -     -\na\\u{20}b\\u{1b}[2J  -  x\\u{9}y  -  -  -  -  slow  -\n");
     }
 
     #[test]
@@ -526,7 +531,7 @@ job-c1d550  support  acme       312    182.5  240.1  37.2  slow    -
         );
         let mut lines = t.lines();
         assert_eq!(lines.next().unwrap(), "time\tsession\tagent\ttenant\tdur(s)\tmem(MB)\tpeak\tcpu%\tstatus\tpin");
-        assert_eq!(lines.next().unwrap(), "T\ta\\tb\\nc\\rd\\\\e\\x1bf\\x9bg\\u{2028}h\\u{202e}i\tx\t\t4\t2.25\t0\tnan\t\t*");
+        assert_eq!(lines.next().unwrap(), "T\ta\\tb\\nc\\rd\\\\e\\x1bf\\x9bg\\u{2028}h\\u{202e}i\tx\t\t4\t2.25\t\tnan\t\t*");
         assert_eq!(lines.next(), None, "one line per row");
     }
 
@@ -544,6 +549,15 @@ job-c1d550  support  acme       312    182.5  240.1  37.2  slow    -
         // What we print, we read back the same.
         let again = decode(t.trim_end().as_bytes()).unwrap();
         assert_eq!(&*again.sessions[0].session_id, "é😀\u{1b}\"");
+    }
+
+    #[test]
+    fn missing_and_wrong_typed_values_are_null_in_json_and_empty_in_tsv() {
+        let payload = r#"[{"session_id": "a", "mem_mb": null, "cpu_pct": "x", "status": NaN, "pinned": "yes"}]"#;
+        let t = render(|o, s, r| json(o, s, r, Plain::default()), payload);
+        assert!(t.contains(r#"{"session_id": "a", "agent_name": null, "tenant": null, "duration_s": null, "mem_mb": null, "peak_mb": null, "cpu_pct": null, "status": null, "pinned": null}"#), "{t}");
+        let t = render(|o, s, r| tsv(o, s, r, Plain { header: false, ..Plain::default() }), payload);
+        assert_eq!(t, "a\t\t\t\t\t\t\t\t-\n");
     }
 
     #[test]

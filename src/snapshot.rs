@@ -19,8 +19,35 @@ pub struct Session {
     pub cpu_pct: f64,
     pub status: Status,
     pub pinned: bool,
+    /// The fields the worker did not send, or sent with another type (see
+    /// `decode`): one bit per field, `Session::ID` to `Session::PINNED`. A
+    /// missing field holds its default (so it sorts and sums as the
+    /// reference client's default would) but is shown as missing: `null`
+    /// in JSON, `-` in the table and on screen, an empty TSV field. (The
+    /// tenant has no bit: a missing tenant is an unset one, `None`.)
+    pub missing: u16,
 }
 
+impl Session {
+    // One bit per field, at the position of its column in `Column::ALL`.
+    pub const ID: u16 = 1 << 0;
+    pub const AGENT: u16 = 1 << 1;
+    pub const DURATION: u16 = 1 << 3;
+    pub const MEM: u16 = 1 << 4;
+    pub const PEAK: u16 = 1 << 5;
+    pub const CPU: u16 = 1 << 6;
+    pub const STATUS: u16 = 1 << 7;
+    pub const PINNED: u16 = 1 << 8;
+    /// Every field with a bit.
+    pub const ALL: u16 = Self::ID | Self::AGENT | Self::DURATION | Self::MEM | Self::PEAK | Self::CPU | Self::STATUS | Self::PINNED;
+
+    /// Whether the field of `bit` is missing.
+    pub fn lacks(&self, bit: u16) -> bool {
+        self.missing & bit != 0
+    }
+}
+
+/// A row before decoding: every field missing, holding its default.
 impl Default for Session {
     fn default() -> Self {
         Session {
@@ -33,6 +60,7 @@ impl Default for Session {
             cpu_pct: 0.0,
             status: Status::Other("".into()),
             pinned: false,
+            missing: Session::ALL,
         }
     }
 }
@@ -46,6 +74,12 @@ pub enum Status {
     Errored,
     Idle,
     Other(Box<str>),
+}
+
+impl Default for Status {
+    fn default() -> Self {
+        Status::Other("".into())
+    }
 }
 
 impl Status {

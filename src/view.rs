@@ -242,6 +242,7 @@ pub(crate) mod tests {
             cpu_pct: cpu,
             status: Status::parse(status),
             pinned: false,
+            missing: 0,
         }
     }
 

@@ -197,7 +197,7 @@ fn render_for(snap: openrtc_top::snapshot::Snapshot, charset: Charset) -> Result
         }
         for (w, h) in [(80, 24), (40, 10), (7, 3)] {
             app.fit(frame::plan(&app, h).page);
-            for line in frame::live_frame(&app, w, h, Paint::new(true, charset)) {
+            for line in frame::live_frame(&app, w, h, Paint::live(true, charset)) {
                 frame_line_ok(&line, w)?;
                 check("frame", &line, &['\x1b'])?;
             }

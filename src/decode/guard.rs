@@ -6,8 +6,11 @@
 //! input. Python's `json.dumps` also writes things nanoserde cannot read:
 //! `NaN`/`Infinity`, exponents with `+`, integers wider than 64 bits and lone
 //! surrogate escapes. This pass validates the whole document (iteratively, with
-//! a depth cap) and, only when needed, rewrites those Python-isms into forms
-//! nanoserde reads, so that nanoserde only ever sees well-formed JSON.
+//! a depth cap), accepting those; the lexer reads the numbers among them
+//! itself, and only lone surrogates, which sit inside strings nanoserde
+//! decodes, are rewritten (to U+FFFD, as the same six bytes `\ufffd`, in a
+//! copy made only when there is one). So nanoserde only ever sees
+//! well-formed JSON it can read, and memory is at most the payload twice.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -28,36 +31,60 @@ impl fmt::Display for GuardError {
     }
 }
 
-/// A byte span of the input replaced by a fixed text.
-struct Fix {
-    start: usize,
-    end: usize,
-    with: &'static str,
-}
-
-/// Validate `input`; return it unchanged when nanoserde can read it as is,
-/// or a normalized copy when a Python-ism had to be rewritten.
+/// Validate `input`; return it unchanged, or a copy with each lone
+/// surrogate escape replaced by `\ufffd` when it has any.
 pub fn check(input: &str) -> Result<Cow<'_, str>, GuardError> {
-    let mut g = Guard { b: input.as_bytes(), i: 0, fixes: Vec::new() };
+    let mut g = Guard { b: input.as_bytes(), i: 0, lone_surrogate: false };
     g.document()?;
-    if g.fixes.is_empty() {
+    if !g.lone_surrogate {
         return Ok(Cow::Borrowed(input));
     }
-    let mut out = String::with_capacity(input.len() + 16 * g.fixes.len());
-    let mut at = 0;
-    for fix in &g.fixes {
-        out.push_str(&input[at..fix.start]);
-        out.push_str(fix.with);
-        at = fix.end;
+    Ok(Cow::Owned(replace_lone_surrogates(input)))
+}
+
+/// `input` (valid JSON, so every backslash is an escape inside a string)
+/// with each `\uD800`-`\uDFFF` escape that is not half of a pair replaced
+/// by `\ufffd`: the same length, the rest unchanged.
+fn replace_lone_surrogates(input: &str) -> String {
+    let b = input.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let hex4 = |at: usize| b.get(at..at + 4).and_then(|h| u32::from_str_radix(std::str::from_utf8(h).ok()?, 16).ok());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] != b'\\' {
+            out.push(b[i]);
+            i += 1;
+            continue;
+        }
+        if b.get(i + 1) != Some(&b'u') {
+            out.extend_from_slice(&b[i..(i + 2).min(b.len())]);
+            i += 2;
+            continue;
+        }
+        match hex4(i + 2) {
+            Some(0xD800..=0xDBFF) if b.get(i + 6..i + 8) == Some(b"\\u") && matches!(hex4(i + 8), Some(0xDC00..=0xDFFF)) => {
+                out.extend_from_slice(&b[i..i + 12]);
+                i += 12;
+            }
+            Some(0xD800..=0xDFFF) => {
+                out.extend_from_slice(b"\\ufffd");
+                i += 6;
+            }
+            _ => {
+                out.extend_from_slice(&b[i..(i + 6).min(b.len())]);
+                i += 6;
+            }
+        }
     }
-    out.push_str(&input[at..]);
-    Ok(Cow::Owned(out))
+    // Only ASCII escapes were replaced by ASCII of the same length.
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 struct Guard<'a> {
     b: &'a [u8],
     i: usize,
-    fixes: Vec<Fix>,
+    /// A lone surrogate escape was seen (nanoserde refuses those).
+    lone_surrogate: bool,
 }
 
 impl Guard<'_> {
@@ -105,11 +132,11 @@ impl Guard<'_> {
                 }
                 Some(b'"') => self.string()?,
                 Some(b'-' | b'0'..=b'9') => self.number()?,
-                Some(b't') => self.literal("true", None)?,
-                Some(b'f') => self.literal("false", None)?,
-                Some(b'n') => self.literal("null", None)?,
-                Some(b'N') => self.literal("NaN", Some("\"NaN\""))?,
-                Some(b'I') => self.literal("Infinity", Some("\"Infinity\""))?,
+                Some(b't') => self.literal("true")?,
+                Some(b'f') => self.literal("false")?,
+                Some(b'n') => self.literal("null")?,
+                Some(b'N') => self.literal("NaN")?,
+                Some(b'I') => self.literal("Infinity")?,
                 Some(_) => return self.err("unexpected character"),
                 None => return self.err("unexpected end of input"),
             }
@@ -165,15 +192,11 @@ impl Guard<'_> {
         Ok(())
     }
 
-    fn literal(&mut self, word: &'static str, fix: Option<&'static str>) -> Result<(), GuardError> {
-        let start = self.i;
+    fn literal(&mut self, word: &'static str) -> Result<(), GuardError> {
         if !self.b[self.i..].starts_with(word.as_bytes()) {
             return self.err("invalid literal");
         }
         self.i += word.len();
-        if let Some(with) = fix {
-            self.fixes.push(Fix { start, end: self.i, with });
-        }
         Ok(())
     }
 
@@ -186,51 +209,33 @@ impl Guard<'_> {
     }
 
     fn number(&mut self) -> Result<(), GuardError> {
-        let start = self.i;
         if self.peek() == Some(b'-') {
             self.i += 1;
             if self.peek() == Some(b'I') {
-                return self.literal("Infinity", None).map(|()| {
-                    self.fixes.push(Fix { start, end: self.i, with: "\"-Infinity\"" });
-                });
+                return self.literal("Infinity");
             }
         }
-        let int_digits = match self.peek() {
-            Some(b'0') => {
-                self.i += 1;
-                1
+        match self.peek() {
+            Some(b'0') => self.i += 1,
+            Some(b'1'..=b'9') => {
+                self.digits();
             }
-            Some(b'1'..=b'9') => self.digits(),
             _ => return self.err("invalid number"),
-        };
-        let mut integral = true;
+        }
         if self.peek() == Some(b'.') {
             self.i += 1;
-            integral = false;
             if self.digits() == 0 {
                 return self.err("invalid number");
             }
         }
         if let Some(b'e' | b'E') = self.peek() {
             self.i += 1;
-            integral = false;
-            match self.peek() {
-                // nanoserde's lexer knows `e-` but not `e+`; `1e+16` means `1e16`.
-                Some(b'+') => {
-                    self.fixes.push(Fix { start: self.i, end: self.i + 1, with: "" });
-                    self.i += 1;
-                }
-                Some(b'-') => self.i += 1,
-                _ => {}
+            if let Some(b'+' | b'-') = self.peek() {
+                self.i += 1;
             }
             if self.digits() == 0 {
                 return self.err("invalid number");
             }
-        }
-        // nanoserde parses integers as u64/i64 and fails past 19 digits; as a
-        // float the value survives (rounded, as Python's float() would).
-        if integral && int_digits >= 19 {
-            self.fixes.push(Fix { start: self.i, end: self.i, with: ".0" });
         }
         Ok(())
     }
@@ -262,7 +267,6 @@ impl Guard<'_> {
     }
 
     fn escape(&mut self) -> Result<(), GuardError> {
-        let start = self.i;
         match self.b.get(self.i + 1) {
             Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => {
                 self.i += 2;
@@ -287,9 +291,7 @@ impl Guard<'_> {
                 };
                 // Python writes lone surrogates it cannot encode; nanoserde
                 // rejects the whole document for one, so it becomes U+FFFD.
-                if lone {
-                    self.fixes.push(Fix { start, end: start + 6, with: "\\ufffd" });
-                }
+                self.lone_surrogate |= lone;
                 Ok(())
             }
             _ => self.err("invalid escape in string"),
@@ -388,12 +390,11 @@ mod tests {
     }
 
     #[test]
-    fn rewrites_python_isms() {
-        assert_eq!(ok("[NaN, Infinity, -Infinity]"), r#"["NaN", "Infinity", "-Infinity"]"#);
-        assert_eq!(ok("[1e+16, 2E+3]"), "[1e16, 2E3]");
-        assert_eq!(ok("[12345678901234567890]"), "[12345678901234567890.0]");
-        assert_eq!(ok(r#"["\ud83d\ude00"]"#), r#"["\ud83d\ude00"]"#);
-        assert_eq!(ok(r#"["a\ud83db", "\ude00"]"#), r#"["a\ufffdb", "\ufffd"]"#);
+    fn accepts_python_isms_and_rewrites_only_lone_surrogates() {
+        for s in ["[NaN, Infinity, -Infinity]", "[1e+16, 2E+3]", "[12345678901234567890]", r#"["\ud83d\ude00"]"#] {
+            assert!(matches!(check(s), Ok(Cow::Borrowed(_))), "{s}");
+        }
+        assert_eq!(ok(r#"["a\ud83db", "\ude00", "\\ud800", "\ud83d\ude00\ud800"]"#), r#"["a\ufffdb", "\ufffd", "\\ud800", "\ud83d\ude00\ufffd"]"#);
     }
 
     #[test]

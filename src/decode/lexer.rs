@@ -95,10 +95,22 @@ impl<'a> Lexer<'a> {
     /// character); at 100,000 sessions that was most of the decoding time.
     /// A string without escapes is therefore copied in one piece, and a
     /// number parsed straight from the text (every value is read as an f64
-    /// anyway); escapes, literals and punctuation stay nanoserde's.
+    /// anyway); escapes, literals and punctuation stay nanoserde's. Numbers
+    /// nanoserde cannot read at all (Python's `NaN`, `Infinity`,
+    /// `-Infinity`, `1e+16`, integers of 19 digits and more) are read here
+    /// on the reference path too.
     pub(super) fn bump(&mut self) -> Result<(), DecodeError> {
         self.skip_ws();
         match self.st.cur {
+            '-' | '0'..='9' | 'N' | 'I' if !self.fast => {
+                let here = self.here();
+                let (len, v) = number_at(here);
+                if let Some(v) = v.filter(|_| !nanoserde_reads(&here[..len])) {
+                    self.st.tok = DeJsonTok::F64(v);
+                    self.seek(&here[len..]);
+                    return Ok(());
+                }
+            }
             _ if !self.fast => {}
             '"' => {
                 let rest = self.it.as_str();
@@ -110,7 +122,7 @@ impl<'a> Lexer<'a> {
                     return Ok(());
                 }
             }
-            '-' | '0'..='9' => {
+            '-' | '0'..='9' | 'N' | 'I' => {
                 let here = self.here();
                 let (len, v) = number_at(here);
                 if let Some(v) = v {
@@ -246,20 +258,31 @@ impl<'a> Lexer<'a> {
         Ok(true)
     }
 
+    /// Bytes of the whole text.
+    pub(super) fn len(&self) -> usize {
+        self.text.len()
+    }
+
     /// Bytes of text not yet read (for sizing what is read next).
     pub(super) fn remaining(&self) -> usize {
         self.it.as_str().len()
     }
 
-    /// Numbers of an array; other elements are skipped.
-    pub(super) fn numbers(&mut self) -> Result<Vec<f64>, DecodeError> {
+    /// The last `keep` numbers of an array (other elements are skipped):
+    /// memory stays bounded by `keep`, not by the array.
+    pub(super) fn numbers(&mut self, keep: usize) -> Result<Vec<f64>, DecodeError> {
         let mut out = Vec::new();
         self.array(|lx| {
             if let Some(v) = lx.number()? {
+                if out.len() == 2 * keep {
+                    out.drain(..keep);
+                }
                 out.push(v);
             }
             Ok(())
         })?;
+        let extra = out.len().saturating_sub(keep);
+        out.drain(..extra);
         Ok(out)
     }
 
@@ -299,30 +322,37 @@ impl<'a> Lexer<'a> {
         Ok(v)
     }
 
-    /// A flag by Python truthiness: bools, numbers (non-zero) and strings
-    /// (non-empty); `None` for null and containers.
-    pub(super) fn truthy(&mut self) -> Result<Option<bool>, DecodeError> {
-        let v = match self.st.tok {
-            DeJsonTok::Bool(b) => Some(b),
-            DeJsonTok::U64(v) => Some(v != 0),
-            DeJsonTok::I64(v) => Some(v != 0),
-            DeJsonTok::F64(v) => Some(v != 0.0),
-            DeJsonTok::Str => Some(!self.st.strbuf.is_empty()),
-            _ => return self.skip().map(|()| None),
-        };
+    /// A flag: `true` or `false`; `None` (value skipped) for anything else.
+    pub(super) fn flag(&mut self) -> Result<Option<bool>, DecodeError> {
+        let DeJsonTok::Bool(b) = self.st.tok else { return self.skip().map(|()| None) };
         self.bump()?;
-        Ok(v)
+        Ok(Some(b))
     }
 }
 
+/// Whether nanoserde's tokenizer reads the number `t` (the reference path
+/// leaves it to nanoserde then): not Python's non-finite names, no `e+`,
+/// and an integer of at most 18 digits (it parses integers as u64/i64).
+fn nanoserde_reads(t: &str) -> bool {
+    let integral = !t.contains(['.', 'e', 'E']);
+    let digits = t.bytes().filter(u8::is_ascii_digit).count();
+    !t.contains(['N', 'I', '+']) && !(integral && digits >= 19)
+}
+
 /// The number at the start of `s` (the guard has checked its syntax) and
-/// its length in bytes. A plain decimal of at most 15 digits is computed
-/// directly, as an exact integer divided by an exact power of ten (one
-/// correctly rounded operation, so the same bits as `str::parse`, a third
-/// of the cost); anything else goes to `str::parse`. An integer is an
-/// integer to nanoserde and Python, so `-0` is 0.
+/// its length in bytes, Python's `NaN`, `Infinity` and `-Infinity`
+/// included. A plain decimal of at most 15 digits is computed directly, as
+/// an exact integer divided by an exact power of ten (one correctly rounded
+/// operation, so the same bits as `str::parse`, a third of the cost);
+/// anything else goes to `str::parse`. An integer is an integer to
+/// nanoserde and Python, so `-0` is 0.
 fn number_at(s: &str) -> (usize, Option<f64>) {
     const POW10: [f64; 16] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
+    for (name, v) in [("NaN", f64::NAN), ("Infinity", f64::INFINITY), ("-Infinity", f64::NEG_INFINITY)] {
+        if s.starts_with(name) {
+            return (name.len(), Some(v));
+        }
+    }
     let b = s.as_bytes();
     let neg = b.first() == Some(&b'-');
     let mut i = usize::from(neg);

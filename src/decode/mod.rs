@@ -33,7 +33,6 @@ pub mod id;
 mod lexer;
 
 use std::fmt;
-use std::rc::Rc;
 
 use nanoserde::DeJsonTok;
 
@@ -84,12 +83,35 @@ fn decode_with(bytes: &[u8], fast: bool) -> Result<Snapshot, DecodeError> {
 }
 
 /// Session rows; non-object elements are dropped, a non-array is empty.
+/// The fewest payload bytes a row may average. A real row is all nine
+/// fields, 140 bytes and more (160-190 from openrtc 0.20.1); a decoded row
+/// takes 112 bytes of memory, so rows much smaller than real ones would let
+/// a payload multiply itself in memory (21 million `{}` in 60 MB once took
+/// 3.6 GB). Above `MIN_ROWS`, a payload with more rows than its size allows
+/// for at this rate is refused as soon as the count passes it.
+pub const MIN_ROW_BYTES: usize = 64;
+
+/// Any payload may hold this many rows, however short.
+pub const MIN_ROWS: usize = 1000;
+
+/// The most `cpu_history` values kept (the last ones): the worker sends at
+/// most 60.
+pub const MAX_HISTORY: usize = 600;
+
 fn rows(lx: &mut Lexer) -> Result<Vec<Session>, DecodeError> {
+    let budget = (lx.len() / MIN_ROW_BYTES).max(MIN_ROWS);
     // A row takes about 190 bytes of payload: reserve once, not by doubling.
     let mut rows = Vec::with_capacity((lx.remaining() / 200).min(1 << 20));
     lx.array(|lx| {
         if *lx.tok() == DeJsonTok::CurlyOpen {
-            // Decoded in place: a row is 120 bytes, not worth moving twice.
+            if rows.len() == budget {
+                return Err(DecodeError(format!(
+                    "more rows than {MIN_ROW_BYTES} bytes each ({} in {} bytes), smaller than any real row: refused",
+                    rows.len() + 1,
+                    lx.len()
+                )));
+            }
+            // Decoded in place: a row is 112 bytes, not worth moving twice.
             rows.push(Session::default());
             if let Some(row) = rows.last_mut() {
                 session(lx, row)?;
@@ -112,10 +134,10 @@ fn worker(lx: &mut Lexer) -> Result<Worker, DecodeError> {
             Field::MaxSessions => w.max_sessions = lx.number()?,
             Field::Started => w.started = lx.number()?,
             Field::Failed => w.failed = lx.number()?,
-            Field::Draining => w.draining = lx.truthy()?,
+            Field::Draining => w.draining = lx.flag()?,
             Field::SavedBytes => w.saved_bytes = lx.number()?,
             Field::System => w.system = lx.maybe_object(system)?,
-            Field::CpuHistory => w.cpu_history = lx.numbers()?,
+            Field::CpuHistory => w.cpu_history = lx.numbers(MAX_HISTORY)?,
             _ => lx.skip()?,
         }
         Ok(())
@@ -128,7 +150,7 @@ fn system(lx: &mut Lexer) -> Result<System, DecodeError> {
     lx.object(|lx, key| {
         let slot = match key {
             Field::Available => {
-                s.available = lx.truthy()?;
+                s.available = lx.flag()?;
                 return Ok(());
             }
             Field::CpuPct => &mut s.cpu_pct,
@@ -149,27 +171,43 @@ fn system(lx: &mut Lexer) -> Result<System, DecodeError> {
     Ok(s)
 }
 
+/// One row. A value of the field's type sets the field; anything else
+/// (null, another type) leaves it missing with its default, also when an
+/// earlier duplicate key had set it (the last key wins, as in Python).
 fn session(lx: &mut Lexer, r: &mut Session) -> Result<(), DecodeError> {
     lx.object(|lx, key| {
-        match key {
-            Field::SessionId => r.session_id = lx.text(SessionId::new)?.unwrap_or_default(),
-            Field::AgentName => r.agent_name = lx.shared()?.unwrap_or_else(|| Rc::from("")),
-            Field::Tenant => r.tenant = lx.shared()?,
-            Field::DurationS => r.duration_s = lx.number()?.unwrap_or(0.0),
-            Field::MemMb => r.mem_mb = lx.number()?.unwrap_or(0.0),
-            Field::PeakMb => r.peak_mb = lx.number()?.unwrap_or(0.0),
-            Field::CpuPct => r.cpu_pct = lx.number()?.unwrap_or(0.0),
-            Field::Status => r.status = lx.text(Status::parse)?.unwrap_or_else(|| Status::Other("".into())),
-            Field::Pinned => r.pinned = lx.truthy()?.unwrap_or(false),
-            _ => lx.skip()?,
-        }
+        let (bit, found) = match key {
+            Field::SessionId => (Session::ID, set(&mut r.session_id, lx.text(SessionId::new)?)),
+            Field::AgentName => (Session::AGENT, set(&mut r.agent_name, lx.shared()?)),
+            Field::Tenant => {
+                r.tenant = lx.shared()?;
+                return Ok(());
+            }
+            Field::DurationS => (Session::DURATION, set(&mut r.duration_s, lx.number()?)),
+            Field::MemMb => (Session::MEM, set(&mut r.mem_mb, lx.number()?)),
+            Field::PeakMb => (Session::PEAK, set(&mut r.peak_mb, lx.number()?)),
+            Field::CpuPct => (Session::CPU, set(&mut r.cpu_pct, lx.number()?)),
+            Field::Status => (Session::STATUS, set(&mut r.status, lx.text(Status::parse)?)),
+            Field::Pinned => (Session::PINNED, set(&mut r.pinned, lx.flag()?)),
+            _ => return lx.skip(),
+        };
+        if found { r.missing &= !bit } else { r.missing |= bit }
         Ok(())
     })
+}
+
+/// Store a value read, or the type's default for one that was not;
+/// whether it was.
+fn set<T: Default>(slot: &mut T, value: Option<T>) -> bool {
+    let found = value.is_some();
+    *slot = value.unwrap_or_default();
+    found
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::rc::Rc;
 
     const V020: &str = include_str!("../../tests/fixtures/snapshot-v020.jsonl");
     const V020_EMPTY: &str = include_str!("../../tests/fixtures/snapshot-v020-empty.jsonl");
@@ -240,13 +278,64 @@ mod tests {
     }
 
     #[test]
-    fn wrong_types_take_defaults_and_numeric_strings_count() {
-        let s = dec(r#"[{"session_id": 7, "tenant": 3, "mem_mb": "12.5", "cpu_pct": "x", "duration_s": [1, {"a": 2}], "pinned": 1, "status": null}]"#);
+    fn one_rule_for_wrong_types_a_numeric_string_is_a_number() {
+        let s = dec(r#"[{"session_id": 7, "tenant": 3, "mem_mb": "12.5", "cpu_pct": "x", "duration_s": [1, {"a": 2}], "pinned": 1, "status": null, "agent_name": "a", "peak_mb": null}]"#);
         let r = &s.sessions[0];
         assert_eq!((&*r.session_id, r.tenant.as_deref(), r.mem_mb, r.cpu_pct, r.duration_s), ("", None, 12.5, 0.0, 0.0));
-        assert!(r.pinned);
-        let w = dec(r#"{"worker": {"system": 1, "cpu_history": [1, "2", null, "z", 3.5], "draining": "yes"}, "sessions": []}"#).worker.unwrap();
-        assert_eq!((w.system, w.cpu_history, w.draining), (None, vec![1.0, 2.0, 3.5], Some(true)));
+        assert!(!r.pinned);
+        for (bit, name) in [(Session::ID, "id"), (Session::CPU, "cpu"), (Session::DURATION, "duration"), (Session::PINNED, "pinned"), (Session::STATUS, "status"), (Session::PEAK, "peak")] {
+            assert!(r.lacks(bit), "{name} should be missing");
+        }
+        assert!(!r.lacks(Session::MEM) && !r.lacks(Session::AGENT));
+        // Non-finite tokens are numbers: in a text field they are a wrong type.
+        let s = dec(r#"[{"status": NaN, "session_id": -Infinity, "agent_name": Infinity, "mem_mb": NaN}]"#);
+        let r = &s.sessions[0];
+        assert!(r.lacks(Session::STATUS) && r.lacks(Session::ID) && r.lacks(Session::AGENT), "{r:?}");
+        assert_eq!(r.status.as_str(), "");
+        assert!(r.mem_mb.is_nan() && !r.lacks(Session::MEM));
+        // A later duplicate of the wrong type leaves the field missing.
+        let r = &dec(r#"[{"mem_mb": 5, "mem_mb": "n/a"}]"#).sessions[0];
+        assert!(r.lacks(Session::MEM) && r.mem_mb == 0.0);
+        let w = dec(r#"{"worker": {"system": 1, "cpu_history": [1, "2", null, "z", 3.5, NaN], "draining": "yes", "name": 5}, "sessions": []}"#).worker.unwrap();
+        assert_eq!((w.system, w.draining, w.name), (None, None, None));
+        assert_eq!(&w.cpu_history[..3], [1.0, 2.0, 3.5]);
+        assert!(w.cpu_history[3].is_nan());
+        let w = dec(r#"{"worker": {"draining": true, "system": {"available": 1}}}"#).worker.unwrap();
+        assert_eq!((w.draining, w.system.unwrap().available), (Some(true), None));
+    }
+
+    #[test]
+    fn a_complete_row_misses_nothing() {
+        let s = dec(V020);
+        assert!(s.sessions.iter().all(|r| r.missing == 0));
+        assert_eq!(dec(r#"[{}]"#).sessions[0].missing, Session::ALL);
+    }
+
+    #[test]
+    fn rows_smaller_than_any_real_row_are_refused_past_the_budget() {
+        // 1,000 empty rows are fine however small the payload ...
+        let ok = format!("[{}]", vec!["{}"; MIN_ROWS].join(","));
+        assert_eq!(dec(&ok).sessions.len(), MIN_ROWS);
+        // ... one more is not, when the payload is that small.
+        let over = format!("[{}]", vec!["{}"; MIN_ROWS + 1].join(","));
+        let e = decode(over.as_bytes()).unwrap_err().to_string();
+        assert!(e.contains("more rows than 64 bytes each (1001 in 3004 bytes)"), "{e}");
+        // Real rows are far above the rate.
+        let real = r#"{"session_id": "AJ_x", "agent_name": "a", "tenant": null, "duration_s": 1.0, "mem_mb": 1.0, "peak_mb": 1.0, "cpu_pct": 1.0, "status": "active", "pinned": false}"#;
+        assert!(real.len() > 2 * MIN_ROW_BYTES);
+        let many = format!("[{}]", vec![real; 5 * MIN_ROWS].join(", "));
+        assert_eq!(dec(&many).sessions.len(), 5 * MIN_ROWS);
+        // Other elements are not rows and cost no memory.
+        let ones = format!("[{}]", vec!["1"; 10 * MIN_ROWS].join(","));
+        assert!(dec(&ones).sessions.is_empty());
+    }
+
+    #[test]
+    fn cpu_history_keeps_its_last_values() {
+        let values: Vec<String> = (0..2500).map(|i| i.to_string()).collect();
+        let w = dec(&format!(r#"{{"worker": {{"cpu_history": [{}]}}}}"#, values.join(", "))).worker.unwrap();
+        assert_eq!(w.cpu_history.len(), MAX_HISTORY);
+        assert_eq!((w.cpu_history[0], w.cpu_history[MAX_HISTORY - 1]), (1900.0, 2499.0));
     }
 
     #[test]

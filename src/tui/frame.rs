@@ -225,14 +225,19 @@ fn detail(app: &App, w: usize, area: usize, paint: Paint) -> Vec<String> {
     let pinned_here = app.pins.contains(&s.session_id);
     let mut dur = String::new();
     Column::Duration.push_rounded(&mut dur, s.duration_s);
+    // A field the worker did not send (or sent with another type) is "-".
+    let or_dash = |col: Column, text: String| if col.missing(s) { "-".to_string() } else { text };
     let rows: [(&str, String); 7] = [
-        ("agent", s.agent_name.to_string()),
+        ("agent", or_dash(Column::Agent, s.agent_name.to_string())),
         ("tenant", s.tenant.as_deref().unwrap_or("- (unset)").to_string()),
-        ("status", s.status.as_str().to_string()),
-        ("duration", format!("{dur} s ({})", crate::tui::render::fmt_uptime(s.duration_s))),
-        ("memory", format!("{} MB now, peak {} MB", Column::Mem.rounded(s.mem_mb), Column::Peak.rounded(s.peak_mb))),
-        ("cpu", format!("{} %", Column::Cpu.rounded(s.cpu_pct))),
-        ("pinned", format!("by the worker: {}, here: {}", yes(s.pinned), yes(pinned_here))),
+        ("status", or_dash(Column::Status, s.status.as_str().to_string())),
+        ("duration", or_dash(Column::Duration, format!("{dur} s ({})", crate::tui::render::fmt_uptime(s.duration_s)))),
+        (
+            "memory",
+            format!("{} MB now, peak {} MB", or_dash(Column::Mem, Column::Mem.rounded(s.mem_mb)), or_dash(Column::Peak, Column::Peak.rounded(s.peak_mb))),
+        ),
+        ("cpu", or_dash(Column::Cpu, format!("{} %", Column::Cpu.rounded(s.cpu_pct)))),
+        ("pinned", format!("by the worker: {}, here: {}", if Column::Pin.missing(s) { "-" } else { yes(s.pinned) }, yes(pinned_here))),
     ];
     for (name, value) in rows {
         let mut l = StyledLine::new(w, paint);
@@ -364,7 +369,7 @@ mod tests {
     use crate::view::Query;
     use termion::event::Key;
 
-    const PAINT: Paint = Paint { color: true, charset: crate::text::Charset::Utf8 };
+    const PAINT: Paint = Paint { color: true, charset: crate::text::Charset::Utf8, place: true };
 
     const V020: &str = include_str!("../../tests/fixtures/snapshot-v020.jsonl");
     use crate::tui::render::strip_sgr as strip;

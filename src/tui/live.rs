@@ -66,7 +66,7 @@ pub fn run(cfg: &Config, source: &mut Source) -> io::Result<Exit> {
         }
         let (w, h) = term::size().unwrap_or((80, 24));
         app.fit(frame::plan(&app, usize::from(h)).page);
-        let lines = frame::live_frame(&app, usize::from(w), usize::from(h), Paint::new(color, cfg.charset));
+        let lines = frame::live_frame(&app, usize::from(w), usize::from(h), Paint::live(color, cfg.charset));
         terminal.write(&screen.update(lines, (w, h)))?;
         if test_panic {
             panic!("OPENRTC_TOP_TEST_PANIC is set: panicking after the first frame");

@@ -20,16 +20,25 @@ use crate::text::{self, Charset};
 
 /// How lines are painted: with colour or not, for a UTF-8 reader or an
 /// ASCII one (bars, sparklines, arrows and the ellipsis fall back to ASCII,
-/// and untrusted non-ASCII text shows as `?`).
+/// and untrusted non-ASCII text shows as `?`), and whether a line may move
+/// the cursor along its row to place cells (the live view, which owns the
+/// screen; not `--once`, whose frame may go to a file or `less -R`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Paint {
     pub color: bool,
     pub charset: Charset,
+    pub place: bool,
 }
 
 impl Paint {
+    /// For `--once`: no cursor movement.
     pub fn new(color: bool, charset: Charset) -> Paint {
-        Paint { color, charset }
+        Paint { color, charset, place: false }
+    }
+
+    /// For the live view: cells of non-ASCII rows are placed.
+    pub fn live(color: bool, charset: Charset) -> Paint {
+        Paint { color, charset, place: true }
     }
 
     fn unicode(self) -> bool {
@@ -337,7 +346,9 @@ pub fn worker_lines(w: &Worker, width: usize, full: bool, graph: usize, paint: P
     // A label and its value, together or not at all.
     let item = |l: &mut StyledLine, label: &str, value: &str| {
         if text::width(label) + text::width(value) <= l.room() {
-            l.fg(&color::Cyan).text(label).reset();
+            if !label.is_empty() {
+                l.fg(&color::Cyan).text(label).reset();
+            }
             l.text(value);
         }
     };
@@ -510,7 +521,7 @@ pub struct RowLook {
 pub fn row_line(t: &TableLayout, s: &Session, look: RowLook, width: usize, paint: Paint) -> String {
     let cells: Vec<_> = t.cols.iter().map(|&(c, w)| (c, w, c.screen_text(s, look.client_pin, paint.charset))).collect();
     // Non-ASCII text: each cell at its own column (see the module's comment).
-    let placed = cells.iter().any(|(_, _, v)| !v.is_ascii());
+    let placed = paint.place && cells.iter().any(|(_, _, v)| !v.is_ascii());
     let mut l = StyledLine::new(width, paint);
     if look.selected {
         l.attr(&style::Invert);
@@ -600,9 +611,9 @@ mod tests {
     const V020: &str = include_str!("../../tests/fixtures/snapshot-v020.jsonl");
     use super::strip_sgr as strip;
 
-    const COLOUR: Paint = Paint { color: true, charset: Charset::Utf8 };
-    const PLAIN: Paint = Paint { color: false, charset: Charset::Utf8 };
-    const ASCII: Paint = Paint { color: false, charset: Charset::Ascii };
+    const COLOUR: Paint = Paint { color: true, charset: Charset::Utf8, place: true };
+    const PLAIN: Paint = Paint { color: false, charset: Charset::Utf8, place: true };
+    const ASCII: Paint = Paint { color: false, charset: Charset::Ascii, place: true };
 
     fn view() -> TitleView<'static> {
         static Q: std::sync::LazyLock<Query> = std::sync::LazyLock::new(Query::default);
@@ -678,6 +689,8 @@ mod tests {
         assert_eq!(wide, "\x1b[1G\x1b[9X中文中文…\x1b[10G\x1b[6X a    ");
         let plain = row_line(&t, &snap.sessions[1], RowLook::default(), 20, PLAIN);
         assert_eq!(plain, "plain     b    ", "ASCII rows are written plainly");
+        let once = Paint { place: false, ..PLAIN };
+        assert_eq!(row_line(&t, &snap.sessions[0], RowLook::default(), 20, once), "中文中文… a    ", "--once never moves the cursor");
         assert_eq!(strip(&wide), "中文中文… a    ");
     }
 

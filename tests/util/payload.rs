@@ -20,6 +20,7 @@ pub fn session(id: &str, agent: &str, tenant: Option<&str>, mem: f64, cpu: f64, 
         cpu_pct: cpu,
         status: Status::parse(status),
         pinned: false,
+        missing: 0,
     }
 }
 

@@ -81,9 +81,10 @@ impl Banner {
 /// Fetch and decode one snapshot from `target`.
 pub fn fetch(target: &Target, abort: &dyn Fn() -> bool) -> Result<Snapshot, Failure> {
     let p = socket::fetch(target, abort).map_err(Failure::Fetch)?;
-    decode::decode(&p.bytes).map_err(|e| {
+    let (len, newline) = (p.bytes.len(), p.newline);
+    decode::decode_owned(p.bytes).map_err(|e| {
         // No newline and no valid document: the worker went away mid-write.
-        if p.newline { Failure::Decode(e) } else { Failure::Fetch(FetchError::CutOff(p.bytes.len())) }
+        if newline { Failure::Decode(e) } else { Failure::Fetch(FetchError::CutOff(len)) }
     })
 }
 

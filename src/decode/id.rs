@@ -3,13 +3,16 @@
 //! Every id a worker has been seen to send (LiveKit job ids such as
 //! `AJ_owYB4zasEY77`) fits in 22 bytes. Stored inline, a 100,000-session
 //! snapshot makes 100,000 fewer allocations and its ids sit next to the rest
-//! of each row. Longer ids (the protocol sets no limit) go to the heap.
+//! of each row. Longer ids (the protocol sets no limit) go to the heap,
+//! shared: the live view keeps ids as keys (trends, the cursor, pins), and
+//! a clone of a 60 MB id must cost a count, not 60 MB.
 //! The fields are private so that `new` is the only way to make one.
 
 use std::borrow::Borrow;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::ops::Deref;
+use std::rc::Rc;
 
 const INLINE: usize = 22;
 
@@ -19,7 +22,7 @@ pub struct SessionId(Repr);
 #[derive(Clone)]
 enum Repr {
     Inline { len: u8, bytes: [u8; INLINE] },
-    Heap(Box<str>),
+    Heap(Rc<str>),
 }
 
 impl SessionId {

@@ -24,6 +24,8 @@ pub struct Lexer<'a> {
     it: Chars<'a>,
     /// Recently seen agents and tenants, to share rather than copy.
     recent: Recent,
+    /// The current string token, when read in place (see `str`).
+    plain: Option<&'a str>,
 }
 
 /// The last few distinct agent and tenant strings, replaced round-robin.
@@ -54,7 +56,8 @@ const RECENT: usize = 16;
 
 impl<'a> Lexer<'a> {
     pub(super) fn new(text: &'a str, fast: bool) -> Result<Self, DecodeError> {
-        let mut lx = Lexer { text, fast, st: DeJsonState::default(), it: text.chars(), recent: Recent::default() };
+        let mut lx =
+            Lexer { text, fast, st: DeJsonState::default(), it: text.chars(), recent: Recent::default(), plain: None };
         lx.st.next(&mut lx.it);
         lx.bump()?;
         Ok(lx)
@@ -115,8 +118,7 @@ impl<'a> Lexer<'a> {
             '"' => {
                 let rest = self.it.as_str();
                 if let Some(text) = guard::plain_string(rest) {
-                    self.st.strbuf.clear();
-                    self.st.strbuf.push_str(text);
+                    self.plain = Some(text);
                     self.st.tok = DeJsonTok::Str;
                     self.seek(&rest[text.len() + 1..]);
                     return Ok(());
@@ -133,9 +135,16 @@ impl<'a> Lexer<'a> {
             }
             _ => {}
         }
+        self.plain = None;
         self.st
             .next_tok(&mut self.it)
             .map_err(|e| DecodeError(format!("not JSON: {e}")))
+    }
+
+    /// The current string token's text: borrowed from the payload when it
+    /// had no escapes (no copy, however long), else nanoserde's decoding.
+    fn str(&self) -> &str {
+        self.plain.unwrap_or(&self.st.strbuf)
     }
 
     pub(super) fn expect(&mut self, tok: DeJsonTok, what: &str) -> Result<(), DecodeError> {
@@ -217,7 +226,7 @@ impl<'a> Lexer<'a> {
         match self.st.tok {
             DeJsonTok::CurlyClose => Ok(None),
             DeJsonTok::Str => {
-                let key = Field::of(&self.st.strbuf);
+                let key = Field::of(self.str());
                 self.bump()?;
                 self.expect(DeJsonTok::Colon, "':'")?;
                 Ok(Some(key))
@@ -292,7 +301,7 @@ impl<'a> Lexer<'a> {
         if self.st.tok != DeJsonTok::Str {
             return self.skip().map(|()| None);
         }
-        let v = read(&self.st.strbuf);
+        let v = read(self.str());
         self.bump()?;
         Ok(Some(v))
     }
@@ -303,7 +312,8 @@ impl<'a> Lexer<'a> {
         if self.st.tok != DeJsonTok::Str {
             return self.skip().map(|()| None);
         }
-        let r = self.recent.share(&self.st.strbuf);
+        let text = self.plain.unwrap_or(&self.st.strbuf);
+        let r = self.recent.share(text);
         self.bump()?;
         Ok(Some(r))
     }
@@ -315,7 +325,7 @@ impl<'a> Lexer<'a> {
             DeJsonTok::U64(v) => Some(v as f64),
             DeJsonTok::I64(v) => Some(v as f64),
             DeJsonTok::F64(v) => Some(v),
-            DeJsonTok::Str => parse_float(&self.st.strbuf),
+            DeJsonTok::Str => parse_float(self.str()),
             _ => return self.skip().map(|()| None),
         };
         self.bump()?;

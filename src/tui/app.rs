@@ -91,21 +91,27 @@ impl App {
         self.loaded = true;
         self.problem = None;
         // A pinned session that has ended will not come back (ids are jobs).
+        // Pins and the detail pane take this snapshot's ids: an old copy of
+        // a long id must not outlive its snapshot.
         let sessions = &self.snap.sessions;
-        self.pins.retain(|p| sessions.iter().any(|s| s.session_id == *p));
+        let current = |id: &SessionId| sessions.iter().find(|s| s.session_id == *id);
+        self.pins = self.pins.iter().filter_map(|p| current(p).map(|s| s.session_id.clone())).collect();
         if let Mode::Detail(id) = &self.mode {
-            if let Some(s) = sessions.iter().find(|s| s.session_id == *id) {
+            if let Some(s) = current(id) {
                 self.detail_last = Some(s.clone());
+                self.mode = Mode::Detail(s.session_id.clone());
             }
         }
         // Order first: everything after it indexes the new snapshot through it.
         self.reorder();
+        // Borrowed, not copied: an id can be megabytes long.
         let detail = match &self.mode {
-            Mode::Detail(id) => Some(id.clone()),
+            Mode::Detail(id) => Some(&**id),
             _ => None,
         };
-        let focus = detail.clone().or_else(|| self.selected_session_id().map(SessionId::from));
-        self.trends.record(&self.snap.sessions, now, focus.as_deref(), detail.as_deref());
+        let cursor = self.order.get(self.panel.cursor).filter(|_| self.group.is_none());
+        let focus = detail.or_else(|| cursor.map(|&i| &*self.snap.sessions[i].session_id));
+        self.trends.record(&self.snap.sessions, now, focus, detail);
     }
 
     pub fn set_problem(&mut self, why: Banner) {
@@ -155,6 +161,14 @@ impl App {
         let mut panel = std::mem::take(&mut self.panel);
         panel.follow(self.len(), |k| self.position_of(k), |i| self.key_at(i));
         self.panel = panel;
+    }
+
+    /// The selected session's id, shared with the snapshot's.
+    fn selected_id(&self) -> Option<SessionId> {
+        if self.group.is_some() {
+            return None;
+        }
+        self.order.get(self.panel.cursor).map(|&i| self.snap.sessions[i].session_id.clone())
     }
 
     pub fn selected_session_id(&self) -> Option<&str> {
@@ -292,7 +306,7 @@ impl App {
 
     /// Pin the selected session, or unpin it; the cursor stays on it.
     fn toggle_pin(&mut self) {
-        let Some(id) = self.selected_session_id().map(SessionId::from) else { return };
+        let Some(id) = self.selected_id() else { return };
         match self.pins.iter().position(|p| *p == id) {
             Some(i) => {
                 self.pins.remove(i);
@@ -330,7 +344,7 @@ impl App {
     }
 
     fn open_detail(&mut self) {
-        if let Some(id) = self.selected_session_id().map(SessionId::from) {
+        if let Some(id) = self.selected_id() {
             self.detail_last = self.snap.sessions.iter().find(|s| s.session_id == id).cloned();
             self.panel.selected = Some(RowKey::Session(id.clone()));
             self.mode = Mode::Detail(id);

@@ -1,10 +1,12 @@
 //! Up to a minute of each session's CPU and memory, as this client saw it,
 //! for the detail pane's sparklines.
 
+use std::collections::hash_map::RandomState;
 use std::collections::{HashMap, VecDeque};
+use std::hash::BuildHasher;
 use std::time::{Duration, Instant};
 
-use crate::snapshot::{Session, SessionId};
+use crate::snapshot::Session;
 
 /// One session's samples: at most one a second (61 in all), whatever the
 /// refresh rate.
@@ -25,16 +27,24 @@ pub const SPAN: Duration = Duration::from_secs(60);
 /// huge pool costs no more than a small one.
 pub const ALL_UP_TO: usize = 10_000;
 
+/// Trends by session, keyed by a (randomly keyed) hash of the id rather
+/// than the id: an id can be megabytes long, and a key kept from an earlier
+/// snapshot would keep that snapshot's copy alive.
 #[derive(Debug, Default)]
 pub struct Trends {
-    map: HashMap<SessionId, Trend>,
+    map: HashMap<u64, Trend>,
+    hasher: RandomState,
     /// Counts snapshots, to drop the trends of sessions that have ended.
     refreshes: u64,
 }
 
 impl Trends {
+    fn key(&self, id: &str) -> u64 {
+        self.hasher.hash_one(id)
+    }
+
     pub fn get(&self, id: &str) -> Option<&Trend> {
-        self.map.get(id)
+        self.map.get(&self.key(id))
     }
 
     pub fn len(&self) -> usize {
@@ -53,14 +63,12 @@ impl Trends {
         self.refreshes += 1;
         let refresh = self.refreshes;
         let all = sessions.len() <= ALL_UP_TO;
+        let keep = keep.map(|id| self.key(id));
         for s in sessions {
             if !all && focus != Some(&*s.session_id) {
                 continue;
             }
-            let t = match self.map.get_mut(&s.session_id) {
-                Some(t) => t,
-                None => self.map.entry(s.session_id.clone()).or_default(),
-            };
+            let t = self.map.entry(self.hasher.hash_one(&*s.session_id)).or_default();
             t.seen = refresh;
             // The newest sample is a live slot, replaced until a second has
             // passed since the one before it.
@@ -75,7 +83,7 @@ impl Trends {
             while t.samples.front().is_some_and(|&(at, _, _)| cutoff.is_some_and(|c| at < c)) {
                 t.samples.pop_front();
             }
-            !t.samples.is_empty() && (t.seen == refresh || keep == Some(&**id))
+            !t.samples.is_empty() && (t.seen == refresh || keep == Some(*id))
         });
     }
 }

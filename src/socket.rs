@@ -431,7 +431,11 @@ pub fn read_line(
         // Read straight into the buffer's spare room: no second copy of a
         // snapshot that can be tens of megabytes.
         let len = buf.len();
-        buf.reserve(CHUNK.max(len / 2).min(cap + 1 - len.min(cap)));
+        if buf.capacity() == len {
+            // Exactly 1.5x (not reserve's doubling): address space counts
+            // under `ulimit -v`, touched or not.
+            buf.reserve_exact(CHUNK.max(len / 2).min(cap + 1 - len.min(cap)));
+        }
         let spare = buf.spare_capacity_mut();
         // SAFETY: read(2) writes at most spare.len() bytes into spare.
         let got = unsafe { libc::read(stream.as_raw_fd(), spare.as_mut_ptr().cast(), spare.len()) };

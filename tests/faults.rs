@@ -5,6 +5,7 @@
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixStream;
+use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -384,4 +385,58 @@ fn a_row_drawn_narrower_than_counted_leaves_nothing_behind() {
     t.wait_text("slow");
     *cell.lock().unwrap() = row(&format!("AJ_{}", "\u{bae}\u{bcd}".repeat(8)), "a", "t", "active");
     clean("active");
+}
+
+// ---------------------------------------------------------------------------
+// Memory bounded by the payload.
+
+/// 20 million `{}` rows in 60 MB: refused quickly in bounded memory. (The
+/// first version took 3.6 GB, and aborted under such a limit.)
+fn empty_objects() -> Vec<u8> {
+    let mut p = b"[".to_vec();
+    p.extend(b"{},".repeat(20_000_000));
+    p.extend(b"{}]\n");
+    p
+}
+
+#[test]
+fn a_payload_of_tiny_rows_is_refused_within_a_memory_limit() {
+    let d = TempDir::new("tiny-rows");
+    let s = Server::bytes(&d.join("top.sock"), empty_objects());
+    let sock = s.path.to_str().unwrap();
+    let out = run_program("sh", &["-c", &format!("ulimit -v 400000; exec '{BIN}' --once --socket '{sock}'")], &[], Duration::from_secs(60));
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("more rows than 96 bytes each"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn the_live_view_refuses_them_too_and_stays() {
+    let d = TempDir::new("tiny-rows-live");
+    let s = Server::bytes(&d.join("top.sock"), empty_objects());
+    let script = format!("ulimit -v 400000; exec '{BIN}' --socket '{}' --refresh-rate 5", s.path.display());
+    let mut t = Live::start("sh", &["-c", &script], &[], 200, 20);
+    let before = t.before.clone();
+    t.wait_text("more rows than 96 bytes each");
+    s.wait_count(3, Duration::from_secs(20));
+    t.send(b"q");
+    assert_eq!(t.wait_exit(Duration::from_secs(10)).code(), Some(0));
+    assert_eq!(t.pty.stty(), before);
+}
+
+#[test]
+fn an_allocation_failure_still_restores_the_terminal() {
+    let d = TempDir::new("oom");
+    // A real, if absurd, payload: one 40 MB id; 90 MB of address space is
+    // too little for it, so an allocation fails and the process aborts.
+    let row = payload::session(&"x".repeat(40_000_000), "a", None, 1.0, 1.0, "active");
+    let s = Server::bytes(&d.join("top.sock"), payload::encode(None, vec![row]));
+    let script = format!("ulimit -v 90000; exec '{BIN}' --socket '{}'", s.path.display());
+    let mut t = Live::start("sh", &["-c", &script], &[], 100, 20);
+    let before = t.before.clone();
+    let status = t.wait_exit(Duration::from_secs(20));
+    assert_eq!(status.signal(), Some(libc::SIGABRT), "{status:?}");
+    assert_eq!(t.pty.stty(), before, "cooked mode");
+    let vt = t.vt.lock().unwrap();
+    assert!(!vt.in_alt && vt.cursor_visible, "main screen, cursor shown");
+    assert!(vt.lines().join("\n").contains("openrtc-top: aborted (SIGABRT"), "{}", vt.lines().join("\n"));
 }

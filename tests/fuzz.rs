@@ -196,6 +196,7 @@ fn render_for(snap: openrtc_top::snapshot::Snapshot, charset: Charset) -> Result
             app.key(termion::event::Key::Char(k as char));
         }
         for (w, h) in [(80, 24), (40, 10), (7, 3)] {
+            app.settle();
             app.fit(frame::plan(&app, h).page);
             for line in frame::live_frame(&app, w, h, Paint::live(true, charset)) {
                 frame_line_ok(&line, w)?;

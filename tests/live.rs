@@ -337,3 +337,115 @@ fn a_c_locale_gets_an_ascii_screen() {
     let raw = t.raw.lock().unwrap().clone();
     assert!(raw.is_ascii(), "a byte above 0x7f reached a C-locale terminal: {:?}", String::from_utf8_lossy(&raw));
 }
+
+// ---------------------------------------------------------------------------
+// Job control, under a shell that does it (bash with `set -m`).
+
+/// The view runs as the shell's foreground job; after it stops, the script
+/// says so and waits for a line, then does `after` and waits for another.
+fn job(sock: &std::path::Path, after: &str) -> Live {
+    let script = format!(
+        "'{BIN}' --socket '{}' --refresh-rate 5\necho \"[stopped $?]\"\nread -r _\n{after}\necho \"[after]\"\nread -r _\nfg\necho \"[exit $?]\"\nsleep 5",
+        sock.display()
+    );
+    Live::shell(&script, &[], 100, 24)
+}
+
+/// The terminal as the shell left it before starting the view: cooked,
+/// main screen, cursor shown.
+fn assert_given_back(t: &Live, before: &str) {
+    assert_eq!(t.pty.stty(), before, "cooked modes while stopped");
+    let vt = t.vt.lock().unwrap();
+    assert!(!vt.in_alt && vt.cursor_visible, "main screen, cursor shown");
+}
+
+#[test]
+fn ctrl_z_suspends_with_the_terminal_given_back_and_fg_redraws() {
+    let d = TempDir::new("lv-ctrlz");
+    let s = Server::bytes(&d.join("top.sock"), fixture("snapshot-v020.jsonl"));
+    let mut t = job(&s.path, "true");
+    let before = t.before.clone();
+    t.wait_text("rows 1-12 of 12");
+    t.send(b"\x1a"); // Ctrl-Z, a byte in raw mode
+    t.wait_raw("[stopped 148]", SECS); // 128 + SIGTSTP: the shell saw it stop
+    assert_given_back(&t, &before);
+    t.send(b"\n");
+    t.wait_raw("[after]", SECS);
+    t.send(b"\n"); // fg
+    t.wait_for("the view redrawn", SECS, |s| s.last().is_some_and(|l| l.ends_with("rows 1-12 of 12")) && s[0].starts_with("openrtc-top"));
+    assert!(t.vt.lock().unwrap().in_alt);
+    assert_ne!(t.pty.stty(), before, "raw mode again");
+    t.send(b"q");
+    t.wait_raw("[exit 0]", SECS);
+    assert_given_back(&t, &before);
+}
+
+#[test]
+fn sigtstp_from_elsewhere_suspends_the_same_way() {
+    let d = TempDir::new("lv-tstp");
+    let s = Server::bytes(&d.join("top.sock"), fixture("snapshot-v020.jsonl"));
+    let mut t = job(&s.path, "true");
+    let before = t.before.clone();
+    t.wait_text("rows 1-12 of 12");
+    let pid = t.job_pid().expect("the view's pid");
+    // SAFETY: kill(2) on the view, a child of our child.
+    unsafe { libc::kill(pid, libc::SIGTSTP) };
+    t.wait_raw("[stopped 148]", SECS);
+    assert_given_back(&t, &before);
+    t.send(b"\n\n");
+    t.wait_for("the view redrawn", SECS, |s| s.last().is_some_and(|l| l.ends_with("rows 1-12 of 12")));
+    // Typed `q` is a key again (raw mode), not an echoed letter.
+    t.send(b"q");
+    t.wait_raw("[exit 0]", SECS);
+}
+
+#[test]
+fn continued_in_the_background_it_draws_nothing_until_fg() {
+    let d = TempDir::new("lv-bg");
+    let s = Server::bytes(&d.join("top.sock"), fixture("snapshot-v020.jsonl"));
+    let mut t = job(&s.path, "kill -CONT %1");
+    let before = t.before.clone();
+    t.wait_text("rows 1-12 of 12");
+    t.send(b"\x1a");
+    t.wait_raw("[stopped 148]", SECS);
+    t.send(b"\n"); // the script continues the job in the background
+    t.wait_raw("[after]", SECS);
+    let drawn = t.raw_len();
+    // Running (it fetches at 5 Hz) ...
+    let fetched = s.count();
+    s.wait_count(fetched + 3, SECS);
+    // ... but the screen is the shell's: not a byte from the view.
+    assert_eq!(t.raw_len(), drawn, "drew over the shell: {:?}", String::from_utf8_lossy(&t.raw.lock().unwrap()[drawn..]));
+    assert_given_back(&t, &before);
+    t.send(b"\n"); // fg
+    t.wait_for("the view redrawn", SECS, |s| s.last().is_some_and(|l| l.ends_with("rows 1-12 of 12")));
+    t.send(b"q");
+    t.wait_raw("[exit 0]", SECS);
+}
+
+#[test]
+fn every_signal_that_ends_the_process_restores_the_terminal_first() {
+    for sig in [libc::SIGQUIT, libc::SIGUSR1, libc::SIGUSR2, libc::SIGALRM, libc::SIGPIPE, libc::SIGXCPU, libc::SIGXFSZ, libc::SIGVTALRM, libc::SIGPROF, libc::SIGIO, libc::SIGPWR] {
+        signal_restores(sig);
+    }
+}
+
+#[test]
+fn a_paste_is_search_text_while_searching_and_never_commands() {
+    let d = TempDir::new("lv-paste");
+    let s = Server::bytes(&d.join("top.sock"), fixture("snapshot-v020.jsonl"));
+    let mut t = live(&s.path, &[], 100, 24);
+    let before = t.before.clone();
+    t.wait_text("rows 1-12 of 12");
+    // In the table a paste is not a stream of commands: no quit, no sort.
+    t.send(b"\x1b[200~sssq fff\x1b[201~");
+    t.send(b"/");
+    t.wait_for("the prompt", SECS, |s| s.last().is_some_and(|l| l.starts_with('/')));
+    assert!(t.screen()[0].contains("sort mem_mb"), "{}", t.screen()[0]);
+    // While searching it is text, in one piece (controls dropped).
+    t.send(b"\x1b[200~AJ_00\x0701\x1b[201~");
+    let screen = t.wait_text("search \"AJ_0001\"");
+    assert_eq!(row_ids(&screen), ["AJ_0001_call"]);
+    t.send(b"\r");
+    quit_and_check(t, &before);
+}

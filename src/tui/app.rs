@@ -24,6 +24,8 @@ pub enum Effect {
     None,
     /// Fetch a new snapshot now.
     Refetch,
+    /// Give the terminal back and stop (Ctrl-Z).
+    Suspend,
     Quit,
 }
 
@@ -64,6 +66,8 @@ pub struct App {
     pub panel: Panel,
     /// What the terminal can show (widths of escaped text depend on it).
     pub charset: Charset,
+    /// The search text changed since the last re-filter (see `settle`).
+    dirty: bool,
 }
 
 impl App {
@@ -83,6 +87,7 @@ impl App {
             detail_last: None,
             trends: Trends::default(),
             panel: Panel::default(),
+            dirty: false,
         }
     }
 
@@ -149,9 +154,20 @@ impl App {
         }
     }
 
+    /// Re-filter now if typing changed the search since the last time.
+    /// Typing only marks the view stale: a paste of thousands of characters
+    /// costs one re-filter (here, before the next draw or the next key
+    /// that needs the rows), not one per character.
+    pub fn settle(&mut self) {
+        if self.dirty {
+            self.reorder();
+        }
+    }
+
     /// Recompute the order (and the group rows) and put the cursor back on
     /// the row it follows.
     pub fn reorder(&mut self) {
+        self.dirty = false;
         self.order = view::order(&self.snap.sessions, &self.query, &self.pins);
         self.text_widths = column::natural_widths(&self.snap, &self.order, false, self.charset);
         self.groups = match self.group {
@@ -203,8 +219,10 @@ impl App {
     }
 
     pub fn key(&mut self, key: Key) -> Effect {
-        if key == Key::Ctrl('c') {
-            return Effect::Quit;
+        match key {
+            Key::Ctrl('c') => return Effect::Quit,
+            Key::Ctrl('z') => return Effect::Suspend,
+            _ => {}
         }
         if self.mode == Mode::Help {
             self.mode = Mode::Table;
@@ -215,20 +233,40 @@ impl App {
             // While searching, a printable character is text, whatever it is
             // bound to elsewhere.
             (Context::Search, Key::Char(c)) if !c.is_control() => {
-                self.query.search.get_or_insert_with(String::new).push(c);
-                self.reorder();
+                self.type_text(&c.to_string());
                 Effect::None
             }
             _ => keys::action(context, key).map_or(Effect::None, |a| self.act(a)),
         }
     }
 
+    /// A paste: text for the search while typing one, else nothing (a
+    /// paste is not a stream of commands).
+    pub fn paste(&mut self, text: &str) -> Effect {
+        if self.mode == Mode::Search {
+            self.type_text(text);
+        }
+        Effect::None
+    }
+
+    /// Typed or pasted search text (controls dropped), applied at `settle`.
+    fn type_text(&mut self, text: &str) {
+        let search = self.query.search.get_or_insert_with(String::new);
+        search.extend(text.chars().filter(|c| !c.is_control()));
+        self.dirty = true;
+    }
+
     /// Carry out one action.
     pub fn act(&mut self, action: Action) -> Effect {
+        // Everything but erasing needs the rows as the search now selects.
+        if action != Action::SearchErase {
+            self.settle();
+        }
         let cur = self.panel.cursor as isize;
         match action {
             Action::Quit => return Effect::Quit,
             Action::Refresh => return Effect::Refetch,
+            Action::Suspend => return Effect::Suspend,
             Action::SortNext => self.query.sort = self.query.sort.next_sort(),
             Action::SortReverse => self.query.reverse = !self.query.reverse,
             Action::StatusNext => self.query.status = self.query.status.next(),
@@ -289,6 +327,8 @@ impl App {
                 if let Some(text) = self.query.search.as_mut() {
                     text.pop();
                 }
+                self.dirty = true;
+                return Effect::None;
             }
         }
         self.reorder();
@@ -398,7 +438,9 @@ mod tests {
         a
     }
 
-    fn ids(a: &App) -> Vec<&str> {
+    /// The rows as the next frame would show them (the loop settles first).
+    fn ids(a: &mut App) -> Vec<&str> {
+        a.settle();
         a.order.iter().map(|&i| &*a.snap.sessions[i].session_id).collect()
     }
 
@@ -421,13 +463,13 @@ mod tests {
     #[test]
     fn s_and_f_cycle_and_reorder() {
         let mut a = app(4);
-        assert_eq!(ids(&a), ["s003", "s002", "s001", "s000"]);
+        assert_eq!(ids(&mut a), ["s003", "s002", "s001", "s000"]);
         assert_eq!(a.key(Key::Char('s')), Effect::None);
         assert_eq!(a.query.sort, Column::Cpu);
-        assert_eq!(ids(&a), ["s000", "s001", "s002", "s003"]);
+        assert_eq!(ids(&mut a), ["s000", "s001", "s002", "s003"]);
         keys(&mut a, "ff");
         assert_eq!(a.query.status.name(), "slow");
-        assert_eq!(ids(&a), ["s001", "s003"]);
+        assert_eq!(ids(&mut a), ["s001", "s003"]);
     }
 
     #[test]
@@ -435,9 +477,9 @@ mod tests {
         let mut a = app(4);
         keys(&mut a, "S");
         assert!(a.query.reverse);
-        assert_eq!(ids(&a), ["s000", "s001", "s002", "s003"]);
+        assert_eq!(ids(&mut a), ["s000", "s001", "s002", "s003"]);
         keys(&mut a, "S");
-        assert_eq!(ids(&a), ["s003", "s002", "s001", "s000"]);
+        assert_eq!(ids(&mut a), ["s003", "s002", "s001", "s000"]);
     }
 
     #[test]
@@ -508,15 +550,15 @@ mod tests {
         let mut a = app(6);
         keys(&mut a, "jjj"); // s002
         keys(&mut a, "p");
-        assert_eq!(ids(&a)[0], "s002");
+        assert_eq!(ids(&mut a)[0], "s002");
         assert_eq!(a.panel.selected, Some(RowKey::Session("s002".into())));
         a.key(Key::End); // s000
         keys(&mut a, "p");
-        assert_eq!(&ids(&a)[..2], ["s002", "s000"]);
+        assert_eq!(&ids(&mut a)[..2], ["s002", "s000"]);
         keys(&mut a, "s"); // any sort: pins first
-        assert_eq!(&ids(&a)[..2], ["s002", "s000"]);
+        assert_eq!(&ids(&mut a)[..2], ["s002", "s000"]);
         a.set_snapshot(snap(6), Instant::now());
-        assert_eq!(&ids(&a)[..2], ["s002", "s000"]);
+        assert_eq!(&ids(&mut a)[..2], ["s002", "s000"]);
         // Unpin (cursor is on s000), then a session that ends loses its pin.
         keys(&mut a, "p");
         assert_eq!(a.pins, vec![SessionId::from("s002")]);
@@ -529,26 +571,26 @@ mod tests {
         let mut a = app(12);
         keys(&mut a, "/s01");
         assert_eq!(a.mode, Mode::Search);
-        assert_eq!(ids(&a), ["s011", "s010"]);
+        assert_eq!(ids(&mut a), ["s011", "s010"]);
         a.key(Key::Backspace);
         a.key(Key::Backspace);
-        assert_eq!(ids(&a).len(), 12);
+        assert_eq!(ids(&mut a).len(), 12);
         keys(&mut a, "0Q"); // q and capitals are text while searching
         assert_eq!(a.query.search.as_deref(), Some("s0Q"));
-        assert!(ids(&a).is_empty());
+        assert!(ids(&mut a).is_empty());
         a.key(Key::Backspace);
         keys(&mut a, "05");
         a.key(Key::Char('\n'));
         assert_eq!(a.mode, Mode::Table);
-        assert_eq!(ids(&a), ["s005"]);
+        assert_eq!(ids(&mut a), ["s005"]);
         a.key(Key::Char('/'));
         a.key(Key::Esc);
         assert_eq!(a.query.search, None);
-        assert_eq!(ids(&a).len(), 12);
+        assert_eq!(ids(&mut a).len(), 12);
         keys(&mut a, "/BETA\n");
-        assert_eq!(ids(&a).len(), 4);
+        assert_eq!(ids(&mut a).len(), 4);
         a.key(Key::Esc);
-        assert_eq!(ids(&a).len(), 12);
+        assert_eq!(ids(&mut a).len(), 12);
     }
 
     #[test]
@@ -562,7 +604,7 @@ mod tests {
         assert_eq!(seen, [Some("alpha".into()), Some("beta".into()), Some("gamma".into()), None]);
         keys(&mut a, "t");
         assert_eq!(a.query.tenant.as_deref(), Some("-"));
-        assert_eq!(ids(&a), ["s004", "s000"]);
+        assert_eq!(ids(&mut a), ["s004", "s000"]);
         keys(&mut a, "t");
         assert_eq!(a.query.tenant.as_deref(), Some("t0"));
         keys(&mut a, "tt");
@@ -652,7 +694,7 @@ mod tests {
         keys(&mut a, "j\n"); // beta
         assert_eq!(a.group, None);
         assert_eq!(a.query.agent.as_deref(), Some("beta"));
-        assert_eq!(ids(&a).len(), 3);
+        assert_eq!(ids(&mut a).len(), 3);
         keys(&mut a, "G");
         assert_eq!(a.group, Some(Group::Tenant));
         keys(&mut a, "G");

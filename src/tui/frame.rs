@@ -381,6 +381,7 @@ mod tests {
     }
 
     fn frame(a: &mut App, w: usize, h: usize) -> Vec<String> {
+        a.settle();
         let p = plan(a, h);
         a.fit(p.page);
         live_frame(a, w, h, PAINT).iter().map(|l| strip(l)).collect()

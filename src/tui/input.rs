@@ -7,10 +7,78 @@
 //! sequence), and only units of a shape termion handles are given to it;
 //! anything else (mouse reports, unknown or malformed sequences) is dropped.
 
-use termion::event::{Event, Key};
+use termion::event::{Event as TermionEvent, Key};
 
 /// Longest escape sequence considered; longer ones are junk and dropped.
 const MAX_SEQ: usize = 32;
+
+/// What the terminal sent: a key, or a paste (bracketed paste mode).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    Key(Key),
+    Paste(String),
+}
+
+const PASTE_START: &[u8] = b"\x1b[200~";
+const PASTE_END: &[u8] = b"\x1b[201~";
+
+/// The most of one paste kept: a search is never longer, and a paste of
+/// megabytes must not cost megabytes.
+pub const MAX_PASTE: usize = 64 * 1024;
+
+/// Bytes to events across reads: a paste may arrive over several.
+#[derive(Debug, Default)]
+pub struct Reader {
+    /// Inside a paste: its text so far (at most `MAX_PASTE` bytes).
+    paste: Option<Vec<u8>>,
+    /// The last bytes read inside a paste, which may be the start of its
+    /// end marker (fewer than the marker's length).
+    tail: Vec<u8>,
+}
+
+impl Reader {
+    /// The events in `bytes` (keys as `parse` finds them, pastes whole).
+    pub fn feed(&mut self, bytes: &[u8]) -> Vec<Event> {
+        let mut out = Vec::new();
+        let mut rest: Vec<u8> = bytes.to_vec();
+        loop {
+            if let Some(paste) = &mut self.paste {
+                let mut seen = std::mem::take(&mut self.tail);
+                seen.extend_from_slice(&rest);
+                let (text, after) = match find(&seen, PASTE_END) {
+                    Some(at) => (&seen[..at], Some(at + PASTE_END.len())),
+                    None => {
+                        let keep = seen.len().saturating_sub(PASTE_END.len() - 1);
+                        self.tail = seen[keep..].to_vec();
+                        (&seen[..keep], None)
+                    }
+                };
+                let room = MAX_PASTE - paste.len();
+                paste.extend_from_slice(&text[..text.len().min(room)]);
+                let Some(after) = after else { return out };
+                out.push(Event::Paste(String::from_utf8_lossy(paste).into_owned()));
+                self.paste = None;
+                rest = seen[after..].to_vec();
+                continue;
+            }
+            match find(&rest, PASTE_START) {
+                Some(at) => {
+                    out.extend(parse(&rest[..at]).into_iter().map(Event::Key));
+                    self.paste = Some(Vec::new());
+                    rest.drain(..at + PASTE_START.len());
+                }
+                None => {
+                    out.extend(parse(&rest).into_iter().map(Event::Key));
+                    return out;
+                }
+            }
+        }
+    }
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
 
 /// Every key in `bytes`, in order. Never panics, whatever the bytes.
 pub fn parse(bytes: &[u8]) -> Vec<Key> {
@@ -139,7 +207,7 @@ fn decode(unit: &[u8]) -> Option<Key> {
     }
     let mut rest = unit[1..].iter().map(|&b| Ok(b));
     match termion::event::parse_event(unit[0], &mut rest) {
-        Ok(Event::Key(k)) => Some(k),
+        Ok(TermionEvent::Key(k)) => Some(k),
         _ => None,
     }
 }
@@ -190,6 +258,27 @@ mod tests {
         }
         // Junk in between does not swallow the keys around it.
         assert_eq!(parse(b"a\x1b[300~b\x1b[<0;1Mc"), [Key::Char('a'), Key::Char('b'), Key::Char('c')]);
+    }
+
+    #[test]
+    fn pastes_arrive_whole_across_reads_and_bounded() {
+        let mut r = Reader::default();
+        assert_eq!(r.feed(b"a\x1b[200~hello "), [Event::Key(Key::Char('a'))]);
+        assert_eq!(r.feed(b"world\x1b[20"), []);
+        assert_eq!(r.feed(b"1~q"), [Event::Paste("hello world".into()), Event::Key(Key::Char('q'))]);
+        assert_eq!(r.feed(b"\x1b[200~x\x1b[201~\x1b[200~y\x1b[201~"), [Event::Paste("x".into()), Event::Paste("y".into())]);
+        // A paste far over the limit keeps its first MAX_PASTE bytes and
+        // does not grow past them.
+        let mut r = Reader::default();
+        let mut events = r.feed(b"\x1b[200~");
+        for _ in 0..100 {
+            events.extend(r.feed(&[b'z'; 10_000]));
+            assert!(r.paste.as_ref().is_none_or(|p| p.len() <= MAX_PASTE) && r.tail.len() < PASTE_END.len());
+        }
+        events.extend(r.feed(b"\x1b[201~s"));
+        let Some(Event::Paste(p)) = events.first() else { panic!("{events:?}") };
+        assert_eq!(p.len(), MAX_PASTE);
+        assert_eq!(events.last(), Some(&Event::Key(Key::Char('s'))));
     }
 
     #[test]

@@ -42,6 +42,8 @@ pub enum Action {
     SearchClear,
     /// While searching: delete the last character.
     SearchErase,
+    /// Give the terminal back and stop until the shell continues us.
+    Suspend,
 }
 
 /// Where a binding applies: the view the key is pressed in.
@@ -77,18 +79,21 @@ use Context::{Detail, Groups, Search, Table};
 const VIEWS: &[Context] = &[Table, Groups];
 const ALL: &[Context] = &[Table, Groups, Detail];
 const MOVING: &[Context] = &[Table, Groups, Search];
+const EVERYWHERE: &[Context] = &[Table, Groups, Detail, Search];
 
 const fn one(key: Key, action: Action) -> [(Key, Action); 1] {
     [(key, action)]
 }
 
-/// The live view's keys. Ctrl-C quits from anywhere (typing a search
-/// included); while searching, printable characters are text whatever they
-/// are bound to here; while the help overlay is open any key closes it.
+/// The live view's keys. Ctrl-C quits and Ctrl-Z suspends from anywhere
+/// (typing a search or reading the help included); while searching,
+/// printable characters are text whatever they are bound to here; while
+/// the help overlay is open any other key closes it.
 pub const BINDINGS: &[Binding] = &[
     Binding { keys: &[(Key::Char('q'), A::Quit), (Key::Ctrl('c'), A::Quit)], label: "q, Ctrl-C", contexts: ALL, help: "quit", hint: "q quit" },
     Binding { keys: &[(Key::Char('?'), A::Help), (Key::Char('h'), A::Help)], label: "?, h", contexts: VIEWS, help: "this help (any key closes it)", hint: "? help" },
     Binding { keys: &one(Key::Char('/'), A::Search), label: "/", contexts: VIEWS, help: "search id, agent, tenant (Enter keeps it, Esc clears it)", hint: "/ search" },
+    Binding { keys: &one(Key::Ctrl('z'), A::Suspend), label: "Ctrl-Z", contexts: EVERYWHERE, help: "suspend (the shell's fg resumes)", hint: "" },
     Binding { keys: &one(Key::Char('r'), A::Refresh), label: "r", contexts: ALL, help: "refresh now", hint: "" },
     Binding { keys: &one(Key::Char('s'), A::SortNext), label: "s", contexts: VIEWS, help: "cycle the sort column (mem_mb, cpu_pct, duration_s, agent, session)", hint: "s/S sort" },
     Binding { keys: &one(Key::Char('S'), A::SortReverse), label: "S", contexts: VIEWS, help: "reverse the sort direction", hint: "" },
@@ -140,13 +145,13 @@ mod tests {
         let all = vec![
             Quit, Refresh, SortNext, SortReverse, StatusNext, AgentNext, TenantNext, Up, Down, PageUp, PageDown,
             Home, End, Pin, Search, Open, ShowGroup, Close, GroupByAgent, GroupByTenant, Back, Help, SearchKeep,
-            SearchClear, SearchErase,
+            SearchClear, SearchErase, Suspend,
         ];
         for a in &all {
             match a {
                 Quit | Refresh | SortNext | SortReverse | StatusNext | AgentNext | TenantNext | Up | Down | PageUp
                 | PageDown | Home | End | Pin | Search | Open | ShowGroup | Close | GroupByAgent | GroupByTenant
-                | Back | Help | SearchKeep | SearchClear | SearchErase => {}
+                | Back | Help | SearchKeep | SearchClear | SearchErase | Suspend => {}
             }
         }
         all

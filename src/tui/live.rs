@@ -1,18 +1,24 @@
 //! The live view's loop, on one thread: fetch a snapshot when one is due,
-//! draw what changed, wait for keys until the next refresh. The socket is
+//! draw what changed, wait for input until the next refresh. The socket is
 //! connected once per refresh period and once per `r`, never more: every
 //! connect makes the worker sample.
+//!
+//! Input is handled a batch (one read) at a time: signals and `q` are
+//! looked at between events, and the view is re-filtered once per batch
+//! (`App::settle`), so a paste of thousands of characters costs one
+//! re-filter, not one per character.
 
 use std::io;
 use std::time::{Duration, Instant};
 
 use super::app::{App, Effect};
+use super::frame;
+use super::input::Event;
 use super::render::Paint;
+use super::screen::Screen;
+use super::term::{self, Terminal};
 use crate::cli::Config;
-use crate::tui::frame;
-use crate::tui::screen::Screen;
 use crate::source::Source;
-use crate::tui::term::{self, Terminal};
 
 /// How the live view ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,14 +27,14 @@ pub enum Exit {
     Quit,
     /// `-n N` frames drawn.
     Frames,
-    /// A terminating signal (SIGTERM, SIGHUP, SIGINT from elsewhere).
+    /// A terminating signal (SIGTERM, SIGHUP, SIGINT from elsewhere, ...).
     Signal(i32),
 }
 
 pub fn run(cfg: &Config, source: &mut Source) -> io::Result<Exit> {
     term::catch_signals();
     let mut terminal = Terminal::enter()?;
-    let color = cfg.colour(true);
+    let paint = Paint::live(cfg.colour(true), cfg.charset);
     let test_panic = std::env::var_os("OPENRTC_TOP_TEST_PANIC").is_some();
     let mut app = App::new(cfg.query.clone(), cfg.charset);
     let mut screen = Screen::default();
@@ -36,14 +42,23 @@ pub fn run(cfg: &Config, source: &mut Source) -> io::Result<Exit> {
     let mut due = Instant::now();
     let mut refetch = false;
     let mut frames = 0u64;
-    let abort = || term::pending_signal().is_some();
     loop {
         if let Some(sig) = term::pending_signal() {
             return Ok(Exit::Signal(sig));
         }
+        // Job control: stopped by `kill -TSTP` (Ctrl-Z comes as a key),
+        // continued by `fg` or `kill -CONT`, or continued earlier in the
+        // background and now in the foreground again.
+        if term::take_stop() && terminal.suspend()? {
+            screen.invalidate();
+        }
+        term::take_continued();
+        if terminal.resume()? {
+            screen.invalidate();
+        }
         let scheduled = Instant::now() >= due;
         if scheduled || refetch {
-            match source.fetch(&abort) {
+            match source.fetch(&term::interrupted) {
                 Some(snap) => app.set_snapshot(snap, Instant::now()),
                 None if source.interrupted() => continue,
                 None => {
@@ -61,23 +76,40 @@ pub fn run(cfg: &Config, source: &mut Source) -> io::Result<Exit> {
             }
             refetch = false;
         }
-        if term::take_resized() {
-            screen.invalidate();
+        if terminal.active() {
+            if term::take_resized() {
+                screen.invalidate();
+            }
+            let (w, h) = term::size().unwrap_or((80, 24));
+            app.settle();
+            app.fit(frame::plan(&app, usize::from(h)).page);
+            let lines = frame::live_frame(&app, usize::from(w), usize::from(h), paint);
+            terminal.write(&screen.update(lines, (w, h)))?;
         }
-        let (w, h) = term::size().unwrap_or((80, 24));
-        app.fit(frame::plan(&app, usize::from(h)).page);
-        let lines = frame::live_frame(&app, usize::from(w), usize::from(h), Paint::live(color, cfg.charset));
-        terminal.write(&screen.update(lines, (w, h)))?;
         if test_panic {
             panic!("OPENRTC_TOP_TEST_PANIC is set: panicking after the first frame");
         }
         if cfg.iterations.is_some_and(|n| frames >= n) {
             return Ok(Exit::Frames);
         }
-        for key in terminal.keys(due.saturating_duration_since(Instant::now()))? {
-            match app.key(key) {
+        for event in terminal.events(due.saturating_duration_since(Instant::now()))? {
+            if term::pending_signal().is_some() {
+                break;
+            }
+            let effect = match event {
+                Event::Key(key) => app.key(key),
+                Event::Paste(text) => app.paste(&text),
+            };
+            match effect {
                 Effect::Quit => return Ok(Exit::Quit),
                 Effect::Refetch => refetch = true,
+                Effect::Suspend => {
+                    if terminal.suspend()? {
+                        screen.invalidate();
+                    }
+                    // What was typed before the stop is not for after it.
+                    break;
+                }
                 Effect::None => {}
             }
         }

@@ -1,10 +1,13 @@
 //! The only module that touches the terminal: raw mode and the alternate
 //! screen (always restored), signals, the panic hook, key input, size.
 //!
-//! Restoring must work from three places: `Drop` on a normal exit, the panic
-//! hook (before the message prints, so it lands on the main screen), and
-//! the exit taken after a signal. So the saved modes live in a static and
-//! restoring is idempotent. Input is read with poll(2) then one read(2) on
+//! Restoring must work from four places: `Drop` on a normal exit, the panic
+//! hook (before the message prints, so it lands on the main screen), the
+//! exit taken after a signal, and the SIGABRT handler (an allocation
+//! failure aborts without unwinding). So the saved modes live in a static
+//! and restoring is idempotent. Job control: Ctrl-Z and SIGTSTP give the
+//! terminal back and stop; SIGCONT takes it again, but only in the
+//! foreground (a job continued in the background draws nothing). Input is read with poll(2) then one read(2) on
 //! the same thread; stdin is never made O_NONBLOCK (that flag is shared with
 //! the shell that runs after us).
 
@@ -12,10 +15,9 @@ use std::fs::File;
 use std::io;
 use std::os::fd::{AsRawFd, RawFd};
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
-use std::sync::{Mutex, Once};
+use std::sync::Once;
 use std::time::Duration;
 
-use termion::event::Key;
 use termion::{clear, cursor, screen, style};
 
 use crate::tui::input;
@@ -40,29 +42,79 @@ pub fn size() -> Option<(u16, u16)> {
 
 static SIGNAL: AtomicI32 = AtomicI32::new(0);
 static RESIZED: AtomicBool = AtomicBool::new(false);
+static STOP: AtomicBool = AtomicBool::new(false);
+static CONTINUED: AtomicBool = AtomicBool::new(false);
+
+/// Every signal whose default action ends the process and that can come
+/// from outside (kill, the terminal, a timer): the terminal is restored
+/// first, then the process ends by that same signal (so the shell reports
+/// it). SIGSEGV and the like are left to std (its stack-overflow report
+/// ends in abort, which is caught below).
+const TERMINATING: [libc::c_int; 15] = [
+    libc::SIGHUP,
+    libc::SIGINT,
+    libc::SIGQUIT,
+    libc::SIGTERM,
+    libc::SIGUSR1,
+    libc::SIGUSR2,
+    libc::SIGALRM,
+    libc::SIGPIPE,
+    libc::SIGXCPU,
+    libc::SIGXFSZ,
+    libc::SIGVTALRM,
+    libc::SIGPROF,
+    libc::SIGIO,
+    libc::SIGPWR,
+    libc::SIGSTKFLT,
+];
 
 extern "C" fn on_signal(sig: libc::c_int) {
-    if sig == libc::SIGWINCH {
-        RESIZED.store(true, Ordering::SeqCst);
-    } else {
-        SIGNAL.store(sig, Ordering::SeqCst);
+    match sig {
+        libc::SIGWINCH => RESIZED.store(true, Ordering::SeqCst),
+        libc::SIGTSTP => STOP.store(true, Ordering::SeqCst),
+        libc::SIGCONT => CONTINUED.store(true, Ordering::SeqCst),
+        // The first terminating signal wins.
+        _ => {
+            let _ = SIGNAL.compare_exchange(0, sig, Ordering::SeqCst, Ordering::SeqCst);
+        }
     }
 }
 
-/// Catch SIGTERM, SIGHUP, SIGINT (to restore the terminal before leaving)
-/// and SIGWINCH (to re-lay out at once). Without SA_RESTART, so a blocking
-/// poll, connect or read returns EINTR and the loop sees the signal.
-pub fn catch_signals() {
-    for sig in [libc::SIGTERM, libc::SIGHUP, libc::SIGINT, libc::SIGWINCH] {
-        // SAFETY: the handler only stores to atomics (async-signal-safe).
-        unsafe {
-            let mut sa: libc::sigaction = std::mem::zeroed();
-            sa.sa_sigaction = on_signal as *const () as usize;
-            libc::sigemptyset(&mut sa.sa_mask);
-            sa.sa_flags = 0;
-            libc::sigaction(sig, &sa, std::ptr::null_mut());
-        }
+/// An abort (an allocation failure, a failed assertion in a library) gives
+/// no chance to unwind: restore the terminal here, with async-signal-safe
+/// calls only (write, tcsetattr), and let the abort go on.
+extern "C" fn on_abort(_: libc::c_int) {
+    if ACTIVE.load(Ordering::SeqCst) {
+        restore_in_handler();
+        // What std printed went to the alternate screen, now gone.
+        const SAY: &[u8] = b"openrtc-top: aborted (SIGABRT: out of memory, or a failed check in a library); the terminal was restored\n";
+        // SAFETY: write(2) is async-signal-safe; SAY is a static buffer.
+        unsafe { libc::write(libc::STDERR_FILENO, SAY.as_ptr().cast(), SAY.len()) };
     }
+}
+
+fn handle(sig: libc::c_int, handler: extern "C" fn(libc::c_int)) {
+    // SAFETY: the handlers only touch atomics and make async-signal-safe
+    // calls; no SA_RESTART, so a blocking poll, connect or read returns
+    // EINTR and the loop sees the signal.
+    unsafe {
+        let mut sa: libc::sigaction = std::mem::zeroed();
+        sa.sa_sigaction = handler as *const () as usize;
+        libc::sigemptyset(&mut sa.sa_mask);
+        sa.sa_flags = 0;
+        libc::sigaction(sig, &sa, std::ptr::null_mut());
+    }
+}
+
+/// Catch every terminating signal (to restore the terminal before leaving),
+/// SIGWINCH (to re-lay out at once), SIGTSTP and SIGCONT (job control),
+/// and SIGABRT (to restore on an abort).
+pub fn catch_signals() {
+    let realtime = libc::SIGRTMIN()..=libc::SIGRTMAX();
+    for sig in TERMINATING.into_iter().chain(realtime).chain([libc::SIGWINCH, libc::SIGTSTP, libc::SIGCONT]) {
+        handle(sig, on_signal);
+    }
+    handle(libc::SIGABRT, on_abort);
 }
 
 /// A terminating signal that has arrived, if any.
@@ -78,12 +130,32 @@ pub fn take_resized() -> bool {
     RESIZED.swap(false, Ordering::SeqCst)
 }
 
+/// Whether SIGTSTP arrived (from `kill -TSTP`) since the last call.
+pub fn take_stop() -> bool {
+    STOP.swap(false, Ordering::SeqCst)
+}
+
+/// Whether SIGCONT arrived since the last call.
+pub fn take_continued() -> bool {
+    CONTINUED.swap(false, Ordering::SeqCst)
+}
+
+/// Anything the loop must act on before it waits or fetches any longer.
+pub fn interrupted() -> bool {
+    pending_signal().is_some() || STOP.load(Ordering::SeqCst)
+}
+
 /// End the process by `sig` itself (default action), so the parent sees how
 /// it ended; the terminal must already be restored.
 pub fn die_by(sig: i32) -> ! {
-    // SAFETY: resetting a disposition and raising are plain libc calls.
+    // SAFETY: resetting a disposition, unblocking and raising are plain
+    // libc calls.
     unsafe {
         libc::signal(sig, libc::SIG_DFL);
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, sig);
+        libc::sigprocmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
         libc::raise(sig);
     }
     std::process::exit(128 + sig)
@@ -92,30 +164,60 @@ pub fn die_by(sig: i32) -> ! {
 // ---------------------------------------------------------------------------
 // Raw mode, alternate screen, restore.
 
+/// The input terminal and its modes before we changed them. Written by the
+/// one thread before `SAVED_FD` says they are there, read by `restore`
+/// (from the loop, the panic hook or the SIGABRT handler, all on that
+/// thread): a plain static, so the handler takes no lock.
+static mut SAVED_MODES: Option<libc::termios> = None;
+static SAVED_FD: AtomicI32 = AtomicI32::new(-1);
+/// Whether the screen is ours (alternate screen, hidden cursor, raw mode).
+static ACTIVE: AtomicBool = AtomicBool::new(false);
+static HOOK: Once = Once::new();
+
 /// DECAWM: with autowrap off, text that reaches the last column stays on its
 /// row (a terminal that measures a character wider than we do cannot push a
 /// row onto the next one).
 const AUTOWRAP_OFF: &str = "\x1b[?7l";
 const AUTOWRAP_ON: &str = "\x1b[?7h";
+/// Bracketed paste: a paste arrives as one event, not as typed keys.
+const PASTE_ON: &str = "\x1b[?2004h";
+const PASTE_OFF: &str = "\x1b[?2004l";
 
-/// The input terminal and its modes before we changed them.
-static SAVED: Mutex<Option<(RawFd, libc::termios)>> = Mutex::new(None);
-/// Whether the screen is ours (alternate screen, hidden cursor).
-static ACTIVE: AtomicBool = AtomicBool::new(false);
-static HOOK: Once = Once::new();
+/// What puts the terminal back: attributes, cursor, autowrap, paste mode,
+/// main screen.
+fn leave_sequence() -> String {
+    format!("{}{}{AUTOWRAP_ON}{PASTE_OFF}{}{}", style::Reset, cursor::Show, screen::ToMainScreen, cursor::Show)
+}
 
 /// Put everything back: cursor shown, attributes reset, main screen, the
 /// original terminal modes. Safe to call any number of times, from anywhere.
 pub fn restore() {
     if ACTIVE.swap(false, Ordering::SeqCst) {
-        let seq = format!("{}{}{AUTOWRAP_ON}{}{}", style::Reset, cursor::Show, screen::ToMainScreen, cursor::Show);
-        let _ = write_fd(libc::STDOUT_FILENO, seq.as_bytes());
+        let _ = write_fd(libc::STDOUT_FILENO, leave_sequence().as_bytes());
     }
-    // try_lock: a panic while the lock is held must not deadlock the hook.
-    if let Ok(mut saved) = SAVED.try_lock() {
-        if let Some((fd, modes)) = saved.take() {
-            // SAFETY: fd is the terminal we configured; modes came from tcgetattr on it.
-            unsafe { libc::tcsetattr(fd, libc::TCSANOW, &modes) };
+    restore_modes();
+}
+
+/// `restore`, inside a signal handler: no allocation, no lock.
+fn restore_in_handler() {
+    if ACTIVE.swap(false, Ordering::SeqCst) {
+        const LEAVE: &[u8] = b"\x1b[m\x1b[?25h\x1b[?7h\x1b[?2004l\x1b[?1049l\x1b[?25h";
+        // SAFETY: write(2) is async-signal-safe; LEAVE is a static buffer.
+        unsafe { libc::write(libc::STDOUT_FILENO, LEAVE.as_ptr().cast(), LEAVE.len()) };
+    }
+    restore_modes();
+}
+
+fn restore_modes() {
+    let fd = SAVED_FD.load(Ordering::SeqCst);
+    if fd < 0 {
+        return;
+    }
+    // SAFETY: SAVED_MODES was written before SAVED_FD was set, on this
+    // thread, and is only read after; tcsetattr is async-signal-safe.
+    unsafe {
+        if let Some(modes) = &*std::ptr::addr_of!(SAVED_MODES) {
+            libc::tcsetattr(fd, libc::TCSANOW, modes);
         }
     }
 }
@@ -148,9 +250,11 @@ struct Input {
 /// The live view's hold on the terminal; dropping it restores everything.
 pub struct Terminal {
     input: Option<Input>,
+    reader: input::Reader,
 }
 
 impl Terminal {
+    /// Take the terminal: save its modes, raw mode, the alternate screen.
     pub fn enter() -> io::Result<Terminal> {
         HOOK.call_once(|| {
             let previous = std::panic::take_hook();
@@ -164,13 +268,24 @@ impl Terminal {
         } else {
             File::open("/dev/tty").ok().map(|f| Input { fd: f.as_raw_fd(), _owned: Some(f), closed: false })
         };
-        if let Some(inp) = &input {
+        let mut t = Terminal { input, reader: input::Reader::default() };
+        t.take()?;
+        Ok(t)
+    }
+
+    /// Save the modes (as they are now: the user may have changed them while
+    /// we were stopped), then raw mode and our screen.
+    fn take(&mut self) -> io::Result<()> {
+        if let Some(inp) = &self.input {
             // SAFETY: termios is plain old data filled by tcgetattr.
             let mut modes: libc::termios = unsafe { std::mem::zeroed() };
             if unsafe { libc::tcgetattr(inp.fd, &mut modes) } != 0 {
                 return Err(io::Error::last_os_error());
             }
-            *SAVED.lock().unwrap_or_else(|e| e.into_inner()) = Some((inp.fd, modes));
+            SAVED_FD.store(-1, Ordering::SeqCst);
+            // SAFETY: one thread; SAVED_FD says "not there" while it is written.
+            unsafe { *std::ptr::addr_of_mut!(SAVED_MODES) = Some(modes) };
+            SAVED_FD.store(inp.fd, Ordering::SeqCst);
             let mut raw = modes;
             // SAFETY: cfmakeraw edits the struct; tcsetattr applies it to our fd.
             unsafe {
@@ -181,20 +296,69 @@ impl Terminal {
             }
         }
         ACTIVE.store(true, Ordering::SeqCst);
-        let t = Terminal { input };
-        let seq = format!("{}{}{AUTOWRAP_OFF}{}{}", screen::ToAlternateScreen, cursor::Hide, style::Reset, clear::All);
-        write_fd(libc::STDOUT_FILENO, seq.as_bytes())?;
-        Ok(t)
+        let seq = format!(
+            "{}{}{AUTOWRAP_OFF}{PASTE_ON}{}{}",
+            screen::ToAlternateScreen,
+            cursor::Hide,
+            style::Reset,
+            clear::All
+        );
+        write_fd(libc::STDOUT_FILENO, seq.as_bytes())
     }
 
-    /// One frame's bytes, in one write when the kernel takes them whole.
+    /// Whether the screen is ours now (not stopped, not in the background).
+    pub fn active(&self) -> bool {
+        ACTIVE.load(Ordering::SeqCst)
+    }
+
+    /// Whether this process group owns the terminal (a process continued in
+    /// the background must not draw over the shell, nor touch its modes).
+    pub fn foreground(&self) -> bool {
+        let fd = self.input.as_ref().map_or(libc::STDOUT_FILENO, |i| i.fd);
+        // SAFETY: plain queries of the process group and the terminal's.
+        unsafe { libc::tcgetpgrp(fd) == libc::getpgrp() }
+    }
+
+    /// Ctrl-Z or SIGTSTP: give the terminal back (cooked mode, cursor, main
+    /// screen) and stop, as the shell expects; when continued, come back
+    /// (`resume`) if in the foreground.
+    pub fn suspend(&mut self) -> io::Result<bool> {
+        restore();
+        // SAFETY: the default action of SIGTSTP stops the process; the
+        // handler is put back when it continues.
+        unsafe {
+            libc::signal(libc::SIGTSTP, libc::SIG_DFL);
+            libc::raise(libc::SIGTSTP);
+        }
+        handle(libc::SIGTSTP, on_signal);
+        self.resume()
+    }
+
+    /// Take the terminal again, if in the foreground and not already.
+    /// True when the screen was (re)taken: all of it must be redrawn.
+    pub fn resume(&mut self) -> io::Result<bool> {
+        if self.active() || !self.foreground() {
+            return Ok(false);
+        }
+        self.take()?;
+        Ok(true)
+    }
+
+    /// One frame's bytes, in one write when the kernel takes them whole;
+    /// nothing while the screen is not ours.
     pub fn write(&mut self, s: &str) -> io::Result<()> {
+        if !self.active() {
+            return Ok(());
+        }
         write_fd(libc::STDOUT_FILENO, s.as_bytes())
     }
 
-    /// Wait up to `timeout` for keys (or a signal, which returns early).
-    pub fn keys(&mut self, timeout: Duration) -> io::Result<Vec<Key>> {
-        let Some(inp) = self.input.as_mut().filter(|i| !i.closed) else {
+    /// Wait up to `timeout` for input (or a signal, which returns early):
+    /// keys and pastes, a read's worth at a time. While the screen is not
+    /// ours the terminal is not read (a read from the background stops us).
+    pub fn events(&mut self, timeout: Duration) -> io::Result<Vec<input::Event>> {
+        let active = self.active();
+        let Some(inp) = self.input.as_mut().filter(|i| !i.closed && active) else {
             poll(None, timeout)?;
             return Ok(Vec::new());
         };
@@ -209,7 +373,7 @@ impl Terminal {
         if input::incomplete(&buf) && poll(Some(inp.fd), Duration::from_millis(30))? {
             read_some(inp, &mut buf)?;
         }
-        Ok(input::parse(&buf))
+        Ok(self.reader.feed(&buf))
     }
 }
 
@@ -232,9 +396,10 @@ fn poll(fd: Option<RawFd>, timeout: Duration) -> io::Result<bool> {
     Ok(n > 0 && pfd.revents != 0)
 }
 
-/// One read(2); false (and the input marked closed) at end of input.
+/// One read(2) of up to 64 KiB (a paste arrives in few reads); false (and
+/// the input marked closed) at end of input.
 fn read_some(inp: &mut Input, buf: &mut Vec<u8>) -> io::Result<bool> {
-    let mut chunk = [0u8; 1024];
+    let mut chunk = vec![0u8; 64 * 1024];
     // SAFETY: chunk is a valid buffer of its length.
     let n = unsafe { libc::read(inp.fd, chunk.as_mut_ptr().cast(), chunk.len()) };
     if n < 0 {

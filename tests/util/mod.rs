@@ -141,7 +141,12 @@ impl Drop for Server {
 /// Run the binary with `args` (and a clean colour environment) to completion,
 /// killing it if it outlives `limit`.
 pub fn run_with(args: &[&str], env: &[(&str, &str)], limit: Duration) -> Output {
-    let mut cmd = Command::new(BIN);
+    run_program(BIN, args, env, limit)
+}
+
+/// `run_with` for another program (`sh -c` around the binary, say).
+pub fn run_program(program: &str, args: &[&str], env: &[(&str, &str)], limit: Duration) -> Output {
+    let mut cmd = Command::new(program);
     cmd.args(args).env_remove("NO_COLOR").env_remove("COLUMNS");
     utf8_locale(&mut cmd);
     for (k, v) in env {

@@ -104,6 +104,33 @@ impl Live {
         Live { pty, before, child, vt, raw }
     }
 
+    /// `script` run by bash with job control on (`set -m`), as an
+    /// interactive shell would run a command: in its own process group,
+    /// given the terminal, stopped by Ctrl-Z, continued by `fg`.
+    pub fn shell(script: &str, env: &[(&str, &str)], w: u16, h: u16) -> Live {
+        Live::start("bash", &["--norc", "--noprofile", "-c", &format!("set -m\n{script}")], env, w, h)
+    }
+
+    /// The pid of the process running `bin` under this one (the shell's job).
+    pub fn job_pid(&self) -> Option<i32> {
+        let me = self.child.id().to_string();
+        std::fs::read_dir("/proc").ok()?.flatten().find_map(|e| {
+            let stat = std::fs::read_to_string(e.path().join("stat")).ok()?;
+            let after = &stat[stat.rfind(')')? + 2..];
+            let ppid = after.split_whitespace().nth(1)?;
+            (ppid == me).then(|| e.file_name().to_string_lossy().parse().ok()).flatten()
+        })
+    }
+
+    /// Wait until the raw output holds `needle`.
+    pub fn wait_raw(&self, needle: &str, timeout: Duration) {
+        let start = Instant::now();
+        while !String::from_utf8_lossy(&self.raw.lock().unwrap()).contains(needle) {
+            assert!(start.elapsed() < timeout, "timed out waiting for {needle:?} in the output; screen:\n{}", self.screen().join("\n"));
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
     pub fn send(&mut self, bytes: &[u8]) {
         self.pty.master.write_all(bytes).unwrap();
     }

@@ -1,16 +1,22 @@
 # openrtc-top: `make demo` shows it on a simulated worker; `make test` runs every suite.
 PREFIX ?= /usr/local
 CARGO ?= cargo
-BIN := target/release/openrtc-top
-DEMO := target/release/openrtc-demo-worker
+# Where cargo puts what it builds (CARGO_TARGET_DIR, a config file or the
+# default): asked of cargo, not assumed.
+TARGET_DIR := $(shell $(CARGO) metadata --format-version 1 --no-deps 2>/dev/null | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
+ifeq ($(TARGET_DIR),)
+TARGET_DIR := target
+endif
+BIN := $(TARGET_DIR)/release/openrtc-top
+DEMO := $(TARGET_DIR)/release/openrtc-demo-worker
 
-.PHONY: build test demo install clean fuzz soak bench text-classes
+.PHONY: build test demo install check-install clean fuzz soak bench text-classes
 
 build:
 	$(CARGO) build --release --locked --bins
 
 # The real worker side for the compatibility suite, cached under target/.
-COMPAT_VENV := target/compat-venv
+COMPAT_VENV := $(TARGET_DIR)/compat-venv
 COMPAT_PY := $(COMPAT_VENV)/bin/python
 COMPAT_PKGS := 'openrtc==0.20.1' 'psutil==7.2.2' 'unicodedata2==18.0.0'
 # The stamp names the package list, so changing the list rebuilds the venv.
@@ -19,6 +25,9 @@ COMPAT_READY := $(COMPAT_VENV)/.ready-$(shell echo "$(COMPAT_PKGS)" | cksum | cu
 # Tests that act as another user need root (CI is root); run as anyone else,
 # they are skipped, and this says so.
 ROOT_SKIP := $(if $(filter 0,$(shell id -u)),,--skip as_root::)
+# The completion tests for fish and zsh need those shells (.ci/run installs
+# them); where one is missing its test is skipped, and this says so.
+SHELL_SKIP := $(if $(shell command -v fish),,--skip docs::fish) $(if $(shell command -v zsh),,--skip docs::zsh)
 
 # Unit tests, integration tests against real sockets and a real pty, and the
 # compatibility suite against openrtc from PyPI (ignored by plain `cargo
@@ -26,7 +35,9 @@ ROOT_SKIP := $(if $(filter 0,$(shell id -u)),,--skip as_root::)
 # targets.
 test: $(COMPAT_READY)
 	@$(if $(ROOT_SKIP),echo "make test: not root: skipping the tests that act as another user (as_root::)" >&2,true)
-	OPENRTC_COMPAT_PYTHON=$(abspath $(COMPAT_PY)) $(CARGO) test --locked -- --include-ignored --skip bench:: --skip soak:: $(ROOT_SKIP)
+	@$(if $(strip $(SHELL_SKIP)),echo "make test: skipping: $(strip $(SHELL_SKIP)) (the shell is not installed)" >&2,true)
+	OPENRTC_COMPAT_PYTHON=$(abspath $(COMPAT_PY)) $(CARGO) test --locked -- --include-ignored --skip bench:: --skip soak:: $(ROOT_SKIP) $(SHELL_SKIP)
+	$(MAKE) --no-print-directory check-install
 
 # A venv under target/ with the given packages; python3 and venv checked first.
 define make_venv
@@ -48,7 +59,7 @@ text-classes: $(COMPAT_READY)
 	$(COMPAT_PY) src/text/classes.py > src/text/classes.rs
 
 # The Python reference client, to compare against (newer typer breaks it).
-BENCH_VENV := target/bench-venv
+BENCH_VENV := $(TARGET_DIR)/bench-venv
 BENCH_PKGS := 'openrtc[cli,top]==0.20.1' 'typer==0.16.0' 'psutil==7.2.2'
 
 $(BENCH_VENV)/.ready:
@@ -73,9 +84,38 @@ SOAK_SECONDS ?= 600
 soak:
 	SOAK_SECONDS=$(SOAK_SECONDS) $(CARGO) test --release --locked --test tests soak:: -- --ignored --nocapture
 
+# The binary, its man page and completions where distributions put them;
+# PREFIX and DESTDIR as usual.
 install: build
-	install -d $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+		$(DESTDIR)$(PREFIX)/share/zsh/site-functions \
+		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
 	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/openrtc-top
+	$(BIN) --generate man > $(DESTDIR)$(PREFIX)/share/man/man1/openrtc-top.1
+	$(BIN) --generate bash > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/openrtc-top
+	$(BIN) --generate zsh > $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_openrtc-top
+	$(BIN) --generate fish > $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/openrtc-top.fish
+
+# make install into a scratch DESTDIR, then the installed files checked:
+# each where it belongs, the man page rendered by groff without a warning,
+# the completions read by their shells (zsh and fish where installed).
+INSTALL_CHECK := $(TARGET_DIR)/install-check
+check-install:
+	rm -rf $(INSTALL_CHECK)
+	$(MAKE) --no-print-directory install DESTDIR=$(abspath $(INSTALL_CHECK)) PREFIX=/usr
+	@cd $(INSTALL_CHECK)/usr && for f in bin/openrtc-top share/man/man1/openrtc-top.1 \
+		share/bash-completion/completions/openrtc-top share/zsh/site-functions/_openrtc-top \
+		share/fish/vendor_completions.d/openrtc-top.fish; do \
+		test -s $$f || { echo "check-install: $$f missing or empty" >&2; exit 1; }; done
+	@out=$$(groff -man -Tutf8 -ww -z $(INSTALL_CHECK)/usr/share/man/man1/openrtc-top.1 2>&1); \
+		[ -z "$$out" ] || { echo "check-install: groff: $$out" >&2; exit 1; }
+	@bash -n $(INSTALL_CHECK)/usr/share/bash-completion/completions/openrtc-top
+	@if command -v zsh >/dev/null; then zsh -n $(INSTALL_CHECK)/usr/share/zsh/site-functions/_openrtc-top; \
+		else echo "check-install: no zsh here; its completion was not read" >&2; fi
+	@if command -v fish >/dev/null; then fish --no-execute $(INSTALL_CHECK)/usr/share/fish/vendor_completions.d/openrtc-top.fish; \
+		else echo "check-install: no fish here; its completion was not read" >&2; fi
+	@echo "check-install: ok"
 
 clean:
 	$(CARGO) clean

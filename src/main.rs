@@ -3,7 +3,7 @@
 use std::io::{self, Write};
 use std::process::ExitCode;
 
-use openrtc_top::cli::{self, Command, Format};
+use openrtc_top::cli::{self, Command, Format, Generated, docs};
 use openrtc_top::tui::live::{self, Exit};
 use openrtc_top::once::{self, Error};
 use openrtc_top::socket::Target;
@@ -20,7 +20,16 @@ fn main() -> ExitCode {
         }
     };
     let (mut cfg, warnings) = match cmd {
-        Command::Help => return print(&cli::help(&keys::help_lines().collect::<Vec<_>>())),
+        Command::Help => return print(&docs::help(&keys::help_lines().collect::<Vec<_>>())),
+        Command::Generate(what) => {
+            let keys: Vec<_> = keys::help_lines().collect();
+            return print(&match what {
+                Generated::Man => docs::man(&keys),
+                Generated::Bash => docs::bash(),
+                Generated::Zsh => docs::zsh(),
+                Generated::Fish => docs::fish(),
+            });
+        }
         Command::Version => return print(&format!("openrtc-top {}\n", env!("CARGO_PKG_VERSION"))),
         Command::Run(cfg, warnings) => (cfg, warnings),
     };
@@ -29,21 +38,40 @@ fn main() -> ExitCode {
     }
     cfg.charset = Charset::from_env();
     let mut source = Source::new(Target::new(cfg.socket.clone()));
+    let tty = term::stdout_is_tty();
+    let mut screen = tty;
     // The live view is for a terminal; a pipe gets one snapshot, as --once.
-    if !cfg.once && cfg.format == Format::Table && term::stdout_is_tty() {
-        return match live::run(&cfg, &mut source) {
-            Ok(Exit::Quit | Exit::Frames) => ExitCode::SUCCESS,
-            Ok(Exit::Signal(sig)) => term::die_by(sig),
-            Err(e) => {
-                term::restore();
-                eprintln!("openrtc-top: terminal: {e}");
-                ExitCode::FAILURE
-            }
-        };
+    if !cfg.once && cfg.format == Format::Table && tty {
+        // A terminal without cursor addressing gets what top's batch mode
+        // prints: plain snapshots, one a refresh, until stopped.
+        let term_var = std::env::var("TERM").ok();
+        if let Some(why) = term::cannot_address(term_var.as_deref()) {
+            eprintln!(
+                "openrtc-top: {}: printing a snapshot every refresh instead of the live view (as -n does)",
+                openrtc_top::text::in_message(&why)
+            );
+            cfg.iterations.get_or_insert(u64::MAX);
+            screen = false;
+        } else {
+            return live(&cfg, &mut source);
+        }
     }
-    match once::run(&cfg, &mut source) {
+    match once::run(&cfg, &mut source, screen) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => report(&e, &source.target),
+    }
+}
+
+/// The live view, and how it ended as an exit status.
+fn live(cfg: &cli::Config, source: &mut Source) -> ExitCode {
+    match live::run(cfg, source) {
+        Ok(Exit::Quit | Exit::Frames) => ExitCode::SUCCESS,
+        Ok(Exit::Signal(sig)) => term::die_by(sig),
+        Err(e) => {
+            term::restore();
+            eprintln!("openrtc-top: terminal: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
 

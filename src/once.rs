@@ -25,8 +25,10 @@ impl From<io::Error> for Error {
     }
 }
 
-pub fn run(cfg: &Config, source: &mut Source) -> Result<(), Error> {
-    let tty = term::stdout_is_tty();
+/// `--once` (or `-n N` snapshots); `screen` says stdout is a terminal that
+/// can show the coloured frame (not a pipe, not a dumb terminal).
+pub fn run(cfg: &Config, source: &mut Source, screen: bool) -> Result<(), Error> {
+    let tty = screen;
     let color = cfg.colour(tty);
     // The readable frame is for eyes: a terminal, or colour asked for.
     let framed = cfg.format == Format::Table && (tty || cfg.color == ColorMode::Always);

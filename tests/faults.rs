@@ -440,3 +440,24 @@ fn an_allocation_failure_still_restores_the_terminal() {
     assert!(!vt.in_alt && vt.cursor_visible, "main screen, cursor shown");
     assert!(vt.lines().join("\n").contains("openrtc-top: aborted (SIGABRT"), "{}", vt.lines().join("\n"));
 }
+
+// ---------------------------------------------------------------------------
+// The demo worker cleans up after itself.
+
+#[test]
+fn the_demo_worker_removes_its_socket_directory_on_every_stop_signal() {
+    use std::io::{BufRead, BufReader};
+    for sig in [libc::SIGTERM, libc::SIGINT, libc::SIGHUP] {
+        let mut demo = std::process::Command::new(DEMO).arg("--sessions").arg("5").stderr(std::process::Stdio::piped()).spawn().unwrap();
+        let mut line = String::new();
+        BufReader::new(demo.stderr.take().unwrap()).read_line(&mut line).unwrap();
+        let path = PathBuf::from(line.trim().rsplit(" on ").next().unwrap());
+        let dir = path.parent().unwrap().to_path_buf();
+        assert!(path.exists() && dir.exists(), "{line}");
+        // SAFETY: kill(2) on our own child.
+        unsafe { libc::kill(demo.id() as i32, sig) };
+        let status = demo.wait().unwrap();
+        assert_eq!(status.signal(), Some(sig), "ends by the signal it got");
+        assert!(!dir.exists(), "{} left behind after signal {sig}", dir.display());
+    }
+}

@@ -191,6 +191,11 @@ fn g_and_capital_g_group_by_agent_and_tenant() {
     t.send(b"\r"); // Enter shows that group's sessions
     let screen = t.wait_text("agent sales");
     assert_eq!(ids(&screen), ["s-charlie"]);
+    t.send(b"\x1b"); // Esc goes back to the group view, on that group
+    t.wait_text("groups 1-3 of 3");
+    t.wait_for("sales still selected", Duration::from_secs(5), |_| t.inverse_lines().iter().any(|l| l.starts_with("sales")));
+    t.send(b"\r");
+    t.wait_text("agent sales");
     t.send(b"aa"); // sales -> support -> all
     t.wait_text("agent all");
     t.send(b"G");
@@ -217,7 +222,10 @@ fn help_overlay_lists_every_key_and_any_key_closes_it() {
     t.wait_text("rows 1-5 of 5");
     t.send(b"h");
     t.wait_text("openrtc-top keys");
-    t.send(b"q"); // q still quits from the overlay
+    t.send(b"q"); // any key closes the overlay, q too, and does nothing else
+    t.wait_text("rows 1-5 of 5");
+    assert!(t.child.try_wait().unwrap().is_none(), "q in the overlay only closed it");
+    t.send(b"q");
     assert_eq!(t.wait_exit(Duration::from_secs(5)).code(), Some(0));
 }
 

@@ -449,3 +449,19 @@ fn a_paste_is_search_text_while_searching_and_never_commands() {
     t.send(b"\r");
     quit_and_check(t, &before);
 }
+
+#[test]
+fn a_terminal_without_cursor_addressing_gets_plain_snapshots() {
+    let d = TempDir::new("lv-dumb");
+    let s = Server::bytes(&d.join("top.sock"), fixture("snapshot-v020.jsonl"));
+    for term in ["dumb", ""] {
+        let mut t = Live::start(BIN, &["--socket", s.path.to_str().unwrap(), "-n", "2", "--refresh-rate", "10"], &[("TERM", term)], 100, 24);
+        assert_eq!(t.wait_exit(SECS).code(), Some(0), "TERM={term:?}");
+        let raw = String::from_utf8(t.raw.lock().unwrap().clone()).unwrap();
+        assert!(!raw.contains('\x1b'), "no escapes for TERM={term:?}: {raw:?}");
+        assert!(raw.contains("printing a snapshot every refresh instead of the live view"), "{raw}");
+        // Two stamped plain tables, as -n prints them.
+        assert_eq!(raw.matches("session ").count(), 2, "{raw}");
+        assert_eq!(raw.matches("AJ_0000_blocker").count(), 2);
+    }
+}

@@ -4,13 +4,15 @@
 //!
 //! Ignored tests say what they need: `compat::` needs the Python venv that
 //! `make test` creates; `as_root` tests need root to act as another user;
-//! `bench::` and `soak::` are `make bench` and `make soak`. `make test` runs
-//! everything but the last two (and says so when it skips the root ones).
+//! two `docs::` tests need fish and zsh; `bench::` and `soak::` are `make
+//! bench` and `make soak`. `make test` runs everything but the last two
+//! (and says so when it skips the root or shell ones).
 
 mod util;
 
 mod bench;
 mod compat;
+mod docs;
 mod faults;
 mod fuzz;
 mod interactive;

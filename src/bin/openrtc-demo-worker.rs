@@ -96,6 +96,33 @@ fn num<T: std::str::FromStr>(v: &str, flag: &str) -> Result<T, String> {
     v.parse().map_err(|_| format!("invalid value '{v}' for '{flag}'"))
 }
 
+/// A signal asking us to stop (SIGTERM, SIGINT, SIGHUP when the terminal
+/// closes): the socket and its directory are removed first.
+static STOP: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+
+extern "C" fn on_stop(sig: libc::c_int) {
+    STOP.store(sig, std::sync::atomic::Ordering::SeqCst);
+}
+
+fn catch_stop_signals() {
+    for sig in [libc::SIGTERM, libc::SIGINT, libc::SIGHUP] {
+        // SAFETY: the handler only stores to an atomic.
+        unsafe {
+            let mut sa: libc::sigaction = std::mem::zeroed();
+            sa.sa_sigaction = on_stop as *const () as usize;
+            libc::sigemptyset(&mut sa.sa_mask);
+            libc::sigaction(sig, &sa, std::ptr::null_mut());
+        }
+    }
+}
+
+fn stop_signal() -> Option<i32> {
+    match STOP.load(std::sync::atomic::Ordering::SeqCst) {
+        0 => None,
+        s => Some(s),
+    }
+}
+
 fn main() -> ExitCode {
     let o = match parse_opts() {
         Ok(o) => o,
@@ -122,6 +149,7 @@ fn main() -> ExitCode {
             }
         },
     };
+    catch_stop_signals();
     let code = match serve(&o, &mut sim, &path) {
         Ok(code) => code,
         Err(e) => {
@@ -132,6 +160,14 @@ fn main() -> ExitCode {
     let _ = std::fs::remove_file(&path);
     if let Some(d) = private_dir {
         let _ = std::fs::remove_dir(d);
+    }
+    if let Some(sig) = stop_signal() {
+        // Cleaned up: now end as the signal asked, so the shell knows.
+        // SAFETY: back to the default action, then raise it.
+        unsafe {
+            libc::signal(sig, libc::SIG_DFL);
+            libc::raise(sig);
+        }
     }
     code
 }
@@ -163,6 +199,19 @@ fn serve(o: &Opts, sim: &mut Sim, path: &Path) -> io::Result<ExitCode> {
     let mut flap_at = o.flap.map(|s| start + Duration::from_secs_f64(s));
     let mut restarts = 0u64;
     loop {
+        if let Some(sig) = stop_signal() {
+            // The viewer gets the same signal (it restores its terminal and
+            // ends); wait for it briefly so that it does so before we go.
+            if let Some(c) = child.as_mut() {
+                // SAFETY: kill(2) on our own child.
+                unsafe { libc::kill(c.id() as i32, sig) };
+                let until = Instant::now() + Duration::from_secs(2);
+                while c.try_wait()?.is_none() && Instant::now() < until {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+            }
+            return Ok(ExitCode::FAILURE);
+        }
         if let Some(c) = child.as_mut() {
             if let Some(status) = c.try_wait()? {
                 return Ok(ExitCode::from(status.code().unwrap_or(1).clamp(0, 255) as u8));
@@ -214,6 +263,9 @@ const AGENTS: [&str; 4] = ["support", "booking", "sales", "triage"];
 const TENANTS: [Option<&str>; 6] =
     [Some("acme"), Some("globex"), Some("initech"), Some("umbrella"), Some("m\u{fc}nchen-gmbh"), None];
 const MEAN_LIFE_S: f64 = 90.0;
+/// The simulated worker has been up this long when the demo starts (its
+/// sessions are minutes old; an uptime of 0 beside them would be a lie).
+const UPTIME_AT_START_S: f64 = 3.0 * 3600.0 + 25.0 * 60.0;
 
 struct SimSession {
     id: String,
@@ -322,7 +374,7 @@ impl Sim {
         let share = round1(rss_mb / n);
         let mut b = String::with_capacity(256 + 200 * self.sessions.len());
         b.push_str("{\"worker\": {\"name\": \"demo-worker\", \"uptime_s\": ");
-        b.push_str(&pyfloat(now));
+        b.push_str(&pyfloat(UPTIME_AT_START_S + now));
         b.push_str(&format!(
             ", \"active_sessions\": {}, \"max_sessions\": {}, \"started\": {}, \"failed\": {}, \"draining\": false, \"system\": ",
             self.sessions.len(),

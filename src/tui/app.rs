@@ -68,6 +68,9 @@ pub struct App {
     pub charset: Charset,
     /// The search text changed since the last re-filter (see `settle`).
     dirty: bool,
+    /// Entered from a group view (Enter on a group): the view and the
+    /// filter it replaced, for Esc to go back to.
+    drilled: Option<(Group, Option<String>)>,
 }
 
 impl App {
@@ -79,7 +82,7 @@ impl App {
             loaded: false,
             problem: None,
             order: Vec::new(),
-            text_widths: [0; 9],
+            text_widths: column::natural_widths(&Snapshot::default(), &[], false, charset),
             pins: Vec::new(),
             group: None,
             groups: Vec::new(),
@@ -88,6 +91,7 @@ impl App {
             trends: Trends::default(),
             panel: Panel::default(),
             dirty: false,
+            drilled: None,
         }
     }
 
@@ -225,8 +229,9 @@ impl App {
             _ => {}
         }
         if self.mode == Mode::Help {
+            // Any key closes the overlay, and does nothing else (q included).
             self.mode = Mode::Table;
-            return if key == Key::Char('q') { Effect::Quit } else { Effect::None };
+            return Effect::None;
         }
         let context = self.context();
         match (context, key) {
@@ -305,8 +310,9 @@ impl App {
                 if let Some(by) = self.group {
                     return self.toggle_group(by);
                 }
+                // The search first, then the group drilled into.
                 if self.query.search.take().is_none() {
-                    return Effect::None;
+                    return self.back_to_group();
                 }
             }
             Action::Help => {
@@ -356,15 +362,35 @@ impl App {
         self.panel.selected = Some(RowKey::Session(id));
     }
 
-    /// Enter on a group narrows the table to it.
+    /// Enter on a group narrows the table to it; Esc comes back.
     fn show_group(&mut self) -> Effect {
         let Some(by) = self.group else { return Effect::None };
         let Some(name) = self.groups.get(self.panel.cursor).map(|g| g.name.to_string()) else { return Effect::None };
+        let filter = self.filter_of(by);
+        self.drilled = Some((by, filter.replace(name.clone())));
+        self.toggle_group(by);
+        // Esc returns with the cursor on this group.
+        Effect::None
+    }
+
+    /// The filter a group view narrows: agent or tenant.
+    fn filter_of(&mut self, by: Group) -> &mut Option<String> {
         match by {
-            Group::Agent => self.query.agent = Some(name),
-            Group::Tenant => self.query.tenant = Some(name),
+            Group::Agent => &mut self.query.agent,
+            Group::Tenant => &mut self.query.tenant,
         }
-        self.toggle_group(by)
+    }
+
+    /// Esc after a drill-down: the group view again, its filter as it was,
+    /// the cursor on the group drilled into.
+    fn back_to_group(&mut self) -> Effect {
+        let Some((by, before)) = self.drilled.take() else { return Effect::None };
+        let name = std::mem::replace(self.filter_of(by), before);
+        self.group = Some(by);
+        self.panel.reset();
+        self.panel.selected = name.map(|n| RowKey::Group(n.into()));
+        self.reorder();
+        Effect::None
     }
 
     fn move_cursor(&mut self, to: isize) -> Effect {
@@ -394,6 +420,10 @@ impl App {
     /// Switch to the group view `by`, or back to sessions; the cursor starts
     /// at the top of the new view.
     fn toggle_group(&mut self, by: Group) -> Effect {
+        if self.group.is_none() {
+            // A group view of its own: no drill-down to go back to.
+            self.drilled = None;
+        }
         self.group = if self.group == Some(by) { None } else { Some(by) };
         self.panel.reset();
         self.reorder();
@@ -411,8 +441,8 @@ fn cycle<'a>(current: &Option<String>, values: impl Iterator<Item = &'a str>) ->
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
     use crate::column::Column;
+    use std::time::Duration;
     use crate::decode::decode;
 
     fn snap(n: usize) -> Snapshot {
@@ -705,13 +735,46 @@ mod tests {
     }
 
     #[test]
-    fn help_closes_on_any_key() {
+    fn help_closes_on_any_key_and_that_key_does_nothing_else() {
         let mut a = app(3);
-        keys(&mut a, "?");
-        assert_eq!(a.mode, Mode::Help);
-        assert_eq!(a.key(Key::Char('x')), Effect::None);
-        assert_eq!(a.mode, Mode::Table);
-        keys(&mut a, "h");
-        assert_eq!(a.key(Key::Char('q')), Effect::Quit);
+        for k in [Key::Char('x'), Key::Char('q'), Key::Char('s'), Key::Esc, Key::Down] {
+            keys(&mut a, "?");
+            assert_eq!(a.mode, Mode::Help);
+            assert_eq!(a.key(k), Effect::None, "{k:?}");
+            assert_eq!((a.mode.clone(), a.query.sort, a.panel.cursor), (Mode::Table, Column::Mem, 0), "{k:?}");
+        }
+    }
+
+    #[test]
+    fn esc_after_a_drill_down_returns_to_the_group_view() {
+        let mut a = app(9);
+        keys(&mut a, "a"); // an agent filter first: the drill-down replaces it, Esc restores it
+        keys(&mut a, "a");
+        let before = a.query.agent.clone();
+        keys(&mut a, "a");
+        keys(&mut a, "a");
+        assert_eq!(a.query.agent, None);
+        a.query.agent = before.clone();
+        a.reorder();
+        keys(&mut a, "g");
+        keys(&mut a, "\n");
+        assert_eq!(a.group, None);
+        let drilled = a.query.agent.clone();
+        a.key(Key::Esc);
+        assert_eq!(a.group, Some(Group::Agent));
+        assert_eq!(a.query.agent, before);
+        assert_eq!(a.panel.selected, drilled.map(|d| RowKey::Group(d.into())));
+        // With a search typed after the drill-down, Esc clears that first.
+        keys(&mut a, "\n/s0");
+        a.key(Key::Char('\n'));
+        a.key(Key::Esc);
+        assert_eq!((a.group, a.query.search.clone()), (None, None));
+        a.key(Key::Esc);
+        assert_eq!(a.group, Some(Group::Agent));
+        // A group view opened by g is left by Esc as before.
+        a.key(Key::Esc);
+        assert_eq!(a.group, None);
+        a.key(Key::Esc);
+        assert_eq!(a.group, None);
     }
 }

@@ -440,6 +440,15 @@ mod tests {
     }
 
     #[test]
+    fn before_the_first_snapshot_the_header_names_every_column() {
+        let mut a = App::new(Query::default(), crate::text::Charset::Utf8);
+        let f = frame(&mut a, 100, 20);
+        let header = f.iter().find(|l| l.contains("dur(s)")).unwrap();
+        assert_eq!(header.split_whitespace().collect::<Vec<_>>(), ["session", "agent", "tenant", "dur(s)", "mem(MB)", "peak", "cpu%", "status", "pin"]);
+        assert!(f.iter().any(|l| l.contains("waiting for the worker")));
+    }
+
+    #[test]
     fn a_narrow_banner_shortens_the_path_and_keeps_the_reason() {
         let path = "/run/user/1000/openrtc-1000/top.sock";
         let b = Banner::around(format!("no running openrtc pool at {path}: retrying (nothing is listening on the socket)"), path);

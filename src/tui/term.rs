@@ -27,6 +27,18 @@ pub fn stdout_is_tty() -> bool {
     termion::is_tty(&std::io::stdout())
 }
 
+/// Why the terminal cannot take the live view, if it cannot: a `TERM` that
+/// is unset, empty, `dumb` or `unknown` names no cursor addressing (Emacs'
+/// shell, some CI logs), where the view would print escapes as text.
+pub fn cannot_address(term: Option<&str>) -> Option<String> {
+    match term {
+        None => Some("TERM is not set".into()),
+        Some("") => Some("TERM is empty".into()),
+        Some(t @ ("dumb" | "unknown")) => Some(format!("TERM={t} cannot place the cursor")),
+        Some(_) => None,
+    }
+}
+
 /// The most columns or rows a frame is built for, whatever the terminal
 /// or `COLUMNS` claims: frame memory is bounded by this, not by a claim.
 pub const MAX_SIDE: u16 = 4096;

@@ -1,5 +1,10 @@
-//! Command line: lexopt into a validated `Config`. Help and version return
-//! early; every usage error names the flag and the value.
+//! Command line: lexopt into a validated `Config`. Help, version and
+//! `--generate` return early; every usage error names the flag and the
+//! value. The flags are one table (`flags`), from which `docs` makes the
+//! help, the man page and the completions.
+
+pub mod docs;
+pub mod flags;
 
 use std::ffi::OsString;
 use std::fmt;
@@ -81,6 +86,17 @@ pub enum Command {
     Run(Config, Vec<String>),
     Help,
     Version,
+    /// `--generate`: the man page or a shell's completions.
+    Generate(Generated),
+}
+
+/// What `--generate` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Generated {
+    Man,
+    Bash,
+    Zsh,
+    Fish,
 }
 
 /// A usage error: one line, naming the flag and the offending value.
@@ -107,6 +123,16 @@ where
         match arg {
             Short('h') | Long("help") => return Ok(Command::Help),
             Short('V') | Long("version") => return Ok(Command::Version),
+            Long("generate") => {
+                let v = value(&mut p, "--generate")?;
+                return Ok(Command::Generate(match v.as_str() {
+                    "man" => Generated::Man,
+                    "bash" => Generated::Bash,
+                    "zsh" => Generated::Zsh,
+                    "fish" => Generated::Fish,
+                    _ => return Err(invalid("--generate", &v, "expected man, bash, zsh or fish")),
+                }));
+            }
             Long("once") => cfg.once = true,
             Long("no-header") => cfg.header = false,
             Long("refresh-rate") => {
@@ -220,52 +246,6 @@ fn refresh_rate(v: &str) -> Result<(f64, Option<String>), UsageError> {
         )
     });
     Ok((clamped, warning))
-}
-
-/// `--help`; `keys` are the live view's bindings, label and help line.
-pub fn help(keys: &[(&str, &str)]) -> String {
-    let sorts: Vec<_> = Column::all_sort_names().collect();
-    format!(
-        "\
-openrtc-top {version}: live inspector for an openrtc coroutine-mode worker
-
-Usage: openrtc-top [OPTIONS]
-
-Shows one row per live session of the worker serving the introspection socket,
-refreshing in place (htop-style). With --once, or when stdout is not a
-terminal, prints one snapshot and exits.
-
-Options:
-      --once               print one snapshot and exit (scripts, CI)
-  -n, --iterations N       print N snapshots one refresh apart (with --once or
-                           without a terminal); live: exit after N frames
-      --refresh-rate HZ    refresh rate, clamped to 0.5..10 [default: 1.0]
-      --sort KEY           initial sort column [default: mem_mb]
-                           ({sorts})
-      --status FILTER      all, active, slow, draining, errored [default: all]
-      --agent NAME         only sessions of this agent (exact)
-      --tenant NAME        only sessions of this tenant (exact; '-' = unset)
-      --socket PATH        the worker's socket [default: per-user path, as the
-                           worker computes it from XDG_RUNTIME_DIR or TMPDIR]
-      --format FORMAT      --once output: table, tsv or json [default: table]
-      --no-header          leave out the header line of table and tsv output
-      --color WHEN         auto, always or never [default: auto; NO_COLOR honoured]
-  -h, --help               print this help
-  -V, --version            print the version
-
-Keys (live view; also '?' there):
-{keys}
-Exit status: 0 ok, 1 no running pool or unreadable snapshot, 2 usage error.
-",
-        version = env!("CARGO_PKG_VERSION"),
-        sorts = sorts.join(", "),
-        keys = keys_help(keys),
-    )
-}
-
-fn keys_help(keys: &[(&str, &str)]) -> String {
-    let w = keys.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
-    keys.iter().map(|(k, what)| format!("  {k:w$}  {what}\n")).collect()
 }
 
 #[cfg(test)]
@@ -402,6 +382,33 @@ mod tests {
         assert!(!color_on(ColorMode::Auto, false, false));
         assert!(color_on(ColorMode::Always, false, true));
         assert!(!color_on(ColorMode::Never, true, false));
+    }
+
+    /// Every flag of the table parses (with a value it takes), so the help,
+    /// man page and completions made from the table name only real flags.
+    #[test]
+    fn every_flag_in_the_table_parses() {
+        use flags::{FLAGS, Takes};
+        for f in FLAGS {
+            let value = match f.takes {
+                Takes::Nothing => None,
+                Takes::Words(w) => Some(w[0].to_string()),
+                Takes::SortKey => Some("mem_mb".to_string()),
+                Takes::Path => Some("/x/top.sock".to_string()),
+                Takes::Text => Some("2".to_string()),
+            };
+            let mut spellings = vec![format!("--{}", f.long)];
+            spellings.extend(f.short.map(|c| format!("-{c}")));
+            for s in spellings {
+                let args: Vec<String> = std::iter::once(s.clone()).chain(value.clone()).collect();
+                assert!(parse(args.iter().map(String::as_str)).is_ok(), "{args:?}");
+                if value.is_some() {
+                    let e = parse([s.as_str()]).unwrap_err().to_string();
+                    assert!(e.contains("missing value"), "{s}: {e}");
+                }
+            }
+        }
+        assert!(err(&["--generate", "pdf"]).contains("'pdf' for '--generate'"));
     }
 
     #[test]

@@ -1,0 +1,52 @@
+//! Every command-line flag, as data: the one table `--help`, the man page
+//! and the shell completions are generated from (`docs`). `parse` matches
+//! the same names; a test holds the two together.
+
+/// What a flag's value can be, for help and completion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Takes {
+    /// No value: a switch.
+    Nothing,
+    /// One of these words.
+    Words(&'static [&'static str]),
+    /// A sort key (`Column::all_sort_names`).
+    SortKey,
+    /// A path to a file or socket.
+    Path,
+    /// Free text or a number.
+    Text,
+}
+
+#[derive(Debug)]
+pub struct Flag {
+    pub long: &'static str,
+    pub short: Option<char>,
+    /// The value's name in help (`HZ`), when it takes one.
+    pub value: &'static str,
+    pub takes: Takes,
+    pub help: &'static str,
+}
+
+pub const FLAGS: &[Flag] = &[
+    Flag { long: "once", short: None, value: "", takes: Takes::Nothing, help: "print one snapshot and exit (scripts, CI)" },
+    Flag { long: "iterations", short: Some('n'), value: "N", takes: Takes::Text, help: "print N snapshots one refresh apart (with --once or without a terminal); live: exit after N frames" },
+    Flag { long: "refresh-rate", short: None, value: "HZ", takes: Takes::Text, help: "refresh rate, clamped to 0.5..10 [default: 1.0]" },
+    Flag { long: "sort", short: None, value: "KEY", takes: Takes::SortKey, help: "initial sort column [default: mem_mb]" },
+    Flag { long: "status", short: None, value: "FILTER", takes: Takes::Words(&["all", "active", "slow", "draining", "errored"]), help: "only sessions of this status [default: all]" },
+    Flag { long: "agent", short: None, value: "NAME", takes: Takes::Text, help: "only sessions of this agent (exact)" },
+    Flag { long: "tenant", short: None, value: "NAME", takes: Takes::Text, help: "only sessions of this tenant (exact; '-' = unset)" },
+    Flag { long: "socket", short: None, value: "PATH", takes: Takes::Path, help: "the worker's socket [default: the per-user path, as the worker computes it from XDG_RUNTIME_DIR or TMPDIR]" },
+    Flag { long: "format", short: None, value: "FORMAT", takes: Takes::Words(&["table", "tsv", "json"]), help: "--once output [default: table]" },
+    Flag { long: "no-header", short: None, value: "", takes: Takes::Nothing, help: "leave out the header line of table and tsv output" },
+    Flag { long: "color", short: None, value: "WHEN", takes: Takes::Words(&["auto", "always", "never"]), help: "colour [default: auto; NO_COLOR honoured]" },
+    Flag { long: "generate", short: None, value: "WHAT", takes: Takes::Words(&["man", "bash", "zsh", "fish"]), help: "print the man page or a shell's completions (for packagers)" },
+    Flag { long: "help", short: Some('h'), value: "", takes: Takes::Nothing, help: "print this help" },
+    Flag { long: "version", short: Some('V'), value: "", takes: Takes::Nothing, help: "print the version" },
+];
+
+/// The exit statuses, for `--help` and the man page.
+pub const EXIT_STATUS: &[(u8, &str)] = &[
+    (0, "ok"),
+    (1, "no running pool, or a snapshot that cannot be read"),
+    (2, "usage error"),
+];

@@ -145,6 +145,55 @@ fn reference() -> Option<PathBuf> {
     p.exists().then_some(p)
 }
 
+/// The peak resident set of a live process, from /proc.
+fn vm_hwm_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+/// Payloads of about 60 MB shaped to make a decoder multiply them.
+fn hostile_payloads() -> Vec<(&'static str, Vec<u8>)> {
+    const SIZE: usize = 60_000_000;
+    let fill = |prefix: &str, item: &dyn Fn(usize) -> String, sep: &str, suffix: &str| {
+        let mut s = String::with_capacity(SIZE + 1024);
+        s.push_str(prefix);
+        let mut i = 0;
+        while s.len() < SIZE {
+            if i > 0 {
+                s.push_str(sep);
+            }
+            s.push_str(&item(i));
+            i += 1;
+        }
+        s.push_str(suffix);
+        s.into_bytes()
+    };
+    vec![
+        ("20 million `{}` (refused)", fill("[", &|_| "{}".into(), ",", "]\n")),
+        ("short rows (refused)", fill("[", &|i| format!("{{\"session_id\": \"AJ_{i:07}\", \"agent_name\": \"a\", \"mem_mb\": 1.5}}"), ",", "]\n")),
+        ("real rows", fill("{\"worker\": null, \"sessions\": [", &|i| format!("{{\"session_id\": \"AJ_{i:012}\", \"agent_name\": \"agent{}\", \"tenant\": \"t{}\", \"duration_s\": 12.3, \"mem_mb\": 2.3, \"peak_mb\": 2.3, \"cpu_pct\": 21.5, \"status\": \"slow\", \"pinned\": false}}", i % 5, i % 7), ", ", "]}\n")),
+        ("a distinct agent and tenant per row", fill("[", &|i| format!("{{\"session_id\": \"AJ_{i:07}\", \"agent_name\": \"agent-{i:07}\", \"tenant\": \"tenant-{i:07}\"}}"), ",", "]\n")),
+        ("one 60 MB id", format!("[{{\"session_id\": \"{}\"}}]\n", "x".repeat(SIZE)).into_bytes()),
+        ("10 million lone surrogates", format!("[{{\"session_id\": \"{}\"}}]\n", "\\ud800".repeat(SIZE / 6)).into_bytes()),
+        ("15 million NaN in cpu_history", fill("{\"worker\": {\"cpu_history\": [", &|_| "NaN".into(), ",", "]}, \"sessions\": []}\n")),
+    ]
+}
+
+/// 10 KB pastes: bracketed (one event) and typed (a terminal without
+/// bracketed paste), ASCII and not.
+fn paste_cases() -> Vec<(&'static str, Vec<u8>)> {
+    let bracketed = |t: &str| [b"\x1b[200~".as_slice(), t.as_bytes(), b"\x1b[201~"].concat();
+    let ascii = "x".repeat(10_000);
+    let accented = "\u{e9}".repeat(5_000);
+    vec![
+        ("10 KB ASCII, bracketed", bracketed(&ascii)),
+        ("10 KB of é, bracketed", bracketed(&accented)),
+        ("10 KB ASCII, typed", ascii.into_bytes()),
+        ("10 KB of é, typed", accented.into_bytes()),
+    ]
+}
+
 /// CPU time the process has used, in seconds, from the scheduler's own
 /// nanosecond count (/proc/PID/stat only counts 10 ms ticks).
 fn cpu_seconds(pid: u32) -> f64 {
@@ -322,6 +371,63 @@ fn bench() {
         live_rows.push((hz, share, unchanged));
     }
 
+    // ---- memory against hostile payloads ------------------------------------------
+    let _ = writeln!(md, "\n## Memory against the payload, hostile shapes at about 60 MB\n");
+    let _ = writeln!(md, "Peak RSS as a multiple of the payload: `--once` under GNU time, and the live view's VmHWM after several refreshes at 2 Hz in a 120x40 pseudo-terminal; wall time of the `--once` run. Target: at most 4x the payload, in a few seconds.\n");
+    let _ = writeln!(md, "| shape | payload | `--once` peak RSS | x | time | live peak RSS | x |");
+    let _ = writeln!(md, "| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+    let mut worst = 0.0f64;
+    let mut slowest = Duration::ZERO;
+    for (name, bytes) in hostile_payloads() {
+        let size = bytes.len() as f64;
+        let srv = Static::start(&d.join(&format!("hostile-{name}.sock")), Arc::new(Mutex::new(Arc::new(bytes))));
+        let sock = srv.path.to_str().unwrap().to_string();
+        let mut cmd = Command::new(BIN);
+        cmd.args(["--once", "--socket", &sock]);
+        let t0 = Instant::now();
+        let once_kib = own_peak_rss(&cmd).unwrap_or(0);
+        let took = t0.elapsed();
+        let mut t = Live::start(BIN, &["--socket", &sock, "--refresh-rate", "2"], &[], 120, 40);
+        let before = srv.connections.load(Ordering::Relaxed);
+        while srv.connections.load(Ordering::Relaxed) < before + 4 {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let live_kib = vm_hwm_kib(t.child.id());
+        t.send(b"q");
+        t.wait_exit(Duration::from_secs(10));
+        let (xo, xl) = (once_kib as f64 * 1024.0 / size, live_kib as f64 * 1024.0 / size);
+        worst = worst.max(xo).max(xl);
+        slowest = slowest.max(took);
+        let _ = writeln!(md, "| {name} | {:.1} MB | {:.1} MB | {xo:.2}x | {} | {:.1} MB | {xl:.2}x |", size / 1e6, once_kib as f64 * 1.024 / 1000.0, ms(took), live_kib as f64 * 1.024 / 1000.0);
+        println!("hostile {name}: once {xo:.2}x in {}, live {xl:.2}x", ms(took));
+    }
+
+    // ---- input storms ---------------------------------------------------------------
+    let _ = writeln!(md, "\n## A paste at 100,000 sessions\n");
+    let _ = writeln!(md, "The live view at 1 Hz on 100,000 sessions, `/` typed, then 10 KB pasted: time from writing the paste to the frame that shows its result, and from `q` to the process's end. Target: within one frame (1 s at 1 Hz).\n");
+    let _ = writeln!(md, "| paste | answered in | q answered in |");
+    let _ = writeln!(md, "| --- | ---: | ---: |");
+    let big = Static::start(&d.join("paste.sock"), Arc::new(Mutex::new(Arc::new(payload_for(100_000)))));
+    let mut paste_worst = Duration::ZERO;
+    for (name, bytes) in paste_cases() {
+        let mut t = Live::start(BIN, &["--socket", big.path.to_str().unwrap()], &[], 120, 40);
+        t.wait_for("the first frame", Duration::from_secs(20), |s| s.last().is_some_and(|l| l.contains("rows 1-")));
+        t.send(b"/");
+        t.wait_for("the prompt", Duration::from_secs(10), |s| s.last().is_some_and(|l| l.starts_with('/')));
+        let t0 = Instant::now();
+        t.send(&bytes);
+        t.wait_for("the paste's result", Duration::from_secs(60), |s| s.last().is_some_and(|l| l.contains("rows 0-0 of 0") || l.ends_with(" of 0")));
+        let answered = t0.elapsed();
+        let t1 = Instant::now();
+        t.send(b"\x1b\r");
+        t.send(b"q");
+        t.wait_exit(Duration::from_secs(60));
+        let quit = t1.elapsed();
+        paste_worst = paste_worst.max(answered).max(quit);
+        let _ = writeln!(md, "| {name} | {} | {} |", ms(answered), ms(quit));
+        println!("paste {name}: answered {}, q {}", ms(answered), ms(quit));
+    }
+
     // ---- binary and start-up -------------------------------------------------------
     let size = std::fs::metadata(BIN).unwrap().len();
     let stripped = Command::new("sh").arg("-c").arg(format!("strip -o {0}/s '{BIN}' 2>/dev/null && stat -c %s {0}/s", d.path().display())).output().ok().and_then(|o| text(&o.stdout).trim().parse::<u64>().ok()).unwrap_or(size);
@@ -358,6 +464,8 @@ fn bench() {
     let _ = writeln!(md, "| live 1,000 sessions, 10 Hz under 5% of a core | {s10:.2}% | {} |", yes(s10 < 5.0));
     let _ = writeln!(md, "| unchanged frame under 200 bytes | {u1:.0} B at 1 Hz, {u10:.0} B at 10 Hz | {} |", yes(u1 < 200.0 && u10 < 200.0));
     let _ = writeln!(md, "| stripped binary under 1 MB | {:.0} KB | {} |", stripped as f64 / 1000.0, yes(stripped < 1_000_000));
+    let _ = writeln!(md, "| hostile payloads: peak RSS at most 4x the payload, in a few seconds | {worst:.2}x, slowest {} | {} |", ms(slowest), yes(worst <= 4.0 && slowest < Duration::from_secs(5)));
+    let _ = writeln!(md, "| a 10 KB paste at 100,000 sessions answered within one frame (1 s) | {} | {} |", ms(paste_worst), yes(paste_worst < Duration::from_secs(1)));
 
     print!("\n{md}");
     let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("BENCHMARKS.md");

@@ -39,6 +39,13 @@ const JSON_TOKENS: &[&[u8]] = &[
     b"\\u", b"\\ud800", b"\\udc00", b"\\ud83d\\ude00", b"\\u001b", b"\\u009b", b"\\u0000",
     b"\"worker\": ", b"\"sessions\": ", b"\"session_id\": ", b"\"x\": [", b"\"y\": {", b"{\"a\": ",
     b"\"cpu_history\": [", b"\"system\": {", b"\"tenant\": null", b"\"mem_mb\": \"12\"",
+    // Look-alikes and width traps: invisible, bidi, separators, tags,
+    // variation selectors, regional indicators, unassigned, wide and
+    // zero-width by one table and not another.
+    b"\\u200b", b"\\u2028", b"\\u2029", b"\\u202e", b"\\u3000", b"\\u00a0", b"\\ufeff", b"\\udb40\\udc41",
+    b"\\ufe0f", b"\\ud83c\\uddf2", b"\\u0378", b"\\ue000", b"\xe2\x80\x8b", b"\xf0\x96\xbf\xb0", b"\xe0\xaf\x8d",
+    b"\xe1\x9f\x98", b"\xe3\x85\xa4", b"\xf0\x9f\x87\xa9", b"\\\\u{2d}", b"\"-\"", b"\"status\": NaN",
+    b"\"session_id\": -Infinity", b"\"pinned\": \"yes\"",
 ];
 
 const SEEDS: &[&[u8]] = &[
@@ -47,7 +54,29 @@ const SEEDS: &[&[u8]] = &[
     include_bytes!("fixtures/snapshot-v03-list.jsonl"),
     br#"{"worker": {"name": "w\u001b]0;x\u0007", "uptime_s": 1e+16, "failed": 123456789012345678901, "system": {"available": false, "cpu_pct": NaN, "load1": Infinity}, "cpu_history": [1, NaN, -Infinity, "2"]}, "sessions": [{"session_id": "caf\u00e9 \ud83d\ude00\t\u001b[2J", "agent_name": "\u4e2d\u6587", "tenant": "\ud800", "duration_s": -Infinity, "mem_mb": NaN, "peak_mb": 1e300, "cpu_pct": "7.5", "status": "slow", "pinned": 1, "future": {"a": [1, {"b": []}]}}]}"#,
     br#"[[], {}, 1, "x", null, {"session_id": ""}]"#,
+    // Rows far smaller than real ones, past the row budget.
+    TINY_ROWS,
+    br#"[{"session_id": "AJ_vic\u200btim", "agent_name": "\u0ba4\u0bae\u0bbf\u0bb4\u0bcd", "tenant": "\ud83c\uddf2\ud83c\uddfd", "status": "sl\u2028ow"}, {"session_id": "AJ_victim", "agent_name": "\u17d8\u17d8", "tenant": "\u3164\ufeff-"}]"#,
 ];
+
+/// 1,200 `{}`, past the 1,000 rows any payload may hold however small.
+const TINY_ROWS: &[u8] = const {
+    const N: usize = 1200;
+    const LEN: usize = 2 + N * 3 - 1;
+    const BYTES: [u8; LEN] = {
+        let mut b = [b','; LEN];
+        b[0] = b'[';
+        b[LEN - 1] = b']';
+        let mut i = 0;
+        while i < N {
+            b[1 + i * 3] = b'{';
+            b[2 + i * 3] = b'}';
+            i += 1;
+        }
+        b
+    };
+    &BYTES
+};
 
 /// Valid values of every type, for swapping into a field (type confusion).
 const VALUES: &[&[u8]] = &[
@@ -269,7 +298,10 @@ fn fuzz_the_snapshot_decoder() {
 
 #[test]
 fn fuzz_the_key_parser() {
-    const ALPHABET: &[u8] = b"\x1b\x1b\x1b[[[O<M~;;0123456789ABCDHFZPmqsfr\x03\x7f\x00\xc3\xa9\xff\xe4\xb8";
+    // Ctrl-Z (0x1a) is left out: it suspends, which the app reports and
+    // the loop carries out; the paste markers' bytes are in.
+    const ALPHABET: &[u8] = b"\x1b\x1b\x1b[[[O<M~;;0123456789ABCDHFZPmqsfr\x03\x7f\x00\xc3\xa9\xff\xe4\xb8/\r";
+    const PIECES: &[&[u8]] = &[b"\x1b[200~", b"\x1b[201~", b"\x1b[20", b"1~"];
     let cases = env_num("FUZZ_CASES", 4000) * 4;
     let mut rng = Rng(env_num("FUZZ_SEED", 0x0123_4567) ^ 0xFEED);
     let snap = decode(include_bytes!("fixtures/snapshot-v020.jsonl").trim_ascii_end()).unwrap();
@@ -279,9 +311,14 @@ fn fuzz_the_key_parser() {
     let start = Instant::now();
     for n in 0..cases {
         let len = 1 + rng.below(24);
-        let input: Vec<u8> = (0..len)
-            .map(|_| if rng.below(4) == 0 { rng.next() as u8 } else { ALPHABET[rng.below(ALPHABET.len())] })
-            .collect();
+        let mut input: Vec<u8> = Vec::new();
+        while input.len() < len {
+            match rng.below(10) {
+                0 => input.extend_from_slice(PIECES[rng.below(PIECES.len())]),
+                1..=2 => input.push(rng.next() as u8),
+                _ => input.push(ALPHABET[rng.below(ALPHABET.len())]),
+            }
+        }
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             let ks = keys::parse(&input);
             let _ = keys::incomplete(&input);
@@ -289,7 +326,19 @@ fn fuzz_the_key_parser() {
                 app.key(*k);
                 app.fit(7);
             }
-            ks.len()
+            // The same bytes as reads (split anywhere), pastes included.
+            let cut = rng.below(input.len() + 1);
+            let mut reader = keys::Reader::default();
+            let events: Vec<keys::Event> = reader.feed(&input[..cut]).into_iter().chain(reader.feed(&input[cut..])).collect();
+            for e in &events {
+                match e {
+                    keys::Event::Key(k) => app.key(*k),
+                    keys::Event::Paste(p) => app.paste(p),
+                };
+                app.settle();
+                app.fit(7);
+            }
+            ks.len() + events.len()
         }));
         match outcome {
             Ok(k) => total_keys += k,

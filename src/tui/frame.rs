@@ -342,10 +342,14 @@ fn footer(app: &App, w: usize, paint: Paint) -> String {
     let room = w.saturating_sub(text::width(&range) + 2);
     match &app.mode {
         Mode::Search => {
-            let typed = app.query.search.as_deref().unwrap_or("");
-            l.attr(&style::Bold).text("/").reset().untrusted(typed).attr(&style::Invert).text(" ").reset();
-            let hints: Vec<&str> = keys::hints(Context::Search).collect();
-            l.fg(&color::Cyan).text("  ").text(&hints.join(", ")).reset();
+            // The end of the text, where typing goes, in the room beside the
+            // hints and the range: a long search never pushes those out.
+            let hints = format!("  {}", keys::hints(Context::Search).collect::<Vec<_>>().join(", "));
+            let hints = if text::width(&hints) + 12 <= room { hints } else { String::new() };
+            let shown = text::display(app.query.search.as_deref().unwrap_or(""), paint.charset);
+            let field = room.saturating_sub(text::width(&hints) + 2).max(1);
+            l.attr(&style::Bold).text("/").reset().text(&tail(&shown, field, paint)).attr(&style::Invert).text(" ").reset();
+            l.fg(&color::Cyan).text(&hints).reset();
         }
         mode => {
             let hints = match mode {
@@ -360,6 +364,23 @@ fn footer(app: &App, w: usize, paint: Paint) -> String {
     l.pad(w.saturating_sub(text::width(&range)));
     l.text(&range);
     l.finish()
+}
+
+/// The last `max` columns of `s`, an ellipsis first when cut.
+fn tail(s: &str, max: usize, paint: Paint) -> String {
+    if text::width(s) <= max {
+        return s.to_string();
+    }
+    let mut kept: Vec<char> = Vec::new();
+    let mut used = 1;
+    for c in s.chars().rev() {
+        if used + text::char_width(c) > max {
+            break;
+        }
+        used += text::char_width(c);
+        kept.push(c);
+    }
+    std::iter::once(paint.charset.ellipsis()).chain(kept.into_iter().rev()).collect()
 }
 
 #[cfg(test)]
@@ -437,6 +458,18 @@ mod tests {
         assert!(f[1].starts_with("no running openrtc pool at /x/top.sock: retrying"));
         assert!(f[0].contains("STALE"));
         assert!(raw.iter().any(|l| l.contains(&style::Faint.to_string()) && strip(l).starts_with("AJ_")));
+    }
+
+    #[test]
+    fn a_long_search_shows_its_end_and_keeps_the_range() {
+        let mut a = app_with(V020);
+        a.key(Key::Char('/'));
+        a.paste(&format!("{}end", "x".repeat(500)));
+        let f = frame(&mut a, 80, 20);
+        let footer = f.last().unwrap();
+        assert!(footer.starts_with("/…") && footer.contains("xend"), "{footer}");
+        assert!(footer.ends_with("rows 0 of 0"), "{footer}");
+        assert!(crate::text::width(footer) <= 80);
     }
 
     #[test]

@@ -70,9 +70,10 @@ bench: build $(BENCH_VENV)/.ready
 	OPENRTC_BENCH_VENV=$(abspath $(BENCH_VENV)) $(CARGO) test --release --locked --test tests bench:: -- --ignored --nocapture
 
 # A simulated worker on a private temporary socket, the live view against it;
-# the worker stops (and its socket goes) when you quit (q).
+# the worker stops (and its socket goes) when you quit (q). WORKERS=N: N
+# simulated workers on N sockets in one directory, and the merged view.
 demo: build
-	$(DEMO) --run $(BIN) $(ARGS)
+	$(DEMO) $(if $(WORKERS),--workers $(WORKERS)) --run $(BIN) $(ARGS)
 
 # Long fuzzing of the decoder and the key parser (make test runs a short pass).
 FUZZ_CASES ?= 5000000

@@ -5,11 +5,13 @@ use std::borrow::Cow;
 use std::cmp::Ordering;
 
 use crate::number::{self, cmp_f64};
-use crate::snapshot::{Session, Snapshot, Status};
+use crate::snapshot::{Pool, Session, Status, WorkerState};
 use crate::text::{self, Charset};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Column {
+    /// The worker's label: shown (first) only when the pool has several.
+    Worker,
     Session,
     Agent,
     Tenant,
@@ -22,8 +24,10 @@ pub enum Column {
 }
 
 impl Column {
-    /// Display order, as in the reference.
-    pub const ALL: [Column; 9] = [
+    /// Display order, as in the reference (the worker column leads when the
+    /// pool has several workers, and is left out otherwise).
+    pub const ALL: [Column; N] = [
+        Column::Worker,
         Column::Session,
         Column::Agent,
         Column::Tenant,
@@ -41,6 +45,7 @@ impl Column {
 
     pub fn header(self) -> &'static str {
         match self {
+            Column::Worker => "worker",
             Column::Session => "session",
             Column::Agent => "agent",
             Column::Tenant => "tenant",
@@ -56,6 +61,7 @@ impl Column {
     /// The canonical `--sort` name (shown in the title), then accepted aliases.
     pub fn sort_names(self) -> &'static [&'static str] {
         match self {
+            Column::Worker => &["worker"],
             Column::Session => &["session", "session_id"],
             Column::Agent => &["agent", "agent_name"],
             Column::Tenant => &["tenant"],
@@ -102,10 +108,31 @@ impl Column {
         }
     }
 
-    /// Whether a session lacks this column's field (see `Session::missing`;
-    /// a missing tenant is an unset one and is not "missing").
+    /// The column's bit in `Session::missing` (0: it cannot be missing; a
+    /// missing tenant is an unset one, and the worker is always known).
+    pub fn bit(self) -> u16 {
+        match self {
+            Column::Session => Session::ID,
+            Column::Agent => Session::AGENT,
+            Column::Duration => Session::DURATION,
+            Column::Mem => Session::MEM,
+            Column::Peak => Session::PEAK,
+            Column::Cpu => Session::CPU,
+            Column::Status => Session::STATUS,
+            Column::Pin => Session::PINNED,
+            Column::Worker | Column::Tenant => 0,
+        }
+    }
+
+    /// Whether a session lacks this column's field (see `Session::missing`).
     pub fn missing(self, s: &Session) -> bool {
-        s.lacks(1 << self as u16)
+        s.lacks(self.bit())
+    }
+
+    /// The columns a pool is shown with: the worker column only when it has
+    /// several workers.
+    pub fn shown(pool: &Pool) -> impl Iterator<Item = Column> + '_ {
+        Column::ALL.into_iter().filter(move |&c| c != Column::Worker || pool.multi())
     }
 
     /// The value a numeric column sorts and prints by.
@@ -119,9 +146,11 @@ impl Column {
         }
     }
 
-    /// The raw text of a text column (`None` for an unset tenant).
-    pub fn text(self, s: &Session) -> Option<&str> {
+    /// The raw text of a text column (`None` for an unset tenant), the
+    /// worker's label looked up in `pool`.
+    pub fn text<'a>(self, pool: &'a Pool, s: &'a Session) -> Option<&'a str> {
         match self {
+            Column::Worker => pool.worker_of(s).map(|w| w.label.as_str()),
             Column::Session => Some(&s.session_id),
             Column::Agent => Some(&s.agent_name),
             Column::Tenant => s.tenant.as_deref(),
@@ -146,6 +175,7 @@ impl Column {
     pub fn min_width(self) -> usize {
         match self {
             Column::Session => 8,
+            Column::Worker => 6,
             c => c.header().len(),
         }
     }
@@ -154,47 +184,62 @@ impl Column {
     pub fn max_width(self) -> usize {
         match self {
             Column::Session => 40,
-            Column::Agent | Column::Tenant => 24,
+            Column::Agent | Column::Tenant | Column::Worker => 24,
             Column::Status => 10,
             _ => usize::MAX,
         }
     }
 
     /// A cell's text on screen, before fitting: numbers rounded, text
-    /// sanitized, `*` for a pin (the worker's or `client_pin`), else blank.
+    /// sanitized, `*` for a pin (the worker's or `client_pin`), else blank;
+    /// a worker that did not answer this round is marked after its label.
     /// (The plain table's cell is `output::plain_cell`.)
-    pub fn screen_text(self, s: &Session, client_pin: bool, cs: Charset) -> Cow<'_, str> {
+    pub fn screen_text<'a>(self, pool: &'a Pool, s: &'a Session, client_pin: bool, cs: Charset) -> Cow<'a, str> {
         match self {
             Column::Pin => (if s.pinned || client_pin { "*" } else { "" }).into(),
+            Column::Worker => {
+                let Some(w) = pool.worker_of(s) else { return "-".into() };
+                let label = text::display(&w.label, cs);
+                match &w.state {
+                    WorkerState::Up => label,
+                    WorkerState::Gone => format!("{label} (gone)").into(),
+                    _ => format!("{label} (stale)").into(),
+                }
+            }
             c if c.missing(s) => "-".into(),
             c if c.numeric() => c.rounded(c.number(s)).into(),
-            c => text::display(c.text(s).unwrap_or("-"), cs),
+            c => text::display(c.text(pool, s).unwrap_or("-"), cs),
         }
     }
 
-    /// Compare two sessions on this column in its natural direction
-    /// (numbers descending, text ascending); ties are left to the caller.
-    pub fn compare(self, a: &Session, b: &Session) -> Ordering {
+    /// Compare two sessions of `pool` on this column in its natural
+    /// direction (numbers descending, text ascending); ties are left to the
+    /// caller.
+    pub fn compare(self, pool: &Pool, a: &Session, b: &Session) -> Ordering {
         if self.numeric() {
             cmp_f64(self.number(b), self.number(a))
         } else if self == Column::Pin {
             b.pinned.cmp(&a.pinned)
         } else {
-            self.text(a).cmp(&self.text(b))
+            self.text(pool, a).cmp(&self.text(pool, b))
         }
     }
 }
 
+/// How many columns there are.
+pub const N: usize = 10;
+
 /// Natural widths of the numeric (or else the text) columns over `rows`:
 /// the widest screen cell, capped, at least the header; 0 for the other
-/// kind. Text widths span every shown row, so the live view measures them
-/// once per reorder (`App::text_widths`), not on every frame.
-pub fn natural_widths(snap: &Snapshot, rows: &[usize], numeric: bool, cs: Charset) -> [usize; 9] {
+/// kind (and for the worker column of a one-worker pool). Text widths span
+/// every shown row, so the live view measures them once per reorder
+/// (`App::text_widths`), not on every frame.
+pub fn natural_widths(pool: &Pool, rows: &[usize], numeric: bool, cs: Charset) -> [usize; N] {
     Column::ALL.map(|c| {
-        if c.numeric() != numeric {
+        if c.numeric() != numeric || (c == Column::Worker && !pool.multi()) {
             return 0;
         }
-        let widest = rows.iter().map(|&i| text::width(&c.screen_text(&snap.sessions[i], false, cs))).max().unwrap_or(0);
+        let widest = rows.iter().map(|&i| text::width(&c.screen_text(pool, &pool.sessions[i], false, cs))).max().unwrap_or(0);
         widest.min(c.max_width()).max(c.header().len())
     })
 }
@@ -295,19 +340,19 @@ mod tests {
     }
 
     #[test]
-    fn each_column_has_its_own_missing_bit() {
+    fn all_lists_the_columns_in_their_declared_order() {
+        // Widths are arrays indexed by `column as usize`.
         for (i, c) in Column::ALL.into_iter().enumerate() {
-            assert_eq!(c as usize, i, "Column's order is ALL's");
+            assert_eq!(c as usize, i, "{c:?}");
         }
-        assert_eq!(1 << Column::Session as u16, Session::ID);
-        assert_eq!(1 << Column::Agent as u16, Session::AGENT);
-        assert_eq!(1 << Column::Duration as u16, Session::DURATION);
-        assert_eq!(1 << Column::Mem as u16, Session::MEM);
-        assert_eq!(1 << Column::Peak as u16, Session::PEAK);
-        assert_eq!(1 << Column::Cpu as u16, Session::CPU);
-        assert_eq!(1 << Column::Status as u16, Session::STATUS);
-        assert_eq!(1 << Column::Pin as u16, Session::PINNED);
-        assert_eq!(Session::ALL & 1 << Column::Tenant as u16, 0, "a missing tenant is an unset one");
+    }
+
+    #[test]
+    fn each_field_column_has_its_own_missing_bit() {
+        let bits: Vec<u16> = Column::ALL.iter().map(|c| c.bit()).filter(|&b| b != 0).collect();
+        assert_eq!(bits.iter().fold(0, |a, b| a | b), Session::ALL, "every bit has a column");
+        assert_eq!(bits.len(), 8, "one column per bit");
+        assert_eq!((Column::Tenant.bit(), Column::Worker.bit()), (0, 0));
     }
 
     #[test]

@@ -2,19 +2,19 @@
 //!
 //! Data flows one way, and the modules are listed in that order:
 //! arguments -> `cli` (a `Config`) -> `source` (where snapshots come from:
-//! `socket` reads one bounded line from a worker) -> `decode` (bytes to a
-//! `snapshot`) -> `view` (filter, sort, groups; `column` is the one table of
-//! columns) -> text: `output` (plain table, TSV, JSON for pipes) or `tui`
+//! the sockets given or found, all fetched at once on one thread) -> `decode` (bytes to a
+//! `snapshot`, a `Pool` of workers) -> `view` (filter, sort, groups; `column`
+//! is the one table of columns; `summary` sums the pool by worker) -> text: `output` (plain table, TSV, JSON for pipes) or `tui`
 //! (the live view's frame, and the terminal). `once` and `tui::live` are the
 //! two loops that wire them; nothing downstream imports a loop. `number`,
 //! `text` and `clock` are leaf helpers used along the way.
 
 pub mod cli;
-pub mod socket;
 pub mod source;
 pub mod decode;
 pub mod snapshot;
 pub mod view;
+pub mod summary;
 pub mod column;
 pub mod output;
 pub mod tui;

@@ -5,9 +5,9 @@ use std::process::ExitCode;
 
 use openrtc_top::cli::{self, Command, Format, Generated, docs};
 use openrtc_top::tui::live::{self, Exit};
-use openrtc_top::once::{self, Error};
-use openrtc_top::socket::Target;
-use openrtc_top::source::Source;
+use openrtc_top::once::{self, Error, Outcome};
+use openrtc_top::source::Sources;
+use openrtc_top::source::discover::Spec;
 use openrtc_top::text::Charset;
 use openrtc_top::tui::{keys, term};
 
@@ -37,7 +37,7 @@ fn main() -> ExitCode {
         eprintln!("openrtc-top: {w}");
     }
     cfg.charset = Charset::from_env();
-    let mut source = Source::new(Target::new(cfg.socket.clone()));
+    let mut sources = Sources::new(Spec::from_flags(&cfg.sockets, cfg.all));
     let tty = term::stdout_is_tty();
     let mut screen = tty;
     // The live view is for a terminal; a pipe gets one snapshot, as --once.
@@ -53,18 +53,19 @@ fn main() -> ExitCode {
             cfg.iterations.get_or_insert(u64::MAX);
             screen = false;
         } else {
-            return live(&cfg, &mut source);
+            return live(&cfg, &mut sources);
         }
     }
-    match once::run(&cfg, &mut source, screen) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => report(&e, &source.target),
+    match once::run(&cfg, &mut sources, screen) {
+        Ok(Outcome::All) => ExitCode::SUCCESS,
+        Ok(Outcome::Some) => ExitCode::from(3),
+        Err(e) => report(e),
     }
 }
 
 /// The live view, and how it ended as an exit status.
-fn live(cfg: &cli::Config, source: &mut Source) -> ExitCode {
-    match live::run(cfg, source) {
+fn live(cfg: &cli::Config, sources: &mut Sources) -> ExitCode {
+    match live::run(cfg, sources) {
         Ok(Exit::Quit | Exit::Frames) => ExitCode::SUCCESS,
         Ok(Exit::Signal(sig)) => term::die_by(sig),
         Err(e) => {
@@ -86,13 +87,15 @@ fn print(s: &str) -> ExitCode {
     }
 }
 
-fn report(e: &Error, target: &Target) -> ExitCode {
+fn report(e: Error) -> ExitCode {
     match e {
         Error::Io(e) if e.kind() == io::ErrorKind::BrokenPipe => return ExitCode::SUCCESS,
         Error::Io(e) => eprintln!("openrtc-top: cannot write to stdout: {e}"),
-        Error::Source(f) => {
-            eprintln!("openrtc-top: {}", f.message(target));
-            if let Some(h) = f.hint() {
+        Error::NoPool { lines, hint } => {
+            for l in lines {
+                eprintln!("openrtc-top: {l}");
+            }
+            if let Some(h) = hint {
                 eprintln!("hint: {h}");
             }
         }

@@ -1,20 +1,22 @@
-//! `--once` and batch mode: fetch, decode, order, print; N times with `-n`.
+//! `--once` and batch mode: fetch from every source, decode, order, print;
+//! N times with `-n`.
 
 use std::io::{self, Write};
 use std::time::{Duration, Instant};
 
 use crate::cli::{ColorMode, Config, Format};
 use crate::output::Plain;
+use crate::snapshot::Pool;
+use crate::source::Sources;
 use crate::tui::render::{self, Paint, TitleView};
-use crate::source::{Failure, Source};
 use crate::tui::term;
 use crate::{clock, output, view};
 
 /// Why a run ended early; main turns it into a message and an exit status.
 #[derive(Debug)]
 pub enum Error {
-    /// A source gave no snapshot.
-    Source(Failure),
+    /// No source gave a snapshot: one line per failure, and what to do.
+    NoPool { lines: Vec<String>, hint: Option<&'static str> },
     /// Writing the output failed (a closed pipe is not reported).
     Io(io::Error),
 }
@@ -25,9 +27,18 @@ impl From<io::Error> for Error {
     }
 }
 
+/// How a run that printed rows went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Every source answered every time.
+    All,
+    /// Some did not (each said so on stderr): exit status 3.
+    Some,
+}
+
 /// `--once` (or `-n N` snapshots); `screen` says stdout is a terminal that
 /// can show the coloured frame (not a pipe, not a dumb terminal).
-pub fn run(cfg: &Config, source: &mut Source, screen: bool) -> Result<(), Error> {
+pub fn run(cfg: &Config, sources: &mut Sources, screen: bool) -> Result<Outcome, Error> {
     let tty = screen;
     let color = cfg.colour(tty);
     // The readable frame is for eyes: a terminal, or colour asked for.
@@ -37,16 +48,31 @@ pub fn run(cfg: &Config, source: &mut Source, screen: bool) -> Result<(), Error>
     let period = Duration::from_secs_f64(1.0 / cfg.refresh_hz);
     let count = cfg.iterations.unwrap_or(1);
     let mut due = Instant::now();
+    let mut outcome = Outcome::All;
     for n in 0..count {
         if n > 0 {
             out.flush()?;
             std::thread::sleep(due.saturating_duration_since(Instant::now()));
         }
         due += period;
-        let Some(snap) = source.fetch(&|| false) else {
-            return Err(Error::Source(source.last_error.take().expect("a failed fetch keeps its error")));
-        };
-        let order = view::order(&snap.sessions, &cfg.query, &[]);
+        sources.start_round(Instant::now());
+        sources.finish_round(&|| false)?;
+        let (answered, _) = sources.answered();
+        let (lines, hint) = sources.failures();
+        // A fresh pool each time: what did not answer now has no rows.
+        let mut pool = Pool::default();
+        pool.advance(sources.updates());
+        if answered == 0 {
+            return Err(Error::NoPool { lines, hint });
+        }
+        if !lines.is_empty() {
+            outcome = Outcome::Some;
+            out.flush()?;
+            for l in lines {
+                eprintln!("openrtc-top: {l}");
+            }
+        }
+        let order = view::order(&pool, &cfg.query, &[]);
         let stamp = cfg.iterations.map(|_| clock::now_iso8601());
         let plain = Plain { header: cfg.header, stamp: stamp.as_deref(), charset: cfg.charset };
         match cfg.format {
@@ -59,21 +85,21 @@ pub fn run(cfg: &Config, source: &mut Source, screen: bool) -> Result<(), Error>
                 }
                 let title = TitleView::of(&cfg.query);
                 let width = term::size().map_or_else(|| columns_env(std::env::var("COLUMNS").ok()), |(w, _)| usize::from(w));
-                render::once_frame(&mut out, &snap, &order, &title, cfg.header, width, Paint::new(color, cfg.charset))?;
+                render::once_frame(&mut out, &pool, &order, &title, cfg.header, width, Paint::new(color, cfg.charset))?;
             }
             Format::Table => {
                 if n > 0 {
                     writeln!(out)?;
                 }
-                output::table(&mut out, &snap, &order, Plain { header: cfg.header, ..plain })?;
+                output::table(&mut out, &pool, &order, Plain { header: cfg.header, ..plain })?;
             }
             // One header for the whole batch keeps the stream loadable as one table.
-            Format::Tsv => output::tsv(&mut out, &snap, &order, Plain { header: cfg.header && n == 0, ..plain })?,
-            Format::Json => output::json(&mut out, &snap, &order, plain)?,
+            Format::Tsv => output::tsv(&mut out, &pool, &order, Plain { header: cfg.header && n == 0, ..plain })?,
+            Format::Json => output::json(&mut out, &pool, &order, plain)?,
         }
     }
     out.flush()?;
-    Ok(())
+    Ok(outcome)
 }
 
 /// Width for a frame that is not going to a terminal (`--color always`):

@@ -11,7 +11,7 @@ use std::io::{self, Write};
 
 use crate::column::Column;
 use crate::number::{self, nonfinite};
-use crate::snapshot::{Session, Snapshot, System, Worker};
+use crate::snapshot::{Pool, Session, System, Worker};
 use crate::text::{self, Charset};
 
 /// What every plain writer is told besides the rows: whether to print the
@@ -31,22 +31,24 @@ impl Default for Plain<'_> {
 }
 
 /// ps-style table: aligned with spaces, one whitespace-free field per column,
-/// full values, no escapes. `stamp` is the batch-mode timestamp line.
-pub fn table(out: &mut dyn Write, snap: &Snapshot, order: &[usize], opt: Plain) -> io::Result<()> {
+/// full values, no escapes. `stamp` is the batch-mode timestamp line. A
+/// pool of several workers gets a leading `worker` column.
+pub fn table(out: &mut dyn Write, pool: &Pool, order: &[usize], opt: Plain) -> io::Result<()> {
     let Plain { header, stamp, charset } = opt;
     // Lines go into one buffer written out every 64 KiB or so: a write per
     // line through the BufWriter was one more copy and call per row.
     const FLUSH: usize = 64 * 1024;
-    let widths = widths(snap, order, header, charset);
+    let widths = widths(pool, order, header, charset);
+    let cols: Vec<(Column, usize)> = Column::shown(pool).map(|c| (c, widths[c as usize])).collect();
     let mut buf = String::with_capacity(FLUSH + 1024);
     if let Some(t) = stamp {
         buf.push_str(t);
         buf.push('\n');
     }
     if header {
-        let mut line = PlainRow::new(&mut buf);
-        for (col, &w) in Column::ALL.iter().zip(&widths) {
-            line.cell(*col, w, col.header(), col.header().len());
+        let mut line = PlainRow::new(&mut buf, cols.len());
+        for &(col, w) in &cols {
+            line.cell(col, w, col.header(), col.header().len());
         }
         line.end();
     }
@@ -55,15 +57,15 @@ pub fn table(out: &mut dyn Write, snap: &Snapshot, order: &[usize], opt: Plain) 
         // Display order is a random walk through the rows (two cache lines
         // each, ids included): ask for a row a few lines ahead.
         if let Some(&ahead) = order.get(k + 8) {
-            let p: *const Session = &snap.sessions[ahead];
+            let p: *const Session = &pool.sessions[ahead];
             prefetch(p);
             prefetch(p.cast::<u8>().wrapping_add(64));
         }
-        let s = &snap.sessions[i];
-        let mut line = PlainRow::new(&mut buf);
-        for (col, &w) in Column::ALL.iter().zip(&widths) {
-            let (text, cw) = plain_cell(*col, s, &mut num, charset);
-            line.cell(*col, w, &text, cw);
+        let s = &pool.sessions[i];
+        let mut line = PlainRow::new(&mut buf, cols.len());
+        for &(col, w) in &cols {
+            let (text, cw) = plain_cell(col, pool, s, &mut num, charset);
+            line.cell(col, w, &text, cw);
         }
         line.end();
         if buf.len() >= FLUSH {
@@ -82,9 +84,9 @@ const N: usize = Column::ALL.len();
 /// sign), so a numeric column formats just its extremes. (An earlier version
 /// kept every formatted cell in an arena for the second pass: 10 MB and
 /// 2,500 page faults at 100,000 rows, more than formatting twice would be.)
-fn widths(snap: &Snapshot, order: &[usize], header: bool, cs: Charset) -> [usize; N] {
-    let all = order.len() == snap.sessions.len();
-    let mut shown = vec![all; snap.sessions.len()];
+fn widths(pool: &Pool, order: &[usize], header: bool, cs: Charset) -> [usize; N] {
+    let all = order.len() == pool.sessions.len();
+    let mut shown = vec![all; pool.sessions.len()];
     if !all {
         for &i in order {
             shown[i] = true;
@@ -93,14 +95,17 @@ fn widths(snap: &Snapshot, order: &[usize], header: bool, cs: Charset) -> [usize
     let mut w = Column::ALL.map(|c| if header { c.header().len() } else { 0 });
     let mut extremes = [Extremes::default(); N];
     let mut num = String::new();
-    for (s, _) in snap.sessions.iter().zip(&shown).filter(|(_, on)| **on) {
+    let multi = pool.multi();
+    for (s, _) in pool.sessions.iter().zip(&shown).filter(|(_, on)| **on) {
         for ((w, x), col) in w.iter_mut().zip(&mut extremes).zip(Column::ALL) {
-            if col.numeric() && col.missing(s) {
+            if col == Column::Worker && !multi {
+                // Not shown: one worker has no worker column.
+            } else if col.numeric() && col.missing(s) {
                 *w = (*w).max(1);
             } else if col.numeric() {
                 x.add(col.number(s));
             } else {
-                *w = (*w).max(plain_cell(col, s, &mut num, cs).1);
+                *w = (*w).max(plain_cell(col, pool, s, &mut num, cs).1);
             }
         }
     }
@@ -158,18 +163,20 @@ fn prefetch<T>(p: *const T) {
 struct PlainRow<'a> {
     buf: &'a mut String,
     owed: usize,
-    n: usize,
+    /// Cells still to come, this one included.
+    left: usize,
 }
 
 impl<'a> PlainRow<'a> {
-    fn new(buf: &'a mut String) -> Self {
-        PlainRow { buf, owed: 0, n: 0 }
+    /// A line of `cells` cells.
+    fn new(buf: &'a mut String, cells: usize) -> Self {
+        PlainRow { buf, owed: 0, left: cells }
     }
 
     /// A cell of `col`, `width` columns wide, in a column `w` wide.
     fn cell(&mut self, col: Column, w: usize, text: &str, width: usize) {
-        self.n += 1;
-        let fill = if self.n == N { 0 } else { w.saturating_sub(width) };
+        self.left -= 1;
+        let fill = if self.left == 0 { 0 } else { w.saturating_sub(width) };
         if col.numeric() {
             text::spaces(self.buf, self.owed + fill);
             self.buf.push_str(text);
@@ -191,7 +198,7 @@ impl<'a> PlainRow<'a> {
 /// into `num`. (Inlined: both passes call it for every cell, and the call
 /// was 2% of a 100,000-row run.)
 #[inline]
-fn plain_cell<'a>(col: Column, s: &'a Session, num: &'a mut String, cs: Charset) -> (Cow<'a, str>, usize) {
+fn plain_cell<'a>(col: Column, pool: &'a Pool, s: &'a Session, num: &'a mut String, cs: Charset) -> (Cow<'a, str>, usize) {
     match col {
         Column::Pin => (Cow::Borrowed(if s.pinned { "*" } else { "-" }), 1),
         c if c.missing(s) => (Cow::Borrowed("-"), 1),
@@ -202,32 +209,34 @@ fn plain_cell<'a>(col: Column, s: &'a Session, num: &'a mut String, cs: Charset)
             let w = num.len();
             (Cow::Borrowed(num.as_str()), w)
         }
-        c => text::field_and_width(c.text(s).unwrap_or(""), cs),
+        c => text::field_and_width(c.text(pool, s).unwrap_or(""), cs),
     }
 }
 
 /// Tab-separated: the table's header, exact strings escaped, numbers unrounded.
-/// An unset tenant is an empty field. `stamp` adds a leading `time` column.
-pub fn tsv(out: &mut dyn Write, snap: &Snapshot, order: &[usize], opt: Plain) -> io::Result<()> {
+/// An unset tenant is an empty field. `stamp` adds a leading `time` column
+/// (before the `worker` column of several workers).
+pub fn tsv(out: &mut dyn Write, pool: &Pool, order: &[usize], opt: Plain) -> io::Result<()> {
     let Plain { header, stamp, charset } = opt;
+    let cols: Vec<Column> = Column::shown(pool).collect();
     let mut line = String::new();
     if header {
         if stamp.is_some() {
             line.push_str("time\t");
         }
-        let names: Vec<&str> = Column::ALL.iter().map(|c| c.header()).collect();
+        let names: Vec<&str> = cols.iter().map(|c| c.header()).collect();
         line.push_str(&names.join("\t"));
         line.push('\n');
         out.write_all(line.as_bytes())?;
     }
     for &i in order {
-        let s = &snap.sessions[i];
+        let s = &pool.sessions[i];
         line.clear();
         if let Some(t) = stamp {
             line.push_str(t);
             line.push('\t');
         }
-        for (n, col) in Column::ALL.into_iter().enumerate() {
+        for (n, &col) in cols.iter().enumerate() {
             if n > 0 {
                 line.push('\t');
             }
@@ -235,7 +244,7 @@ pub fn tsv(out: &mut dyn Write, snap: &Snapshot, order: &[usize], opt: Plain) ->
                 Column::Pin => line.push(if s.pinned { '*' } else { '-' }),
                 c if c.missing(s) => {}
                 c if c.numeric() => number::push_exact(&mut line, c.number(s)),
-                c => tsv_escape(&mut line, c.text(s).unwrap_or(""), charset),
+                c => tsv_escape(&mut line, c.text(pool, s).unwrap_or(""), charset),
             }
         }
         line.push('\n');
@@ -267,8 +276,11 @@ pub fn tsv_escape(out: &mut String, s: &str, cs: Charset) {
 }
 
 /// One line of JSON: `{"worker": ..., "sessions": [...]}` (with a leading
-/// `time` in batch mode). Non-finite numbers, which JSON cannot hold, are null.
-pub fn json(out: &mut dyn Write, snap: &Snapshot, order: &[usize], opt: Plain) -> io::Result<()> {
+/// `time` in batch mode). Non-finite numbers, which JSON cannot hold, are
+/// null. Several workers: `{"workers": [{"label", "socket", "worker",
+/// "error"}, ...], "sessions": [...]}`, each session led by its worker's
+/// label.
+pub fn json(out: &mut dyn Write, pool: &Pool, order: &[usize], opt: Plain) -> io::Result<()> {
     let Plain { stamp, charset, .. } = opt;
     let mut buf = String::with_capacity(256);
     buf.push('{');
@@ -277,17 +289,39 @@ pub fn json(out: &mut dyn Write, snap: &Snapshot, order: &[usize], opt: Plain) -
         json_str(&mut buf, t, charset);
         buf.push_str(", ");
     }
-    buf.push_str("\"worker\": ");
-    match &snap.worker {
-        Some(w) => json_worker(&mut buf, w, charset),
-        None => buf.push_str("null"),
+    let multi = pool.multi();
+    if multi {
+        buf.push_str("\"workers\": [");
+        for (n, w) in pool.workers.iter().enumerate() {
+            if n > 0 {
+                buf.push_str(", ");
+            }
+            let mut o = JsonObject::new(&mut buf, charset);
+            o.str("label", Some(&w.label));
+            o.str("socket", Some(&w.socket.to_string_lossy()));
+            o.key("worker");
+            match &w.block {
+                Some(b) => json_worker(o.buf(), b, charset),
+                None => o.buf().push_str("null"),
+            }
+            o.str("error", w.state.reason().or(w.state.gone().then_some("its socket is gone")));
+            o.end();
+        }
+        buf.push(']');
+    } else {
+        buf.push_str("\"worker\": ");
+        match pool.block() {
+            Some(w) => json_worker(&mut buf, w, charset),
+            None => buf.push_str("null"),
+        }
     }
     buf.push_str(", \"sessions\": [");
     for (n, &i) in order.iter().enumerate() {
         if n > 0 {
             buf.push_str(", ");
         }
-        json_session(&mut buf, &snap.sessions[i], charset);
+        let s = &pool.sessions[i];
+        json_session(&mut buf, multi.then(|| pool.worker_of(s).map_or("", |w| w.label.as_str())), s, charset);
         // Flush as we go: a large pool stays out of one giant buffer.
         if buf.len() > 64 * 1024 {
             out.write_all(buf.as_bytes())?;
@@ -298,9 +332,12 @@ pub fn json(out: &mut dyn Write, snap: &Snapshot, order: &[usize], opt: Plain) -
     out.write_all(buf.as_bytes())
 }
 
-fn json_session(b: &mut String, s: &Session, cs: Charset) {
+fn json_session(b: &mut String, worker: Option<&str>, s: &Session, cs: Charset) {
     let has = |bit: u16| !s.lacks(bit);
     let mut o = JsonObject::new(b, cs);
+    if let Some(label) = worker {
+        o.str("worker", Some(label));
+    }
     o.str("session_id", has(Session::ID).then_some(&*s.session_id));
     o.str("agent_name", has(Session::AGENT).then_some(&*s.agent_name));
     o.str("tenant", s.tenant.as_deref());
@@ -448,9 +485,13 @@ mod tests {
     use crate::decode::decode;
     use crate::view::{Query, order};
 
-    fn render(f: impl Fn(&mut Vec<u8>, &Snapshot, &[usize]) -> io::Result<()>, payload: &str) -> String {
-        let snap = decode(payload.as_bytes()).unwrap();
-        let ord = order(&snap.sessions, &Query::default(), &[]);
+    fn pool_of(payload: &str) -> Pool {
+        Pool::single(decode(payload.as_bytes()).unwrap(), "w.sock".into())
+    }
+
+    fn render(f: impl Fn(&mut Vec<u8>, &Pool, &[usize]) -> io::Result<()>, payload: &str) -> String {
+        let snap = pool_of(payload);
+        let ord = order(&snap, &Query::default(), &[]);
         let mut out = Vec::new();
         f(&mut out, &snap, &ord).unwrap();
         String::from_utf8(out).unwrap()
@@ -483,18 +524,20 @@ job-c1d550  support  acme       312    182.5  240.1  37.2  slow    -
         let numbers = ["0", "-0.0", "-0.04", "0.04", "9.95", "9.96", "99.95", "-99.96", "1e15", "-1e16", "123456.78", "NaN", "Infinity", "-Infinity", "0.5", "-7"];
         let texts = [r#""a""#, r#""中文""#, r#""x y""#, r#""\u001b[2J""#, r#""""#, "null", r#""café-long-name""#];
         let check = |rows: &[String]| {
-            let snap = decode(format!("[{}]", rows.join(", ")).as_bytes()).unwrap();
+            let snap = pool_of(&format!("[{}]", rows.join(", ")));
             for q in [Query::default(), Query { agent: Some("a".into()), ..Query::default() }] {
-                let ord = order(&snap.sessions, &q, &[]);
+                let ord = order(&snap, &q, &[]);
                 for header in [true, false] {
-                    let mut want = Column::ALL.map(|c| if header { c.header().len() } else { 0 });
+                    let shown: Vec<Column> = Column::shown(&snap).collect();
+                    let mut want = shown.iter().map(|c| if header { c.header().len() } else { 0 }).collect::<Vec<_>>();
                     for &i in &ord {
-                        for (w, col) in want.iter_mut().zip(Column::ALL) {
+                        for (w, &col) in want.iter_mut().zip(&shown) {
                             let mut num = String::new();
-                            *w = (*w).max(text::width(&plain_cell(col, &snap.sessions[i], &mut num, Charset::Utf8).0));
+                            *w = (*w).max(text::width(&plain_cell(col, &snap, &snap.sessions[i], &mut num, Charset::Utf8).0));
                         }
                     }
-                    assert_eq!(widths(&snap, &ord, header, Charset::Utf8), want, "{rows:?} {q:?} header={header}");
+                    let got = widths(&snap, &ord, header, Charset::Utf8);
+                    assert_eq!(shown.iter().map(|&c| got[c as usize]).collect::<Vec<_>>(), want, "{rows:?} {q:?} header={header}");
                 }
             }
         };

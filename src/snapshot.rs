@@ -2,6 +2,7 @@
 //! Reading them from the payload is `decode`'s job; this module only says
 //! what a snapshot is.
 
+use std::path::PathBuf;
 use std::rc::Rc;
 
 pub use crate::decode::id::SessionId;
@@ -26,10 +27,12 @@ pub struct Session {
     /// in JSON, `-` in the table and on screen, an empty TSV field. (The
     /// tenant has no bit: a missing tenant is an unset one, `None`.)
     pub missing: u16,
+    /// Which worker of the pool served it (an index into `Pool::workers`).
+    pub worker: u16,
 }
 
 impl Session {
-    // One bit per field, at the position of its column in `Column::ALL`.
+    // One bit per field (`Column::bit` maps columns to them).
     pub const ID: u16 = 1 << 0;
     pub const AGENT: u16 = 1 << 1;
     pub const DURATION: u16 = 1 << 3;
@@ -61,6 +64,7 @@ impl Default for Session {
             status: Status::Other("".into()),
             pinned: false,
             missing: Session::ALL,
+            worker: 0,
         }
     }
 }
@@ -142,4 +146,211 @@ pub struct Worker {
 pub struct Snapshot {
     pub worker: Option<Worker>,
     pub sessions: Vec<Session>,
+}
+
+/// What the views and writers read: every worker configured or found, and
+/// all their sessions, each tagged with its worker. One source gives a pool
+/// of one worker, shown exactly as a single snapshot.
+///
+/// Workers are kept in label order (labels are unique) and each worker's
+/// sessions together, in that order and in payload order: so the index of
+/// a session orders by worker label, which the sort's tiebreak relies on.
+#[derive(Debug, Clone, Default)]
+pub struct Pool {
+    pub workers: Vec<WorkerEntry>,
+    pub sessions: Vec<Session>,
+}
+
+/// What one source gave this round, for `Pool::advance`.
+#[derive(Debug)]
+pub struct Update {
+    pub key: u32,
+    pub label: String,
+    pub socket: PathBuf,
+    pub state: WorkerState,
+    /// A new snapshot, or `None`: keep the sessions and block it had.
+    pub fresh: Option<Snapshot>,
+}
+
+impl Pool {
+    /// A pool of one worker serving `snap` from `socket`.
+    pub fn single(snap: Snapshot, socket: PathBuf) -> Pool {
+        let label = snap.worker.as_ref().and_then(|w| w.name.clone()).unwrap_or_default();
+        let mut pool = Pool::default();
+        pool.advance(vec![Update { key: 0, label, socket, state: WorkerState::Up, fresh: Some(snap) }]);
+        pool
+    }
+
+    /// The next pool: the workers of `updates` (in label order), each with
+    /// its fresh snapshot or else what it had here before (moved, not
+    /// copied). A worker left out of `updates` is dropped with its sessions.
+    pub fn advance(&mut self, mut updates: Vec<Update>) {
+        updates.sort_by(|a, b| a.label.cmp(&b.label).then(a.key.cmp(&b.key)));
+        let old = std::mem::take(self);
+        // Each old worker's sessions, by its key, moved out of the old pool.
+        let mut kept: std::collections::HashMap<u32, (Option<Worker>, Vec<Session>)> =
+            old.workers.iter().map(|w| (w.key, (w.block.clone(), Vec::new()))).collect();
+        for s in old.sessions {
+            if let Some(w) = old.workers.get(usize::from(s.worker)) {
+                kept.get_mut(&w.key).expect("every old worker has an entry").1.push(s);
+            }
+        }
+        let total: usize = updates
+            .iter()
+            .map(|u| u.fresh.as_ref().map_or_else(|| kept.get(&u.key).map_or(0, |k| k.1.len()), |f| f.sessions.len()))
+            .sum();
+        self.sessions.reserve_exact(total);
+        for (i, u) in updates.into_iter().enumerate() {
+            let (block, sessions) = match u.fresh {
+                Some(snap) => (snap.worker, snap.sessions),
+                None => kept.remove(&u.key).unwrap_or_default(),
+            };
+            let at = self.sessions.len();
+            self.sessions.extend(sessions);
+            for s in &mut self.sessions[at..] {
+                s.worker = i as u16;
+            }
+            self.workers.push(WorkerEntry { key: u.key, label: u.label, socket: u.socket, block, state: u.state });
+        }
+    }
+
+    /// More than one worker: the views add a worker column and per-worker
+    /// lines, the JSON output its multi-worker shape.
+    pub fn multi(&self) -> bool {
+        self.workers.len() > 1
+    }
+
+    /// The worker block of a single-worker pool (the header and title of
+    /// one worker, as before there were several).
+    pub fn block(&self) -> Option<&Worker> {
+        match self.workers.as_slice() {
+            [w] => w.block.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// The worker that served `s`.
+    pub fn worker_of(&self, s: &Session) -> Option<&WorkerEntry> {
+        self.workers.get(usize::from(s.worker))
+    }
+
+    /// What identifies `s` across refreshes: its worker and its id.
+    pub fn key_of(&self, s: &Session) -> SessionKey {
+        SessionKey { worker: self.worker_of(s).map_or(0, |w| w.key), id: s.session_id.clone() }
+    }
+
+    /// Whether `s` is the session `key` names.
+    pub fn is(&self, s: &Session, key: &SessionKey) -> bool {
+        s.session_id == key.id && self.worker_of(s).is_some_and(|w| w.key == key.worker)
+    }
+
+    /// The session `key` names, if it is still here.
+    pub fn find(&self, key: &SessionKey) -> Option<&Session> {
+        let w = self.workers.iter().position(|w| w.key == key.worker)? as u16;
+        self.sessions.iter().find(|s| s.worker == w && s.session_id == key.id)
+    }
+}
+
+/// A session as the views know it: ids are unique only within a worker.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SessionKey {
+    /// The worker's `WorkerEntry::key`.
+    pub worker: u32,
+    pub id: SessionId,
+}
+
+/// The key of a session of the first worker (tests).
+#[cfg(test)]
+impl From<&str> for SessionKey {
+    fn from(id: &str) -> SessionKey {
+        SessionKey { worker: 0, id: id.into() }
+    }
+}
+
+/// One worker of a pool, and how its last fetch went.
+#[derive(Debug, Clone)]
+pub struct WorkerEntry {
+    /// Stable while the source is known (never reused for another).
+    pub key: u32,
+    /// What it is called here: its own `name` when that is unique among
+    /// the sources, else its socket's stem (untrusted text).
+    pub label: String,
+    pub socket: PathBuf,
+    /// The worker block of its last snapshot (`None`: a legacy payload, or
+    /// none yet).
+    pub block: Option<Worker>,
+    pub state: WorkerState,
+}
+
+/// How a worker's last fetch went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WorkerState {
+    /// It answered: its sessions are current.
+    Up,
+    /// It has not answered yet (the reason, when a fetch failed).
+    Waiting(Option<String>),
+    /// Its last fetch failed: its sessions are the last it sent.
+    Stale(String),
+    /// Its socket went away from the directory it was found in.
+    Gone,
+    /// The trust checks refused it: never read.
+    Refused(String),
+}
+
+impl WorkerState {
+    pub fn up(&self) -> bool {
+        *self == WorkerState::Up
+    }
+
+    pub fn gone(&self) -> bool {
+        *self == WorkerState::Gone
+    }
+
+    /// Why it is not up, for messages and the worker lines.
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            WorkerState::Up | WorkerState::Gone => None,
+            WorkerState::Waiting(why) => why.as_deref(),
+            WorkerState::Stale(why) | WorkerState::Refused(why) => Some(why),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn snap(ids: &[&str]) -> Snapshot {
+        let sessions = ids.iter().map(|&id| Session { session_id: id.into(), ..Session::default() }).collect();
+        Snapshot { worker: Some(Worker { name: Some(ids.join("+")), ..Worker::default() }), sessions }
+    }
+
+    fn update(key: u32, label: &str, fresh: Option<Snapshot>) -> Update {
+        let state = if fresh.is_some() { WorkerState::Up } else { WorkerState::Stale("late".into()) };
+        Update { key, label: label.into(), socket: PathBuf::from(label), state, fresh }
+    }
+
+    fn shape(p: &Pool) -> Vec<(String, String)> {
+        p.sessions.iter().map(|s| (p.workers[usize::from(s.worker)].label.clone(), s.session_id.to_string())).collect()
+    }
+
+    #[test]
+    fn a_pool_keeps_workers_in_label_order_and_stale_workers_their_sessions() {
+        let mut p = Pool::default();
+        p.advance(vec![update(1, "b", Some(snap(&["x", "y"]))), update(2, "a", Some(snap(&["z"])))]);
+        assert_eq!(shape(&p), [("a".into(), "z".into()), ("b".into(), "x".into()), ("b".into(), "y".into())]);
+        // b misses this round: it keeps its sessions and block; a is new.
+        p.advance(vec![update(1, "b", None), update(2, "a", Some(snap(&["w"])))]);
+        assert_eq!(shape(&p), [("a".into(), "w".into()), ("b".into(), "x".into()), ("b".into(), "y".into())]);
+        assert_eq!(p.workers[1].block.as_ref().and_then(|b| b.name.as_deref()), Some("x+y"));
+        assert!(!p.workers[1].state.up());
+        let key = p.key_of(&p.sessions[2]);
+        assert_eq!((key.worker, &*key.id), (1, "y"));
+        assert!(p.find(&key).is_some() && p.is(&p.sessions[2], &key) && !p.is(&p.sessions[1], &key));
+        // A worker left out is dropped with its sessions.
+        p.advance(vec![update(1, "b", None)]);
+        assert_eq!(shape(&p), [("b".into(), "x".into()), ("b".into(), "y".into())]);
+        assert!(p.find(&SessionKey { worker: 2, id: "w".into() }).is_none());
+        assert!(!p.multi() && p.block().is_some());
+    }
 }

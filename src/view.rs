@@ -3,8 +3,7 @@
 use std::cmp::Ordering;
 
 use crate::column::{Column, StatusFilter};
-use crate::snapshot::SessionId;
-use crate::snapshot::Session;
+use crate::snapshot::{Pool, Session, SessionKey, Status};
 
 /// How a snapshot is narrowed and ordered; shared by `--once` and the live view.
 #[derive(Debug, Clone, PartialEq)]
@@ -19,6 +18,8 @@ pub struct Query {
     pub tenant: Option<String>,
     /// Case-insensitive substring of session id, agent or tenant.
     pub search: Option<String>,
+    /// Exact worker label (several workers).
+    pub worker: Option<String>,
 }
 
 impl Default for Query {
@@ -30,6 +31,7 @@ impl Default for Query {
             agent: None,
             tenant: None,
             search: None,
+            worker: None,
         }
     }
 }
@@ -38,27 +40,28 @@ impl Query {
     /// The filter, ready to test sessions: the search needle is lowercased
     /// here, once, not per session (a paste into the search at 100,000
     /// sessions lowercased it 300,000 times per character).
-    pub fn filter(&self) -> Filter<'_> {
+    /// The worker filter is resolved to the pool's index for that label.
+    pub fn filter(&self, pool: &Pool) -> Filter<'_> {
+        // A label no worker has matches nothing, as an absent agent does.
+        let worker = self.worker.as_deref().map(|l| pool.workers.iter().position(|w| w.label == l).map_or(u16::MAX, |i| i as u16));
         let needle = self.search.as_deref().filter(|n| !n.is_empty()).map(|n| {
             let lowered = n.to_lowercase();
             let ascii = lowered.is_ascii();
             (lowered, ascii)
         });
-        Filter { q: self, needle }
-    }
-
-    pub fn matches(&self, s: &Session) -> bool {
-        self.filter().matches(s)
+        Filter { q: self, needle, worker }
     }
 
     /// The full ordering, spelled out: the column (possibly reversed), then
-    /// the session id, so equal rows never swap places between refreshes.
-    /// `order` implements it with precomputed keys and is tested against it.
+    /// the session id, then the worker's label, so equal rows never swap
+    /// places between refreshes. `order` implements it with precomputed keys
+    /// and is tested against it.
     #[cfg(test)]
-    pub fn compare(&self, a: &Session, b: &Session) -> Ordering {
-        let primary = self.sort.compare(a, b);
+    pub fn compare(&self, pool: &Pool, a: &Session, b: &Session) -> Ordering {
+        let primary = self.sort.compare(pool, a, b);
         let primary = if self.reverse { primary.reverse() } else { primary };
-        primary.then_with(|| a.session_id.cmp(&b.session_id))
+        let label = |s: &Session| pool.worker_of(s).map(|w| w.label.clone());
+        primary.then_with(|| a.session_id.cmp(&b.session_id)).then_with(|| label(a).cmp(&label(b)))
     }
 }
 
@@ -74,12 +77,15 @@ pub struct Filter<'a> {
     q: &'a Query,
     /// The lowercased needle, and whether it is ASCII.
     needle: Option<(String, bool)>,
+    /// The index of the one worker shown, when filtered.
+    worker: Option<u16>,
 }
 
 impl Filter<'_> {
     pub fn matches(&self, s: &Session) -> bool {
         let q = self.q;
         q.status.matches(&s.status)
+            && self.worker.is_none_or(|w| s.worker == w)
             && q.agent.as_deref().is_none_or(|a| *s.agent_name == *a)
             && q.tenant.as_deref().is_none_or(|t| tenant_matches(s.tenant.as_deref(), t))
             && self.needle.as_ref().is_none_or(|(n, ascii)| search_matches(s, n, *ascii))
@@ -122,19 +128,21 @@ fn descending_bits(v: f64) -> u64 {
     !ascending
 }
 
-fn primary_bits(col: Column, s: &Session) -> u64 {
+fn primary_bits(col: Column, pool: &Pool, s: &Session) -> u64 {
     if col.numeric() {
         descending_bits(col.number(s))
     } else if col == Column::Pin {
         u64::from(!s.pinned)
     } else {
-        col.text(s).map_or(0, prefix)
+        col.text(pool, s).map_or(0, prefix)
     }
 }
 
-/// Indices of the sessions to show, in display order. Client pins (live view)
-/// come first in the order they were pinned, whatever the sort.
-pub fn order(sessions: &[Session], q: &Query, pins: &[SessionId]) -> Vec<usize> {
+/// Indices into `pool.sessions` of the sessions to show, in display order.
+/// Client pins (live view) come first in the order they were pinned,
+/// whatever the sort.
+pub fn order(pool: &Pool, q: &Query, pins: &[SessionKey]) -> Vec<usize> {
+    let sessions = &pool.sessions;
     // Each session's place as integers: the primary value as
     // order-preserving bits (or the first 8 bytes of its text), flipped for a
     // reverse sort, then the first 8 bytes of the session id. Sorting those
@@ -142,14 +150,16 @@ pub fn order(sessions: &[Session], q: &Query, pins: &[SessionId]) -> Vec<usize> 
     // are then compared in full.
     let flip = if q.reverse { u64::MAX } else { 0 };
     // (A tuple of three rather than a u128 and an index: 24 bytes a row, not 32.)
-    let filter = q.filter();
+    let filter = q.filter(pool);
     let mut keys: Vec<(u64, u64, u32)> = (0..sessions.len())
         .filter(|&i| filter.matches(&sessions[i]))
-        .map(|i| (primary_bits(q.sort, &sessions[i]) ^ flip, prefix(&sessions[i].session_id), i as u32))
+        .map(|i| (primary_bits(q.sort, pool, &sessions[i]) ^ flip, prefix(&sessions[i].session_id), i as u32))
         .collect();
     keys.sort_unstable();
-    // The same order as `Query::compare`, with the payload index last so
-    // that even rows equal on every key (duplicate ids) have one fixed place.
+    // The same order as `Query::compare`, with the index last: a pool keeps
+    // its workers in label order and each worker's sessions together in
+    // payload order, so the index orders by worker label and then gives
+    // even rows equal on every key (duplicate ids) one fixed place.
     // Equal numbers have equal bits, so for them a run of equal keys only
     // needs the full ids; a text prefix says nothing about what follows it,
     // so a run of equal text prefixes is ordered in full.
@@ -158,7 +168,7 @@ pub fn order(sessions: &[Session], q: &Query, pins: &[SessionId]) -> Vec<usize> 
     for tied in keys.chunk_by_mut(run).filter(|r| r.len() > 1) {
         tied.sort_unstable_by(|a, b| {
             let (x, y) = (&sessions[a.2 as usize], &sessions[b.2 as usize]);
-            let primary = if text { q.sort.compare(x, y) } else { Ordering::Equal };
+            let primary = if text { q.sort.compare(pool, x, y) } else { Ordering::Equal };
             let primary = if q.reverse { primary.reverse() } else { primary };
             primary.then_with(|| x.session_id.cmp(&y.session_id)).then(a.2.cmp(&b.2))
         });
@@ -168,7 +178,7 @@ pub fn order(sessions: &[Session], q: &Query, pins: &[SessionId]) -> Vec<usize> 
         // A handful of pins: take each out of the order, in pin order.
         let mut pinned = Vec::with_capacity(pins.len() + idx.len());
         for p in pins {
-            if let Some(at) = idx.iter().position(|&i| sessions[i].session_id == *p) {
+            if let Some(at) = idx.iter().position(|&i| pool.is(&sessions[i], p)) {
                 pinned.push(idx.remove(at));
             }
         }
@@ -178,11 +188,12 @@ pub fn order(sessions: &[Session], q: &Query, pins: &[SessionId]) -> Vec<usize> 
     idx
 }
 
-/// The per-agent (`g`) and per-tenant (`G`) views.
+/// The per-agent (`g`), per-tenant (`G`) and per-worker (`W`) views.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Group {
     Agent,
     Tenant,
+    Worker,
 }
 
 impl Group {
@@ -190,14 +201,16 @@ impl Group {
         match self {
             Group::Agent => "agent",
             Group::Tenant => "tenant",
+            Group::Worker => "worker",
         }
     }
 
     /// The group a session belongs to (`-` for an unset tenant, as shown).
-    pub fn of(self, s: &Session) -> &str {
+    pub fn of<'a>(self, pool: &'a Pool, s: &'a Session) -> &'a str {
         match self {
             Group::Agent => &s.agent_name,
             Group::Tenant => s.tenant.as_deref().unwrap_or("-"),
+            Group::Worker => pool.worker_of(s).map_or("-", |w| w.label.as_str()),
         }
     }
 }
@@ -218,19 +231,19 @@ pub struct GroupRow {
 /// the table is: memory or peak by the share sum, CPU by the mean, duration by
 /// the session count, status by the slow count (all biggest first), names
 /// ascending; `S` reverses; ties by name.
-pub fn groups(sessions: &[Session], order: &[usize], by: Group, q: &Query) -> Vec<GroupRow> {
+pub fn groups(pool: &Pool, order: &[usize], by: Group, q: &Query) -> Vec<GroupRow> {
     let mut rows: Vec<GroupRow> = Vec::new();
     let mut at: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     for &i in order {
-        let s = &sessions[i];
-        let name = by.of(s);
+        let s = &pool.sessions[i];
+        let name = by.of(pool, s);
         let k = *at.entry(name).or_insert_with(|| {
             rows.push(GroupRow { name: name.into(), sessions: 0, slow: 0, mem_mb: 0.0, cpu_pct: 0.0 });
             rows.len() - 1
         });
         let g = &mut rows[k];
         g.sessions += 1;
-        g.slow += usize::from(s.status == crate::snapshot::Status::Slow);
+        g.slow += usize::from(s.status == Status::Slow);
         g.mem_mb += s.mem_mb;
         g.cpu_pct += s.cpu_pct;
     }
@@ -255,7 +268,7 @@ pub fn groups(sessions: &[Session], order: &[usize], by: Group, q: &Query) -> Ve
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::snapshot::Status;
+    use crate::snapshot::{Snapshot, Update, WorkerState};
 
     pub fn row(id: &str, agent: &str, tenant: Option<&str>, mem: f64, cpu: f64, dur: f64, status: &str) -> Session {
         Session {
@@ -269,21 +282,27 @@ pub(crate) mod tests {
             status: Status::parse(status),
             pinned: false,
             missing: 0,
+            worker: 0,
         }
     }
 
-    pub fn sample() -> Vec<Session> {
-        vec![
+    /// One worker's pool of `sessions`.
+    pub fn pool(sessions: Vec<Session>) -> Pool {
+        Pool::single(crate::snapshot::Snapshot { worker: None, sessions }, "w.sock".into())
+    }
+
+    pub fn sample() -> Pool {
+        pool(vec![
             row("c", "support", Some("acme"), 10.0, 5.0, 30.0, "active"),
             row("a", "booking", None, 30.0, 1.0, 10.0, "slow"),
             row("b", "sales", Some("globex"), 10.0, 9.0, 20.0, "active"),
             row("d", "support", Some("acme"), 20.0, 5.0, 40.0, "draining"),
             row("e", "Booking", Some("initech"), f64::NAN, 0.0, 0.0, "errored"),
-        ]
+        ])
     }
 
-    fn ids<'a>(s: &'a [Session], q: &Query) -> Vec<&'a str> {
-        order(s, q, &[]).into_iter().map(|i| &*s[i].session_id).collect()
+    fn ids<'a>(p: &'a Pool, q: &Query) -> Vec<&'a str> {
+        order(p, q, &[]).into_iter().map(|i| &*p.sessions[i].session_id).collect()
     }
 
     fn by(sort: Column) -> Query {
@@ -339,16 +358,17 @@ pub(crate) mod tests {
 
     #[test]
     fn equal_rows_keep_payload_order() {
-        let s = vec![row("x", "a", None, 1.0, 0.0, 0.0, "active"), row("x", "b", None, 1.0, 0.0, 0.0, "active")];
+        let s = pool(vec![row("x", "a", None, 1.0, 0.0, 0.0, "active"), row("x", "b", None, 1.0, 0.0, 0.0, "active")]);
         let o = order(&s, &Query::default(), &[]);
         assert_eq!(o, [0, 1]);
     }
 
     #[test]
     fn precomputed_order_matches_query_compare() {
-        // Every column and direction, on rows built to tie on prefixes and values.
-        let mut s = Vec::new();
-        for i in 0..60 {
+        // Every column and direction, on rows built to tie on prefixes and
+        // values, spread over three workers that share ids.
+        let mut rows: [Vec<Session>; 3] = Default::default();
+        for i in 0..90 {
             let mut r = row(
                 // Half share an 8-byte id prefix, half differ within it.
                 &if i % 2 == 0 { format!("AJ_sameprefix_{:02}", (i * 37) % 60) } else { format!("{:02}", (i * 37) % 60) },
@@ -360,16 +380,50 @@ pub(crate) mod tests {
                 ["active", "slow", "draining", "x"][i % 4],
             );
             r.pinned = i % 3 == 0;
-            s.push(r);
+            rows[i % 3].push(r);
         }
+        let mut s = Pool::default();
+        let updates = rows.into_iter().zip(["w-2", "w-10", "a"]).enumerate().map(|(k, (sessions, label))| Update {
+            key: 7 - k as u32,
+            label: label.into(),
+            socket: label.into(),
+            state: WorkerState::Up,
+            fresh: Some(Snapshot { worker: None, sessions }),
+        });
+        s.advance(updates.collect());
         for sort in Column::ALL {
             for reverse in [false, true] {
                 let q = Query { sort, reverse, ..Query::default() };
-                let mut want: Vec<usize> = (0..s.len()).collect();
-                want.sort_by(|&a, &b| q.compare(&s[a], &s[b]).then(a.cmp(&b)));
+                let mut want: Vec<usize> = (0..s.sessions.len()).collect();
+                // Index last: rows of one worker equal on every key keep
+                // their payload order.
+                want.sort_by(|&a, &b| q.compare(&s, &s.sessions[a], &s.sessions[b]).then(a.cmp(&b)));
                 assert_eq!(order(&s, &q, &[]), want, "{sort:?} reverse={reverse}");
             }
         }
+    }
+
+    #[test]
+    fn the_worker_filter_and_group() {
+        let mut s = Pool::default();
+        let mk = |key: u32, label: &str, ids: &[&str]| Update {
+            key,
+            label: label.into(),
+            socket: label.into(),
+            state: WorkerState::Up,
+            fresh: Some(Snapshot { worker: None, sessions: ids.iter().map(|id| row(id, "x", None, 1.0, 1.0, 1.0, "slow")).collect() }),
+        };
+        s.advance(vec![mk(1, "w2", &["a", "b"]), mk(2, "w1", &["a"])]);
+        let q = Query { worker: Some("w2".into()), ..Query::default() };
+        let shown: Vec<(&str, &str)> = order(&s, &q, &[]).into_iter().map(|i| (Group::Worker.of(&s, &s.sessions[i]), &*s.sessions[i].session_id)).collect();
+        assert_eq!(shown, [("w2", "a"), ("w2", "b")]);
+        assert!(order(&s, &Query { worker: Some("none".into()), ..Query::default() }, &[]).is_empty());
+        // The same id on two workers: label order.
+        let all: Vec<&str> = order(&s, &Query::default(), &[]).into_iter().map(|i| Group::Worker.of(&s, &s.sessions[i])).collect();
+        assert_eq!(all, ["w1", "w2", "w2"]);
+        let g = groups(&s, &order(&s, &Query::default(), &[]), Group::Worker, &Query::default());
+        let g: Vec<(&str, usize, usize)> = g.iter().map(|g| (&*g.name, g.sessions, g.slow)).collect();
+        assert_eq!(g, [("w2", 2, 2), ("w1", 1, 1)]);
     }
 
     #[test]
@@ -395,8 +449,9 @@ pub(crate) mod tests {
     #[test]
     fn pins_come_first_in_pin_order() {
         let s = sample();
-        let pins: Vec<SessionId> = vec!["e".into(), "c".into(), "gone".into()];
-        let o: Vec<&str> = order(&s, &Query::default(), &pins).into_iter().map(|i| &*s[i].session_id).collect();
+        let key = |id: &str| SessionKey { worker: 0, id: id.into() };
+        let pins = vec![key("e"), key("c"), key("gone"), SessionKey { worker: 9, id: "a".into() }];
+        let o: Vec<&str> = order(&s, &Query::default(), &pins).into_iter().map(|i| &*s.sessions[i].session_id).collect();
         assert_eq!(o, ["e", "c", "a", "d", "b"]);
     }
 }

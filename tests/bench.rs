@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use crate::util::pty::Live;
 use crate::util::*;
-use openrtc_top::socket::{self, Target};
+use openrtc_top::source::socket::{self, Target};
 use openrtc_top::{decode, output, view};
 
 /// A server with a blocking accept (no polling delay) that writes prebuilt
@@ -286,10 +286,10 @@ fn bench() {
             let t0 = Instant::now();
             let p = socket::fetch(&target, &|| false).unwrap();
             let t1 = Instant::now();
-            let snap = decode::decode(&p.bytes).unwrap();
+            let snap = openrtc_top::snapshot::Pool::single(decode::decode(&p.bytes).unwrap(), target.path.clone());
             drop(p);
             let t2 = Instant::now();
-            let ord = view::order(&snap.sessions, &view::Query::default(), &[]);
+            let ord = view::order(&snap, &view::Query::default(), &[]);
             let t3 = Instant::now();
             let mut sink = std::io::BufWriter::with_capacity(64 * 1024, std::io::sink());
             output::table(&mut sink, &snap, &ord, output::Plain::default()).unwrap();

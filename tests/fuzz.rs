@@ -186,7 +186,8 @@ fn render_everything(snap: openrtc_top::snapshot::Snapshot) -> Result<(), String
 }
 
 fn render_for(snap: openrtc_top::snapshot::Snapshot, charset: Charset) -> Result<(), String> {
-    let ord = order(&snap.sessions, &Query::default(), &[]);
+    let pool = openrtc_top::snapshot::Pool::single(snap.clone(), "w.sock".into());
+    let ord = order(&pool, &Query::default(), &[]);
     let plain = Plain { header: true, stamp: Some("T"), charset };
     let ascii = charset == Charset::Ascii;
     let check = |what: &str, text: &str, allowed: &[char]| -> Result<(), String> {
@@ -199,18 +200,18 @@ fn render_for(snap: openrtc_top::snapshot::Snapshot, charset: Charset) -> Result
         Ok(())
     };
     let mut buf = Vec::new();
-    output::table(&mut buf, &snap, &ord, plain).unwrap();
+    output::table(&mut buf, &pool, &ord, plain).unwrap();
     let table = String::from_utf8(buf).map_err(|e| format!("table not UTF-8: {e}"))?;
     check("table", &table, &['\n'])?;
     let mut buf = Vec::new();
-    output::tsv(&mut buf, &snap, &ord, plain).unwrap();
+    output::tsv(&mut buf, &pool, &ord, plain).unwrap();
     let tsv = String::from_utf8(buf).map_err(|e| format!("tsv not UTF-8: {e}"))?;
     check("tsv", &tsv, &['\n', '\t'])?;
     if tsv.lines().count() != ord.len() + 1 {
         return Err(format!("tsv is not one line per row: {tsv:?}"));
     }
     let mut buf = Vec::new();
-    output::json(&mut buf, &snap, &ord, plain).unwrap();
+    output::json(&mut buf, &pool, &ord, plain).unwrap();
     let json = String::from_utf8(buf).map_err(|e| format!("json not UTF-8: {e}"))?;
     check("json", &json, &['\n'])?;
     let again = decode(json.trim_end().as_bytes()).map_err(|e| format!("our json does not read back: {e}"))?;

@@ -7,7 +7,9 @@
 //! memory shares drift, one session turns `slow` now and then, and the worker
 //! vitals come from /proc when it is there. Like the real worker, it samples
 //! once per connection. It runs on one thread: the accept loop is nonblocking
-//! so that `--run` can also watch its child.
+//! so that `--run` can also watch its child. With `--workers N` it is N
+//! workers on N sockets in one directory, as a host runs them: different
+//! loads, one that hangs now and then, one that restarts.
 
 use std::collections::VecDeque;
 use std::io::{self, Write};
@@ -24,6 +26,10 @@ Usage: openrtc-demo-worker [OPTIONS] [--run CMD [ARGS...]]
 
 Options:
   --socket PATH      where to serve [default: a new private temporary directory]
+                     (with --workers: the directory to serve in)
+  --workers N        N workers, each on its own socket (worker-1.sock ...) in
+                     one directory: different loads; the second hangs for 5 s
+                     every 20 s, the last (of 3 or more) restarts every 30 s
   --sessions N       pool size to hover around [default: 40]
   --max-sessions N   the worker's max_sessions [default: 64]
   --seed N           random seed [default: from the clock]
@@ -34,6 +40,7 @@ Options:
   --exit-after SECS  stop serving after SECS seconds
   --run CMD ARGS...  run CMD with '--socket PATH' appended while serving; exit
                      with its status and remove the socket when it ends
+                     (with --workers, PATH is the directory)
 ";
 
 struct Opts {
@@ -45,6 +52,7 @@ struct Opts {
     dump: bool,
     flap: Option<f64>,
     exit_after: Option<f64>,
+    workers: Option<usize>,
     run: Vec<String>,
 }
 
@@ -58,6 +66,7 @@ fn parse_opts() -> Result<Opts, String> {
         dump: false,
         flap: None,
         exit_after: None,
+        workers: None,
         run: Vec::new(),
     };
     let mut args = std::env::args().skip(1);
@@ -79,6 +88,10 @@ fn parse_opts() -> Result<Opts, String> {
             "--dump" => o.dump = true,
             "--flap" => o.flap = Some(num(&val("--flap")?, "--flap")?),
             "--exit-after" => o.exit_after = Some(num(&val("--exit-after")?, "--exit-after")?),
+            "--workers" => match num::<usize>(&val("--workers")?, "--workers")? {
+                n @ 1..=256 => o.workers = Some(n),
+                n => return Err(format!("invalid value '{n}' for '--workers': expected 1 to 256")),
+            },
             "--run" => {
                 o.run = args.collect();
                 if o.run.is_empty() {
@@ -131,7 +144,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let mut sim = Sim::new(o.seed, o.sessions, o.max_sessions);
+    let mut sim = Sim::new(o.seed, o.sessions, o.max_sessions, "demo-worker");
     if o.dump {
         let mut out = io::stdout().lock();
         return match out.write_all(&sim.payload()).and_then(|()| out.flush()) {
@@ -142,6 +155,7 @@ fn main() -> ExitCode {
     let (path, private_dir) = match &o.socket {
         Some(p) => (p.clone(), None),
         None => match private_dir() {
+            Ok(d) if o.workers.is_some() => (d.clone(), Some(d)),
             Ok(d) => (d.join("top.sock"), Some(d)),
             Err(e) => {
                 eprintln!("openrtc-demo-worker: cannot create a private directory: {e}");
@@ -149,15 +163,31 @@ fn main() -> ExitCode {
             }
         },
     };
+    let mut workers = match o.workers {
+        None => vec![Served { path: path.clone(), listener: None, sim, hang: None, flap: o.flap }],
+        Some(n) => (0..n)
+            .map(|k| {
+                let name = format!("demo-{}", k + 1);
+                // Loads from a third of --sessions to twice it.
+                let target = (o.sessions * (k + 1) * 2 / n).max(o.sessions / 3).max(1);
+                let sim = Sim::new(o.seed.wrapping_add(k as u64 * 7919) | 1, target, o.max_sessions.max(target * 5 / 4), &name);
+                let hang = (k == 1).then_some((20.0, 5.0));
+                let flap = (n >= 3 && k == n - 1).then_some(30.0);
+                Served { path: path.join(format!("worker-{}.sock", k + 1)), listener: None, sim, hang, flap }
+            })
+            .collect(),
+    };
     catch_stop_signals();
-    let code = match serve(&o, &mut sim, &path) {
+    let code = match serve(&o, &mut workers, &path) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("openrtc-demo-worker: {}: {e}", path.display());
             ExitCode::FAILURE
         }
     };
-    let _ = std::fs::remove_file(&path);
+    for w in &workers {
+        let _ = std::fs::remove_file(&w.path);
+    }
     if let Some(d) = private_dir {
         let _ = std::fs::remove_dir(d);
     }
@@ -188,15 +218,30 @@ fn bind(path: &Path) -> io::Result<UnixListener> {
     Ok(l)
 }
 
-fn serve(o: &Opts, sim: &mut Sim, path: &Path) -> io::Result<ExitCode> {
-    let mut listener = Some(bind(path)?);
-    eprintln!("openrtc-demo-worker: serving {} sessions on {}", sim.sessions.len(), path.display());
+/// One simulated worker: its socket, its pool, and how it misbehaves.
+struct Served {
+    path: PathBuf,
+    listener: Option<UnixListener>,
+    sim: Sim,
+    /// Every `.0` seconds, stop answering for `.1` seconds (connections
+    /// wait in the backlog, as with a worker whose loop is blocked).
+    hang: Option<(f64, f64)>,
+    /// Every so many seconds, go away for 0.3 s and come back with a new pool.
+    flap: Option<f64>,
+}
+
+/// Serve every worker on this one thread; `shown` is what `--run` is given.
+fn serve(o: &Opts, workers: &mut [Served], shown: &Path) -> io::Result<ExitCode> {
+    for w in workers.iter_mut() {
+        w.listener = Some(bind(&w.path)?);
+        eprintln!("openrtc-demo-worker: serving {} sessions on {}", w.sim.sessions.len(), w.path.display());
+    }
     let mut child: Option<Child> = None;
     if let Some((cmd, args)) = o.run.split_first() {
-        child = Some(Command::new(cmd).args(args).arg("--socket").arg(path).spawn()?);
+        child = Some(Command::new(cmd).args(args).arg("--socket").arg(shown).spawn()?);
     }
     let start = Instant::now();
-    let mut flap_at = o.flap.map(|s| start + Duration::from_secs_f64(s));
+    let mut flap_at: Vec<Option<Instant>> = workers.iter().map(|w| w.flap.map(|s| start + Duration::from_secs_f64(s))).collect();
     let mut restarts = 0u64;
     loop {
         if let Some(sig) = stop_signal() {
@@ -220,32 +265,42 @@ fn serve(o: &Opts, sim: &mut Sim, path: &Path) -> io::Result<ExitCode> {
         if o.exit_after.is_some_and(|s| start.elapsed().as_secs_f64() >= s) {
             return Ok(ExitCode::SUCCESS);
         }
-        if let (Some(at), Some(secs)) = (flap_at, o.flap) {
-            if Instant::now() >= at {
-                // A restart: the socket disappears, then a new pool binds it.
-                drop(listener.take());
-                let _ = std::fs::remove_file(path);
-                std::thread::sleep(Duration::from_millis(300));
-                *sim = Sim::new(sim.rng.next() | 1, o.sessions, o.max_sessions);
-                listener = Some(bind(path)?);
-                restarts += 1;
-                eprintln!("openrtc-demo-worker: restart {restarts}");
-                flap_at = Some(Instant::now() + Duration::from_secs_f64(secs));
+        let mut idle = true;
+        for (w, at) in workers.iter_mut().zip(&mut flap_at) {
+            if let (Some(when), Some(secs)) = (*at, w.flap) {
+                if Instant::now() >= when {
+                    // A restart: the socket disappears, then a new pool binds it.
+                    drop(w.listener.take());
+                    let _ = std::fs::remove_file(&w.path);
+                    std::thread::sleep(Duration::from_millis(300));
+                    w.sim = Sim::new(w.sim.rng.next() | 1, w.sim.target, w.sim.max_sessions, &w.sim.name.clone());
+                    w.listener = Some(bind(&w.path)?);
+                    restarts += 1;
+                    eprintln!("openrtc-demo-worker: restart {restarts}");
+                    *at = Some(Instant::now() + Duration::from_secs_f64(secs));
+                }
+            }
+            let t = start.elapsed().as_secs_f64();
+            if w.hang.is_some_and(|(every, lasts)| t % every >= every - lasts) {
+                continue;
+            }
+            let Some(l) = w.listener.as_ref() else { continue };
+            match l.accept() {
+                // A fixed payload is written from where it is (it can be tens of
+                // megabytes), not copied per connection.
+                Ok((stream, _)) => {
+                    idle = false;
+                    let _ = match &o.payload {
+                        Some(p) => send(stream, p),
+                        None => send(stream, &w.sim.payload()),
+                    };
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock || e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
             }
         }
-        let Some(l) = listener.as_ref() else { continue };
-        match l.accept() {
-            // A fixed payload is written from where it is (it can be tens of
-            // megabytes), not copied per connection.
-            Ok((stream, _)) => {
-                let _ = match &o.payload {
-                    Some(p) => send(stream, p),
-                    None => send(stream, &sim.payload()),
-                };
-            }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => std::thread::sleep(Duration::from_millis(2)),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
+        if idle {
+            std::thread::sleep(Duration::from_millis(2));
         }
     }
 }
@@ -278,6 +333,7 @@ struct SimSession {
 }
 
 struct Sim {
+    name: String,
     rng: Rng,
     t0: Instant,
     last: f64,
@@ -292,8 +348,9 @@ struct Sim {
 }
 
 impl Sim {
-    fn new(seed: u64, target: usize, max_sessions: usize) -> Sim {
+    fn new(seed: u64, target: usize, max_sessions: usize, name: &str) -> Sim {
         let mut sim = Sim {
+            name: name.to_string(),
             rng: Rng(seed),
             t0: Instant::now(),
             last: 0.0,
@@ -373,7 +430,9 @@ impl Sim {
         let rss_mb = 180.0 + 6.5 * n + self.rng.unit() * 12.0;
         let share = round1(rss_mb / n);
         let mut b = String::with_capacity(256 + 200 * self.sessions.len());
-        b.push_str("{\"worker\": {\"name\": \"demo-worker\", \"uptime_s\": ");
+        b.push_str("{\"worker\": {\"name\": ");
+        pystr(&mut b, &self.name);
+        b.push_str(", \"uptime_s\": ");
         b.push_str(&pyfloat(UPTIME_AT_START_S + now));
         b.push_str(&format!(
             ", \"active_sessions\": {}, \"max_sessions\": {}, \"started\": {}, \"failed\": {}, \"draining\": false, \"system\": ",
@@ -391,10 +450,14 @@ impl Sim {
             b.push_str(&pyfloat(round1(*v)));
         }
         b.push_str("]}, \"sessions\": [");
+        // Shares of one process's CPU time: together at most 100%.
+        let cpu_of = |s: &SimSession| if s.slow_until > now { (s.cpu + 40.0).min(95.0) } else { s.cpu };
+        let total: f64 = self.sessions.iter().map(cpu_of).sum();
+        let scale = if total > 90.0 { 90.0 / total } else { 1.0 };
         for (i, s) in self.sessions.iter_mut().enumerate() {
             s.peak = s.peak.max(share);
             let slow = s.slow_until > now;
-            let cpu = if slow { (s.cpu + 40.0).min(95.0) } else { s.cpu };
+            let cpu = cpu_of(s) * scale;
             if i > 0 {
                 b.push_str(", ");
             }

@@ -35,7 +35,9 @@ pub const FLAGS: &[Flag] = &[
     Flag { long: "status", short: None, value: "FILTER", takes: Takes::Words(&["all", "active", "slow", "draining", "errored"]), help: "only sessions of this status [default: all]" },
     Flag { long: "agent", short: None, value: "NAME", takes: Takes::Text, help: "only sessions of this agent (exact)" },
     Flag { long: "tenant", short: None, value: "NAME", takes: Takes::Text, help: "only sessions of this tenant (exact; '-' = unset)" },
-    Flag { long: "socket", short: None, value: "PATH", takes: Takes::Path, help: "the worker's socket [default: the per-user path, as the worker computes it from XDG_RUNTIME_DIR or TMPDIR]" },
+    Flag { long: "worker", short: None, value: "LABEL", takes: Takes::Text, help: "only sessions of this worker (exact label, several sockets)" },
+    Flag { long: "socket", short: None, value: "PATH", takes: Takes::Path, help: "a worker's socket, or a directory: every socket in it; may be given several times [default: the per-user path, as the worker computes it from XDG_RUNTIME_DIR or TMPDIR]" },
+    Flag { long: "all", short: None, value: "", takes: Takes::Nothing, help: "every worker socket in the per-user openrtc directory (the default path's)" },
     Flag { long: "format", short: None, value: "FORMAT", takes: Takes::Words(&["table", "tsv", "json"]), help: "--once output [default: table]" },
     Flag { long: "no-header", short: None, value: "", takes: Takes::Nothing, help: "leave out the header line of table and tsv output" },
     Flag { long: "color", short: None, value: "WHEN", takes: Takes::Words(&["auto", "always", "never"]), help: "colour [default: auto; NO_COLOR honoured]" },
@@ -47,6 +49,7 @@ pub const FLAGS: &[Flag] = &[
 /// The exit statuses, for `--help` and the man page.
 pub const EXIT_STATUS: &[(u8, &str)] = &[
     (0, "ok"),
-    (1, "no running pool, or a snapshot that cannot be read"),
+    (1, "no running pool, or a snapshot that cannot be read (with several sockets: none answered)"),
     (2, "usage error"),
+    (3, "several sockets, and some answered: their rows are printed, one line per failed socket on stderr"),
 ];

@@ -36,7 +36,10 @@ pub struct Config {
     pub once: bool,
     pub refresh_hz: f64,
     pub query: Query,
-    pub socket: Option<PathBuf>,
+    /// `--socket`, each time given: a socket, or a directory of them.
+    pub sockets: Vec<PathBuf>,
+    /// `--all`: every socket in the per-user openrtc directory.
+    pub all: bool,
     pub header: bool,
     pub color: ColorMode,
     pub format: Format,
@@ -70,7 +73,8 @@ impl Default for Config {
             once: false,
             refresh_hz: 1.0,
             query: Query::default(),
-            socket: None,
+            sockets: Vec::new(),
+            all: false,
             header: true,
             color: ColorMode::Auto,
             format: Format::Table,
@@ -156,12 +160,14 @@ where
             }
             Long("agent") => cfg.query.agent = Some(value(&mut p, "--agent")?),
             Long("tenant") => cfg.query.tenant = Some(value(&mut p, "--tenant")?),
+            Long("worker") => cfg.query.worker = Some(value(&mut p, "--worker")?),
+            Long("all") => cfg.all = true,
             Long("socket") => {
                 let v = p.value().map_err(|_| missing("--socket"))?;
                 if v.is_empty() {
                     return Err(invalid("--socket", "", "expected a path"));
                 }
-                cfg.socket = Some(PathBuf::from(v));
+                cfg.sockets.push(PathBuf::from(v));
             }
             Long("color") | Long("colour") => {
                 let v = value(&mut p, "--color")?;
@@ -287,8 +293,10 @@ mod tests {
     fn once_no_header_socket() {
         let c = cfg(&["--once", "--no-header", "--socket", "/x/top.sock"]);
         assert!(c.once && !c.header);
-        assert_eq!(c.socket, Some(PathBuf::from("/x/top.sock")));
-        assert_eq!(cfg(&["--socket=/y"]).socket, Some(PathBuf::from("/y")));
+        assert_eq!(c.sockets, [PathBuf::from("/x/top.sock")]);
+        assert_eq!(cfg(&["--socket=/y"]).sockets, [PathBuf::from("/y")]);
+        let several = cfg(&["--socket", "/a", "--socket", "/b", "--all", "--worker", "w-1"]);
+        assert_eq!((several.sockets.len(), several.all, several.query.worker.as_deref()), (2, true, Some("w-1")));
         assert!(err(&["--socket", ""]).contains("'--socket'"));
         assert!(err(&["--once=yes"]).contains("'--once'"));
     }

@@ -4,6 +4,7 @@
 //! key is looked up in the bindings table (`keys`) and its action carried
 //! out here; the returned `Effect` is for the loop to act on.
 
+use std::path::PathBuf;
 use std::time::Instant;
 
 use termion::event::Key;
@@ -12,7 +13,7 @@ use super::keys::{self, Action, Context};
 use super::panel::{Panel, RowKey};
 use super::trends::Trends;
 use crate::column;
-use crate::snapshot::{Session, SessionId, Snapshot};
+use crate::snapshot::{Pool, Session, SessionKey, Snapshot, Update, WorkerState};
 use crate::source::Banner;
 use crate::text::Charset;
 use crate::view::{self, Group, GroupRow, Query};
@@ -35,27 +36,28 @@ pub enum Mode {
     /// Typing a search; the query follows every keystroke.
     Search,
     /// The detail pane for this session.
-    Detail(SessionId),
+    Detail(SessionKey),
     Help,
 }
 
 #[derive(Debug)]
 pub struct App {
     pub query: Query,
-    /// The last good snapshot; kept on screen while the worker is away.
-    pub snap: Snapshot,
+    /// Every worker and the sessions of its last good snapshot (kept on
+    /// screen while a worker is away).
+    pub pool: Pool,
     /// Whether any snapshot has arrived yet.
     pub loaded: bool,
     /// Why the last fetch failed (shown as a banner; the table is then stale).
     pub problem: Option<Banner>,
-    /// Indices into `snap.sessions`, in display order.
+    /// Indices into `pool.sessions`, in display order.
     pub order: Vec<usize>,
     /// Natural widths of the text columns over `order` (see
     /// `column::natural_widths`), measured once per reorder, not per frame.
-    pub text_widths: [usize; 9],
+    pub text_widths: [usize; column::N],
     /// Client-side pins, in the order pinned.
-    pub pins: Vec<SessionId>,
-    /// The per-agent or per-tenant view, when on, and its rows.
+    pub pins: Vec<SessionKey>,
+    /// The per-agent, per-tenant or per-worker view, when on, and its rows.
     pub group: Option<Group>,
     pub groups: Vec<GroupRow>,
     pub mode: Mode,
@@ -78,11 +80,11 @@ impl App {
         App {
             charset,
             query,
-            snap: Snapshot::default(),
+            pool: Pool::default(),
             loaded: false,
             problem: None,
             order: Vec::new(),
-            text_widths: column::natural_widths(&Snapshot::default(), &[], false, charset),
+            text_widths: column::natural_widths(&Pool::default(), &[], false, charset),
             pins: Vec::new(),
             group: None,
             groups: Vec::new(),
@@ -95,32 +97,39 @@ impl App {
         }
     }
 
+    /// One worker's snapshot: the pool of one (tests and tools).
     pub fn set_snapshot(&mut self, snap: Snapshot, now: Instant) {
-        self.snap = snap;
-        self.loaded = true;
+        let label = snap.worker.as_ref().and_then(|w| w.name.clone()).unwrap_or_default();
+        self.update(vec![Update { key: 0, label, socket: PathBuf::new(), state: WorkerState::Up, fresh: Some(snap) }], now);
+    }
+
+    /// What every source gave this round (see `Pool::advance`): workers
+    /// that missed it keep their last sessions.
+    pub fn update(&mut self, updates: Vec<Update>, now: Instant) {
+        self.loaded |= updates.iter().any(|u| u.fresh.is_some());
+        self.pool.advance(updates);
         self.problem = None;
         // A pinned session that has ended will not come back (ids are jobs).
         // Pins and the detail pane take this snapshot's ids: an old copy of
         // a long id must not outlive its snapshot.
-        let sessions = &self.snap.sessions;
-        let current = |id: &SessionId| sessions.iter().find(|s| s.session_id == *id);
-        self.pins = self.pins.iter().filter_map(|p| current(p).map(|s| s.session_id.clone())).collect();
-        if let Mode::Detail(id) = &self.mode {
-            if let Some(s) = current(id) {
+        let pool = &self.pool;
+        let current = |k: &SessionKey| pool.find(k).map(|s| pool.key_of(s));
+        self.pins = self.pins.iter().filter_map(current).collect();
+        if let Mode::Detail(key) = &self.mode {
+            if let Some(s) = pool.find(key) {
                 self.detail_last = Some(s.clone());
-                self.mode = Mode::Detail(s.session_id.clone());
+                self.mode = Mode::Detail(pool.key_of(s));
             }
         }
         // Order first: everything after it indexes the new snapshot through it.
         self.reorder();
-        // Borrowed, not copied: an id can be megabytes long.
         let detail = match &self.mode {
-            Mode::Detail(id) => Some(&**id),
+            Mode::Detail(key) => Some(key.clone()),
             _ => None,
         };
         let cursor = self.order.get(self.panel.cursor).filter(|_| self.group.is_none());
-        let focus = detail.or_else(|| cursor.map(|&i| &*self.snap.sessions[i].session_id));
-        self.trends.record(&self.snap.sessions, now, focus, detail);
+        let focus = detail.clone().or_else(|| cursor.map(|&i| self.pool.key_of(&self.pool.sessions[i])));
+        self.trends.record(&self.pool, now, focus.as_ref(), detail.as_ref());
     }
 
     pub fn set_problem(&mut self, why: Banner) {
@@ -145,7 +154,7 @@ impl App {
         if self.group.is_some() {
             self.groups.get(i).map(|g| RowKey::Group(g.name.clone()))
         } else {
-            self.order.get(i).map(|&s| RowKey::Session(self.snap.sessions[s].session_id.clone()))
+            self.order.get(i).map(|&s| RowKey::Session(self.pool.key_of(&self.pool.sessions[s])))
         }
     }
 
@@ -153,7 +162,7 @@ impl App {
     fn position_of(&self, key: &RowKey) -> Option<usize> {
         match (key, self.group.is_some()) {
             (RowKey::Group(name), true) => self.groups.iter().position(|g| g.name == *name),
-            (RowKey::Session(id), false) => self.order.iter().position(|&i| self.snap.sessions[i].session_id == *id),
+            (RowKey::Session(key), false) => self.order.iter().position(|&i| self.pool.is(&self.pool.sessions[i], key)),
             _ => None,
         }
     }
@@ -172,10 +181,10 @@ impl App {
     /// the row it follows.
     pub fn reorder(&mut self) {
         self.dirty = false;
-        self.order = view::order(&self.snap.sessions, &self.query, &self.pins);
-        self.text_widths = column::natural_widths(&self.snap, &self.order, false, self.charset);
+        self.order = view::order(&self.pool, &self.query, &self.pins);
+        self.text_widths = column::natural_widths(&self.pool, &self.order, false, self.charset);
         self.groups = match self.group {
-            Some(by) => view::groups(&self.snap.sessions, &self.order, by, &self.query),
+            Some(by) => view::groups(&self.pool, &self.order, by, &self.query),
             None => Vec::new(),
         };
         let mut panel = std::mem::take(&mut self.panel);
@@ -183,28 +192,35 @@ impl App {
         self.panel = panel;
     }
 
-    /// The selected session's id, shared with the snapshot's.
-    fn selected_id(&self) -> Option<SessionId> {
+    /// The selected session, as a key sharing the snapshot's id.
+    fn selected_key(&self) -> Option<SessionKey> {
         if self.group.is_some() {
             return None;
         }
-        self.order.get(self.panel.cursor).map(|&i| self.snap.sessions[i].session_id.clone())
+        self.order.get(self.panel.cursor).map(|&i| self.pool.key_of(&self.pool.sessions[i]))
     }
 
     pub fn selected_session_id(&self) -> Option<&str> {
         if self.group.is_some() {
             return None;
         }
-        self.order.get(self.panel.cursor).map(|&i| &*self.snap.sessions[i].session_id)
+        self.order.get(self.panel.cursor).map(|&i| &*self.pool.sessions[i].session_id)
     }
 
-    /// The session the detail pane shows: live if it still is, else as last seen.
-    pub fn detail(&self) -> Option<(&Session, bool)> {
-        let Mode::Detail(id) = &self.mode else { return None };
-        match self.snap.sessions.iter().find(|s| s.session_id == *id) {
-            Some(s) => Some((s, true)),
-            None => self.detail_last.as_ref().map(|s| (s, false)),
+    /// The session the detail pane shows: live if it still is, else as last
+    /// seen; and its key.
+    pub fn detail(&self) -> Option<(&Session, bool, &SessionKey)> {
+        let Mode::Detail(key) = &self.mode else { return None };
+        match self.pool.find(key) {
+            Some(s) => Some((s, true, key)),
+            None => self.detail_last.as_ref().map(|s| (s, false, key)),
         }
+    }
+
+    /// Whether the session at `i` of the pool is shown as stale: the view
+    /// is, or its worker did not answer this round.
+    pub fn row_stale(&self, i: usize) -> bool {
+        self.stale() || self.pool.worker_of(&self.pool.sessions[i]).is_some_and(|w| !w.state.up())
     }
 
     /// Keep the cursor on screen for a view of `page` rows.
@@ -276,12 +292,16 @@ impl App {
             Action::SortReverse => self.query.reverse = !self.query.reverse,
             Action::StatusNext => self.query.status = self.query.status.next(),
             Action::AgentNext => {
-                let agents = self.snap.sessions.iter().map(|s| &*s.agent_name);
+                let agents = self.pool.sessions.iter().map(|s| &*s.agent_name);
                 self.query.agent = cycle(&self.query.agent, agents);
             }
             Action::TenantNext => {
-                let tenants = self.snap.sessions.iter().map(|s| s.tenant.as_deref().unwrap_or("-"));
+                let tenants = self.pool.sessions.iter().map(|s| s.tenant.as_deref().unwrap_or("-"));
                 self.query.tenant = cycle(&self.query.tenant, tenants);
+            }
+            Action::WorkerNext => {
+                let labels = self.pool.workers.iter().map(|w| w.label.as_str());
+                self.query.worker = cycle(&self.query.worker, labels);
             }
             Action::Up => return self.move_cursor(cur - 1),
             Action::Down => return self.move_cursor(cur + 1),
@@ -306,6 +326,7 @@ impl App {
             }
             Action::GroupByAgent => return self.toggle_group(Group::Agent),
             Action::GroupByTenant => return self.toggle_group(Group::Tenant),
+            Action::GroupByWorker => return self.toggle_group(Group::Worker),
             Action::Back => {
                 if let Some(by) = self.group {
                     return self.toggle_group(by);
@@ -352,14 +373,14 @@ impl App {
 
     /// Pin the selected session, or unpin it; the cursor stays on it.
     fn toggle_pin(&mut self) {
-        let Some(id) = self.selected_id() else { return };
-        match self.pins.iter().position(|p| *p == id) {
+        let Some(key) = self.selected_key() else { return };
+        match self.pins.iter().position(|p| *p == key) {
             Some(i) => {
                 self.pins.remove(i);
             }
-            None => self.pins.push(id.clone()),
+            None => self.pins.push(key.clone()),
         }
-        self.panel.selected = Some(RowKey::Session(id));
+        self.panel.selected = Some(RowKey::Session(key));
     }
 
     /// Enter on a group narrows the table to it; Esc comes back.
@@ -373,11 +394,12 @@ impl App {
         Effect::None
     }
 
-    /// The filter a group view narrows: agent or tenant.
+    /// The filter a group view narrows: agent, tenant or worker.
     fn filter_of(&mut self, by: Group) -> &mut Option<String> {
         match by {
             Group::Agent => &mut self.query.agent,
             Group::Tenant => &mut self.query.tenant,
+            Group::Worker => &mut self.query.worker,
         }
     }
 
@@ -410,10 +432,10 @@ impl App {
     }
 
     fn open_detail(&mut self) {
-        if let Some(id) = self.selected_id() {
-            self.detail_last = self.snap.sessions.iter().find(|s| s.session_id == id).cloned();
-            self.panel.selected = Some(RowKey::Session(id.clone()));
-            self.mode = Mode::Detail(id);
+        if let Some(key) = self.selected_key() {
+            self.detail_last = self.pool.find(&key).cloned();
+            self.panel.selected = Some(RowKey::Session(key.clone()));
+            self.mode = Mode::Detail(key);
         }
     }
 
@@ -471,7 +493,7 @@ mod tests {
     /// The rows as the next frame would show them (the loop settles first).
     fn ids(a: &mut App) -> Vec<&str> {
         a.settle();
-        a.order.iter().map(|&i| &*a.snap.sessions[i].session_id).collect()
+        a.order.iter().map(|&i| &*a.pool.sessions[i].session_id).collect()
     }
 
     fn keys(a: &mut App, ks: &str) {
@@ -591,7 +613,7 @@ mod tests {
         assert_eq!(&ids(&mut a)[..2], ["s002", "s000"]);
         // Unpin (cursor is on s000), then a session that ends loses its pin.
         keys(&mut a, "p");
-        assert_eq!(a.pins, vec![SessionId::from("s002")]);
+        assert_eq!(a.pins, vec![SessionKey::from("s002")]);
         a.set_snapshot(decode(br#"[{"session_id": "s001"}]"#).unwrap(), Instant::now());
         assert!(a.pins.is_empty());
     }
@@ -647,11 +669,11 @@ mod tests {
         a.key(Key::Down);
         a.key(Key::Char('\n'));
         assert_eq!(a.mode, Mode::Detail("s003".into()));
-        assert_eq!(a.detail().map(|(s, live)| (&*s.session_id, live)), Some(("s003", true)));
+        assert_eq!(a.detail().map(|(s, live, _)| (&*s.session_id, live)), Some(("s003", true)));
         a.key(Key::Down);
         assert_eq!(a.mode, Mode::Detail("s002".into()));
         a.set_snapshot(decode(br#"[{"session_id": "s000"}]"#).unwrap(), Instant::now());
-        assert_eq!(a.detail().map(|(s, live)| (&*s.session_id, live)), Some(("s002", false)));
+        assert_eq!(a.detail().map(|(s, live, _)| (&*s.session_id, live)), Some(("s002", false)));
         a.key(Key::Esc);
         assert_eq!(a.mode, Mode::Table);
         a.key(Key::Char('\n'));
@@ -676,7 +698,7 @@ mod tests {
         for k in 0..90 {
             a.set_snapshot(snap(3), t0 + Duration::from_secs(k));
         }
-        let t = a.trends.get("s001").unwrap();
+        let t = a.trends.get(&"s001".into()).unwrap();
         assert_eq!(t.samples.len(), 61);
         let next = decode(br#"[{"session_id": "s001"}]"#).unwrap();
         a.set_snapshot(next.clone(), t0 + Duration::from_secs(200));
@@ -685,7 +707,7 @@ mod tests {
         for k in 0..50 {
             a.set_snapshot(next.clone(), t0 + Duration::from_secs(201) + Duration::from_millis(100 * k));
         }
-        let s = &a.trends.get("s001").unwrap().samples;
+        let s = &a.trends.get(&"s001".into()).unwrap().samples;
         assert!((6..=8).contains(&s.len()), "{}", s.len());
         let gaps: Vec<Duration> = s.iter().zip(s.iter().skip(1)).map(|(x, y)| y.0 - x.0).collect();
         assert!(gaps[..gaps.len() - 1].iter().all(|g| *g >= Duration::from_millis(900)), "{gaps:?}");
@@ -708,8 +730,8 @@ mod tests {
         a.key(Key::Char('\n'));
         let id = a.selected_session_id().unwrap().to_string();
         a.set_snapshot(decode(br#"[{"session_id": "other"}]"#).unwrap(), Instant::now());
-        assert!(a.trends.get(&id).is_some());
-        assert_eq!(a.detail().map(|(s, live)| (s.session_id.to_string(), live)), Some((id, false)));
+        assert!(a.trends.get(&SessionKey::from(id.as_str())).is_some());
+        assert_eq!(a.detail().map(|(s, live, _)| (s.session_id.to_string(), live)), Some((id, false)));
     }
 
     #[test]

@@ -20,8 +20,10 @@ use crate::view::GroupRow;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Plan {
     pub banner: bool,
-    /// Worker header: `None`, compact (1 line) or full with `graph` chart rows.
+    /// Worker header: `None`, compact (1 line) or full with `graph` chart
+    /// rows; for several workers, how many lines theirs takes.
     pub header: Option<(bool, usize)>,
+    pub workers: usize,
     /// Rows of the table (or pane) on screen, below its header line.
     pub page: usize,
 }
@@ -31,7 +33,14 @@ pub fn plan(app: &App, h: usize) -> Plan {
     // title, banner, table header, footer
     let fixed = 3 + usize::from(banner);
     let avail = h.saturating_sub(fixed);
-    let header = match app.snap.worker {
+    if app.pool.multi() {
+        // The workers' lines take at most a third of the screen (the rest
+        // is for sessions), and leave a few rows for the table.
+        let budget = (h / 3).min(avail.saturating_sub(4));
+        let workers = super::workers::height(&app.pool, budget);
+        return Plan { banner, header: None, workers, page: avail - workers };
+    }
+    let header = match app.pool.block() {
         None => None,
         Some(_) if avail >= 3 + 2 + 12 => Some((true, 2)),
         Some(_) if avail >= 3 + 1 + 6 => Some((true, 1)),
@@ -43,22 +52,25 @@ pub fn plan(app: &App, h: usize) -> Plan {
         Some((false, _)) => 1,
         None => 0,
     };
-    Plan { banner, header, page: avail.saturating_sub(used) }
+    Plan { banner, header, workers: 0, page: avail.saturating_sub(used) }
 }
 
 /// The whole live frame: exactly `h` lines, each at most `w` columns.
 pub fn live_frame(app: &App, w: usize, h: usize, paint: Paint) -> Vec<String> {
     let p = plan(app, h);
     let view = TitleView { group: app.group.map(|g| g.header()), stale: app.stale(), ..TitleView::of(&app.query) };
-    let mut lines = vec![title(&app.snap, &view, w, paint)];
+    let mut lines = vec![title(&app.pool, &view, w, paint)];
     if let Some(why) = &app.problem {
         let mut l = StyledLine::new(w, paint);
         l.attr(&style::Invert).fg(&color::Red).attr(&style::Bold).text(&banner_text(why, w, paint)).pad(w);
         lines.push(l.finish());
     }
     // The help overlay takes the header's rows too: it lists every binding.
-    if let (Some((full, graph)), Some(worker), false) = (p.header, &app.snap.worker, app.mode == Mode::Help) {
+    if let (Some((full, graph)), Some(worker), false) = (p.header, app.pool.block(), app.mode == Mode::Help) {
         lines.extend(worker_lines(worker, w, full, graph, paint));
+    }
+    if p.workers > 0 && app.mode != Mode::Help {
+        lines.extend(super::workers::lines(&app.pool, w, p.workers, paint));
     }
     let area = h.saturating_sub(lines.len() + 1);
     match &app.mode {
@@ -97,23 +109,23 @@ fn banner_text(b: &Banner, w: usize, paint: Paint) -> String {
 
 fn session_table(app: &App, w: usize, area: usize, page: usize, paint: Paint) -> Vec<String> {
     let shown: Vec<usize> = app.order.iter().skip(app.panel.scroll).take(page).copied().collect();
-    let t = layout(&app.snap, &app.text_widths, &shown, w);
+    let t = layout(&app.pool, &app.text_widths, &shown, w);
     let mut lines = Vec::new();
     if area == 0 {
         return lines;
     }
     lines.push(header_line(&t, app.query.sort, w, paint));
     for (n, &i) in shown.iter().enumerate() {
-        let s = &app.snap.sessions[i];
+        let s = &app.pool.sessions[i];
         let look = RowLook {
             selected: app.panel.scroll + n == app.panel.cursor,
-            stale: app.stale(),
-            client_pin: app.pins.contains(&s.session_id),
+            stale: app.row_stale(i),
+            client_pin: app.pins.iter().any(|p| app.pool.is(s, p)),
         };
-        lines.push(row_line(&t, s, look, w, paint));
+        lines.push(row_line(&t, &app.pool, s, look, w, paint));
     }
     if shown.is_empty() && page > 0 {
-        lines.push(faint(w, paint, match (app.loaded, app.snap.sessions.is_empty()) {
+        lines.push(faint(w, paint, match (app.loaded, app.pool.sessions.is_empty()) {
             (false, _) => "  waiting for the worker...",
             (true, true) => "  no live sessions",
             (true, false) => "  no sessions match the filters",
@@ -202,7 +214,7 @@ fn help(w: usize, area: usize, paint: Paint) -> Vec<String> {
 /// memory it had over the last minute as this client saw it.
 fn detail(app: &App, w: usize, area: usize, paint: Paint) -> Vec<String> {
     let mut lines = Vec::new();
-    let Some((s, live)) = app.detail() else { return lines };
+    let Some((s, live, key)) = app.detail() else { return lines };
     let mut l = StyledLine::new(w, paint);
     l.attr(&style::Invert).attr(&style::Bold).text(if live { "session details" } else { "session details (ended: last values seen)" });
     l.text("  Enter/Esc close").pad(w);
@@ -222,12 +234,23 @@ fn detail(app: &App, w: usize, area: usize, paint: Paint) -> Vec<String> {
         chunk.push(c);
     }
     lines.push(field_line(w, paint, if first { label } else { "" }, &chunk));
-    let pinned_here = app.pins.contains(&s.session_id);
+    let pinned_here = app.pins.contains(key);
     let mut dur = String::new();
     Column::Duration.push_rounded(&mut dur, s.duration_s);
     // A field the worker did not send (or sent with another type) is "-".
     let or_dash = |col: Column, text: String| if col.missing(s) { "-".to_string() } else { text };
-    let rows: [(&str, String); 7] = [
+    let mut rows: Vec<(&str, String)> = Vec::new();
+    if app.pool.multi() {
+        // The worker as it is now (the session may be from its last snapshot).
+        let worker = app.pool.workers.iter().find(|w| w.key == key.worker);
+        let label = worker.map_or("-".into(), |w| match w.state.up() {
+            true => w.label.clone(),
+            false => format!("{} ({})", w.label, if w.state.gone() { "gone" } else { "stale" }),
+        });
+        rows.push(("worker", label));
+        rows.push(("socket", worker.map_or("-".into(), |w| w.socket.to_string_lossy().into_owned())));
+    }
+    rows.extend([
         ("agent", or_dash(Column::Agent, s.agent_name.to_string())),
         ("tenant", s.tenant.as_deref().unwrap_or("- (unset)").to_string()),
         ("status", or_dash(Column::Status, s.status.as_str().to_string())),
@@ -238,7 +261,7 @@ fn detail(app: &App, w: usize, area: usize, paint: Paint) -> Vec<String> {
         ),
         ("cpu", or_dash(Column::Cpu, format!("{} %", Column::Cpu.rounded(s.cpu_pct)))),
         ("pinned", format!("by the worker: {}, here: {}", if Column::Pin.missing(s) { "-" } else { yes(s.pinned) }, yes(pinned_here))),
-    ];
+    ]);
     for (name, value) in rows {
         let mut l = StyledLine::new(w, paint);
         l.text("  ").fg(&color::Cyan).text(name).reset().pad(12);
@@ -249,7 +272,7 @@ fn detail(app: &App, w: usize, area: usize, paint: Paint) -> Vec<String> {
         lines.push(l.finish());
     }
     lines.push(String::new());
-    let trend = app.trends.get(&s.session_id);
+    let trend = app.trends.get(key);
     lines.extend(trend_lines(trend, w, paint));
     lines.truncate(area);
     lines

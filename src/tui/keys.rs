@@ -17,6 +17,7 @@ pub enum Action {
     StatusNext,
     AgentNext,
     TenantNext,
+    WorkerNext,
     Up,
     Down,
     PageUp,
@@ -33,6 +34,7 @@ pub enum Action {
     Close,
     GroupByAgent,
     GroupByTenant,
+    GroupByWorker,
     /// Leave a group view, or clear the search.
     Back,
     Help,
@@ -100,9 +102,11 @@ pub const BINDINGS: &[Binding] = &[
     Binding { keys: &one(Key::Char('f'), A::StatusNext), label: "f", contexts: VIEWS, help: "cycle the status filter (all, active, slow, draining, errored)", hint: "f status" },
     Binding { keys: &one(Key::Char('a'), A::AgentNext), label: "a", contexts: VIEWS, help: "cycle the agent filter through the agents present", hint: "a/t agent/tenant" },
     Binding { keys: &one(Key::Char('t'), A::TenantNext), label: "t", contexts: VIEWS, help: "cycle the tenant filter through the tenants present", hint: "" },
+    Binding { keys: &one(Key::Char('w'), A::WorkerNext), label: "w", contexts: VIEWS, help: "cycle the worker filter through the workers (several sockets)", hint: "" },
     Binding { keys: &one(Key::Char('p'), A::Pin), label: "p", contexts: &[Table], help: "pin or unpin the selected session (kept at the top)", hint: "p pin" },
     Binding { keys: &one(Key::Char('g'), A::GroupByAgent), label: "g", contexts: VIEWS, help: "per-agent view on or off", hint: "g/G group" },
     Binding { keys: &one(Key::Char('G'), A::GroupByTenant), label: "G", contexts: VIEWS, help: "per-tenant view on or off", hint: "" },
+    Binding { keys: &one(Key::Char('W'), A::GroupByWorker), label: "W", contexts: VIEWS, help: "per-worker view on or off", hint: "" },
     Binding { keys: &one(Key::Char('\n'), A::Open), label: "Enter", contexts: &[Table], help: "details of the selected session", hint: "Enter details" },
     Binding { keys: &one(Key::Char('\n'), A::ShowGroup), label: "Enter", contexts: &[Groups], help: "in a group view: show that group's sessions", hint: "Enter show group" },
     Binding { keys: &[(Key::Char('\n'), A::Close), (Key::Esc, A::Close)], label: "Enter, Esc", contexts: &[Detail], help: "in the detail pane: close it", hint: "Enter/Esc close" },
@@ -143,15 +147,15 @@ mod tests {
     fn every_action() -> Vec<Action> {
         use Action::*;
         let all = vec![
-            Quit, Refresh, SortNext, SortReverse, StatusNext, AgentNext, TenantNext, Up, Down, PageUp, PageDown,
-            Home, End, Pin, Search, Open, ShowGroup, Close, GroupByAgent, GroupByTenant, Back, Help, SearchKeep,
-            SearchClear, SearchErase, Suspend,
+            Quit, Refresh, SortNext, SortReverse, StatusNext, AgentNext, TenantNext, WorkerNext, Up, Down, PageUp,
+            PageDown, Home, End, Pin, Search, Open, ShowGroup, Close, GroupByAgent, GroupByTenant, GroupByWorker,
+            Back, Help, SearchKeep, SearchClear, SearchErase, Suspend,
         ];
         for a in &all {
             match a {
-                Quit | Refresh | SortNext | SortReverse | StatusNext | AgentNext | TenantNext | Up | Down | PageUp
-                | PageDown | Home | End | Pin | Search | Open | ShowGroup | Close | GroupByAgent | GroupByTenant
-                | Back | Help | SearchKeep | SearchClear | SearchErase | Suspend => {}
+                Quit | Refresh | SortNext | SortReverse | StatusNext | AgentNext | TenantNext | WorkerNext | Up
+                | Down | PageUp | PageDown | Home | End | Pin | Search | Open | ShowGroup | Close | GroupByAgent
+                | GroupByTenant | GroupByWorker | Back | Help | SearchKeep | SearchClear | SearchErase | Suspend => {}
             }
         }
         all

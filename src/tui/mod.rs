@@ -1,6 +1,7 @@
 //! The live view: state (`app`, with `panel` for the cursor and `trends`
 //! for the detail pane), the key table (`keys`), input bytes to keys (`input`),
-//! frame text (`render`, `frame`), what is on screen (`screen`), the
+//! frame text (`render`, `workers` for the lines of several workers,
+//! `frame`), what is on screen (`screen`), the
 //! terminal itself (`term`) and the loop that wires them (`live`).
 
 pub mod app;
@@ -13,3 +14,4 @@ pub mod render;
 pub mod screen;
 pub mod term;
 pub mod trends;
+pub mod workers;

@@ -3,13 +3,13 @@
 //! follows once the user has moved it. It knows rows only by position and
 //! by key; what the rows are is the caller's business.
 
-use crate::snapshot::SessionId;
+use crate::snapshot::SessionKey;
 
 /// What identifies a row through re-sorts and refreshes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RowKey {
-    Session(SessionId),
-    /// A group view row: the agent or tenant name.
+    Session(SessionKey),
+    /// A group view row: the agent, tenant or worker name.
     Group(Box<str>),
 }
 

@@ -15,7 +15,7 @@ use std::io::{self, Write};
 use termion::{color, style};
 
 use crate::column::{self, Column};
-use crate::snapshot::{Session, Snapshot, Status, Worker};
+use crate::snapshot::{Pool, Session, Status, Worker};
 use crate::text::{self, Charset};
 
 /// How lines are painted: with colour or not, for a UTF-8 reader or an
@@ -241,8 +241,9 @@ pub struct TitleView<'a> {
     pub status: &'a str,
     pub agent: Option<&'a str>,
     pub tenant: Option<&'a str>,
+    pub worker: Option<&'a str>,
     pub search: Option<&'a str>,
-    /// The group view, when on (`agent` or `tenant`).
+    /// The group view, when on (`agent`, `tenant` or `worker`).
     pub group: Option<&'a str>,
     pub stale: bool,
 }
@@ -256,6 +257,7 @@ impl<'a> TitleView<'a> {
             status: q.status.name(),
             agent: q.agent.as_deref(),
             tenant: q.tenant.as_deref(),
+            worker: q.worker.as_deref(),
             search: q.search.as_deref(),
             group: None,
             stale: false,
@@ -284,8 +286,10 @@ pub(crate) fn strip_sgr(s: &str) -> String {
 /// filters in force) comes right after the name, so a narrow terminal keeps
 /// it; the worker's name, uptime and session count follow (the header block
 /// repeats those), and the "all" of unset filters comes last. Labelled
-/// figures are whole items: left out, never cut.
-pub fn title(snap: &Snapshot, v: &TitleView, width: usize, paint: Paint) -> String {
+/// figures are whole items: left out, never cut. Several workers: how many
+/// are up stands where one worker's name and uptime would, and the
+/// session counts are their sums.
+pub fn title(pool: &Pool, v: &TitleView, width: usize, paint: Paint) -> String {
     const SEP: &str = "  ";
     let mut l = StyledLine::new(width, paint);
     l.attr(&style::Bold).text("openrtc-top").reset();
@@ -305,30 +309,42 @@ pub fn title(snap: &Snapshot, v: &TitleView, width: usize, paint: Paint) -> Stri
             l.text(SEP).text("search \"").untrusted(q).text("\"");
         }
     }
-    for (name, value) in [("agent", v.agent), ("tenant", v.tenant)] {
+    let multi = pool.multi();
+    let filters = [("worker", v.worker, multi), ("agent", v.agent, true), ("tenant", v.tenant, true)];
+    for (name, value, _) in filters {
         if let Some(x) = value {
             if l.room() > SEP.len() + name.len() + 2 {
                 l.text(&format!("{SEP}{name} ")).attr(&style::Bold).untrusted(x).reset();
             }
         }
     }
-    let w = snap.worker.as_ref();
-    if let Some(name) = w.and_then(|w| w.name.as_deref()) {
-        if l.room() > SEP.len() + 4 {
-            let name = text::display(name, paint.charset);
-            l.text(SEP).text(&text::truncate(&name, 32, paint.charset));
+    let (active, max) = if multi {
+        let t = crate::summary::totals(&crate::summary::by_worker(pool));
+        let stale = t.workers - t.up;
+        l.item(&format!("{SEP}workers {}", t.workers));
+        if stale > 0 && l.room() >= SEP.len() + 12 {
+            l.text(SEP).fg(&color::Yellow).attr(&style::Bold).text(&format!("{stale} not up")).reset();
         }
-    }
-    if let Some(up) = w.and_then(|w| w.uptime_s) {
-        l.item(&format!("{SEP}up {}", fmt_uptime(up)));
-    }
-    let active = w.and_then(|w| w.active_sessions).unwrap_or(snap.sessions.len() as f64);
-    match w.and_then(|w| w.max_sessions) {
+        (t.active, t.max)
+    } else {
+        let w = pool.block();
+        if let Some(name) = w.and_then(|w| w.name.as_deref()) {
+            if l.room() > SEP.len() + 4 {
+                let name = text::display(name, paint.charset);
+                l.text(SEP).text(&text::truncate(&name, 32, paint.charset));
+            }
+        }
+        if let Some(up) = w.and_then(|w| w.uptime_s) {
+            l.item(&format!("{SEP}up {}", fmt_uptime(up)));
+        }
+        (w.and_then(|w| w.active_sessions).unwrap_or(pool.sessions.len() as f64), w.and_then(|w| w.max_sessions))
+    };
+    match max {
         Some(max) => l.item(&format!("{SEP}sessions {}/{}", fmt_count(active), fmt_count(max))),
         None => l.item(&format!("{SEP}sessions {}", fmt_count(active))),
     };
-    for (name, value) in [("agent", v.agent), ("tenant", v.tenant)] {
-        if value.is_none() {
+    for (name, value, shown) in filters {
+        if value.is_none() && shown {
             l.item(&format!("{SEP}{name} all"));
         }
     }
@@ -436,14 +452,15 @@ enum Narrow {
     Drop(Column),
 }
 
-const NARROWING: [Narrow; 9] = [
-    Narrow::Shrink(&[Column::Agent, Column::Tenant]),
+const NARROWING: [Narrow; 10] = [
+    Narrow::Shrink(&[Column::Agent, Column::Tenant, Column::Worker]),
     Narrow::Drop(Column::Pin),
     Narrow::Drop(Column::Peak),
     Narrow::Drop(Column::Tenant),
     Narrow::Drop(Column::Duration),
     Narrow::Shrink(&[Column::Session]),
     Narrow::Drop(Column::Agent),
+    Narrow::Drop(Column::Worker),
     Narrow::Drop(Column::Status),
     Narrow::Drop(Column::Cpu),
 ];
@@ -456,11 +473,11 @@ pub struct TableLayout {
 
 /// Fit the columns to `width`: text columns take their natural width
 /// (`text`, over all shown rows), numbers their widest visible value; then
-/// text shrinks toward a minimum and whole columns drop before a number is cut.
-pub fn layout(snap: &Snapshot, text: &[usize; 9], visible: &[usize], width: usize) -> TableLayout {
-    let numbers = column::natural_widths(snap, visible, true, Charset::Utf8);
-    let mut widths: Vec<(Column, usize)> =
-        Column::ALL.iter().zip(text.iter().zip(numbers)).map(|(&c, (&t, n))| (c, t.max(n))).collect();
+/// text shrinks toward a minimum and whole columns drop before a number is
+/// cut. (The worker column is there only for a pool of several.)
+pub fn layout(pool: &Pool, text: &[usize; column::N], visible: &[usize], width: usize) -> TableLayout {
+    let numbers = column::natural_widths(pool, visible, true, Charset::Utf8);
+    let mut widths: Vec<(Column, usize)> = Column::shown(pool).map(|c| (c, text[c as usize].max(numbers[c as usize]))).collect();
     let excess = |widths: &[(Column, usize)]| {
         let total: usize = widths.iter().map(|&(_, w)| w).sum::<usize>() + widths.len().saturating_sub(1);
         total.saturating_sub(width)
@@ -518,8 +535,8 @@ pub struct RowLook {
     pub client_pin: bool,
 }
 
-pub fn row_line(t: &TableLayout, s: &Session, look: RowLook, width: usize, paint: Paint) -> String {
-    let cells: Vec<_> = t.cols.iter().map(|&(c, w)| (c, w, c.screen_text(s, look.client_pin, paint.charset))).collect();
+pub fn row_line(t: &TableLayout, pool: &Pool, s: &Session, look: RowLook, width: usize, paint: Paint) -> String {
+    let cells: Vec<_> = t.cols.iter().map(|&(c, w)| (c, w, c.screen_text(pool, s, look.client_pin, paint.charset))).collect();
     // Non-ASCII text: each cell at its own column (see the module's comment).
     let placed = paint.place && cells.iter().any(|(_, _, v)| !v.is_ascii());
     let mut l = StyledLine::new(width, paint);
@@ -571,11 +588,11 @@ pub fn status_style(l: &mut StyledLine, s: &Status) {
     };
 }
 
-/// The whole `--once` frame for a terminal (title, worker header, every
-/// row), written a line at a time.
+/// The whole `--once` frame for a terminal (title, worker header or the
+/// lines of several workers, every row), written a line at a time.
 pub fn once_frame(
     out: &mut dyn Write,
-    snap: &Snapshot,
+    pool: &Pool,
     order: &[usize],
     view: &TitleView,
     header: bool,
@@ -586,18 +603,23 @@ pub fn once_frame(
         out.write_all(l.as_bytes())?;
         out.write_all(b"\n")
     };
-    line(title(snap, view, width, paint))?;
-    if let Some(w) = &snap.worker {
-        for l in worker_lines(w, width, true, 2, paint) {
-            line(l)?;
-        }
+    line(title(pool, view, width, paint))?;
+    let head = if pool.multi() {
+        super::workers::lines(pool, width, usize::MAX, paint)
+    } else {
+        pool.block().map(|w| worker_lines(w, width, true, 2, paint)).unwrap_or_default()
+    };
+    for l in head {
+        line(l)?;
     }
-    let t = layout(snap, &column::natural_widths(snap, order, false, paint.charset), order, width);
+    let t = layout(pool, &column::natural_widths(pool, order, false, paint.charset), order, width);
     if header {
         line(header_line(&t, view.sort, width, paint))?;
     }
     for &i in order {
-        line(row_line(&t, &snap.sessions[i], RowLook::default(), width, paint))?;
+        let s = &pool.sessions[i];
+        let look = RowLook { stale: pool.worker_of(s).is_some_and(|w| !w.state.up()), ..RowLook::default() };
+        line(row_line(&t, pool, s, look, width, paint))?;
     }
     Ok(())
 }
@@ -620,7 +642,11 @@ mod tests {
         TitleView::of(&Q)
     }
 
-    fn frame(snap: &Snapshot, ord: &[usize], width: usize, paint: Paint) -> String {
+    fn pool_of(payload: &[u8]) -> Pool {
+        Pool::single(decode(payload).unwrap(), "w.sock".into())
+    }
+
+    fn frame(snap: &Pool, ord: &[usize], width: usize, paint: Paint) -> String {
         let mut out = Vec::new();
         once_frame(&mut out, snap, ord, &view(), true, width, paint).unwrap();
         String::from_utf8(out).unwrap()
@@ -628,8 +654,8 @@ mod tests {
 
     #[test]
     fn lines_fit_every_width() {
-        let snap = decode(V020.trim_end().as_bytes()).unwrap();
-        let ord = order(&snap.sessions, &Query::default(), &[]);
+        let snap = pool_of(V020.trim_end().as_bytes());
+        let ord = order(&snap, &Query::default(), &[]);
         for width in [1, 10, 20, 40, 60, 80, 132, 300] {
             for line in frame(&snap, &ord, width, COLOUR).lines() {
                 assert!(text::width(&strip(line)) <= width, "{width}: {line:?}");
@@ -639,8 +665,8 @@ mod tests {
 
     #[test]
     fn numbers_in_the_title_and_header_are_left_out_not_cut() {
-        let snap = decode(V020.trim_end().as_bytes()).unwrap();
-        let w = snap.worker.as_ref().unwrap();
+        let snap = pool_of(V020.trim_end().as_bytes());
+        let w = snap.block().unwrap();
         // Each labelled figure is on the line whole, or not at all.
         let whole = |line: &str, item: &str| {
             let label = item.split(' ').next().unwrap_or(item);
@@ -667,8 +693,8 @@ mod tests {
 
     #[test]
     fn narrow_terminals_drop_columns_not_numbers() {
-        let snap = decode(V020.trim_end().as_bytes()).unwrap();
-        let ord = order(&snap.sessions, &Query::default(), &[]);
+        let snap = pool_of(V020.trim_end().as_bytes());
+        let ord = order(&snap, &Query::default(), &[]);
         let text = column::natural_widths(&snap, &ord, false, Charset::Utf8);
         let t = layout(&snap, &text, &ord, 40);
         let cols: Vec<Column> = t.cols.iter().map(|c| c.0).collect();
@@ -676,27 +702,27 @@ mod tests {
         assert!(!cols.contains(&Column::Pin));
         let wide = layout(&snap, &text, &ord, 200);
         assert_eq!(wide.cols.len(), 9);
-        let row = strip(&row_line(&t, &snap.sessions[ord[0]], RowLook::default(), 40, PLAIN));
+        let row = strip(&row_line(&t, &snap, &snap.sessions[ord[0]], RowLook::default(), 40, PLAIN));
         assert!(row.contains("21.5") || row.contains("2.3"), "{row}");
     }
 
     #[test]
     fn long_text_is_cut_with_an_ellipsis_and_wide_chars_are_placed() {
-        let snap = decode("[{\"session_id\": \"\u{4e2d}\u{6587}\u{4e2d}\u{6587}\u{4e2d}\u{6587}\u{4e2d}\u{6587}\u{4e2d}\u{6587}\", \"agent_name\": \"a\"}, {\"session_id\": \"plain\", \"agent_name\": \"b\"}]".as_bytes()).unwrap();
+        let snap = pool_of("[{\"session_id\": \"\u{4e2d}\u{6587}\u{4e2d}\u{6587}\u{4e2d}\u{6587}\u{4e2d}\u{6587}\u{4e2d}\u{6587}\", \"agent_name\": \"a\"}, {\"session_id\": \"plain\", \"agent_name\": \"b\"}]".as_bytes());
         let t = TableLayout { cols: vec![(Column::Session, 9), (Column::Agent, 5)] };
-        let wide = row_line(&t, &snap.sessions[0], RowLook::default(), 20, PLAIN);
+        let wide = row_line(&t, &snap, &snap.sessions[0], RowLook::default(), 20, PLAIN);
         // Each cell at its column, erased first: CHA then ECH.
         assert_eq!(wide, "\x1b[1G\x1b[9X中文中文…\x1b[10G\x1b[6X a    ");
-        let plain = row_line(&t, &snap.sessions[1], RowLook::default(), 20, PLAIN);
+        let plain = row_line(&t, &snap, &snap.sessions[1], RowLook::default(), 20, PLAIN);
         assert_eq!(plain, "plain     b    ", "ASCII rows are written plainly");
         let once = Paint { place: false, ..PLAIN };
-        assert_eq!(row_line(&t, &snap.sessions[0], RowLook::default(), 20, once), "中文中文… a    ", "--once never moves the cursor");
+        assert_eq!(row_line(&t, &snap, &snap.sessions[0], RowLook::default(), 20, once), "中文中文… a    ", "--once never moves the cursor");
         assert_eq!(strip(&wide), "中文中文… a    ");
     }
 
     #[test]
     fn control_bytes_never_reach_a_frame() {
-        let snap = decode(br#"{"worker": {"name": "w\u001b]0;pwn\u0007"}, "sessions": [{"session_id": "\u001b[2J", "agent_name": "\u009b31m", "tenant": "t\r\n"}]}"#).unwrap();
+        let snap = pool_of(br#"{"worker": {"name": "w\u001b]0;pwn\u0007"}, "sessions": [{"session_id": "\u001b[2J", "agent_name": "\u009b31m", "tenant": "t\r\n"}]}"#);
         let f = frame(&snap, &[0], 80, PLAIN);
         let stripped = strip(&f);
         assert!(!stripped.chars().any(|c| c.is_control() && c != '\n'), "{f:?}");
@@ -709,11 +735,10 @@ mod tests {
 
     #[test]
     fn ascii_paint_draws_ascii_only() {
-        let snap = decode(V020.trim_end().as_bytes()).unwrap();
-        let mut rows = snap.sessions.clone();
-        rows[0].agent_name = "m\u{fc}nchen \u{4e2d}".into();
-        let snap = Snapshot { sessions: rows, ..snap };
-        let ord = order(&snap.sessions, &Query::default(), &[]);
+        let snap = pool_of(V020.trim_end().as_bytes());
+        let mut snap = snap;
+        snap.sessions[0].agent_name = "m\u{fc}nchen \u{4e2d}".into();
+        let ord = order(&snap, &Query::default(), &[]);
         let f = frame(&snap, &ord, 100, ASCII);
         assert!(f.is_ascii(), "{f}");
         assert!(f.contains("m?nchen ?") && f.contains("sort mem_mbv"), "{f}");
@@ -722,14 +747,14 @@ mod tests {
 
     #[test]
     fn status_colours() {
-        let snap = decode(br#"[{"status": "active"}, {"status": "slow"}, {"status": "draining"}, {"status": "errored"}]"#).unwrap();
+        let snap = pool_of(br#"[{"status": "active"}, {"status": "slow"}, {"status": "draining"}, {"status": "errored"}]"#);
         let t = TableLayout { cols: vec![(Column::Status, 8)] };
-        let line = |i: usize| row_line(&t, &snap.sessions[i], RowLook::default(), 20, COLOUR);
+        let line = |i: usize| row_line(&t, &snap, &snap.sessions[i], RowLook::default(), 20, COLOUR);
         assert!(line(0).contains(&color::Fg(color::Green).to_string()));
         assert!(line(1).contains(&color::Fg(color::Yellow).to_string()) && line(1).contains(&style::Bold.to_string()));
         assert!(line(2).contains(&color::Fg(color::Cyan).to_string()));
         assert!(line(3).contains(&color::Fg(color::Red).to_string()));
-        let plain = row_line(&t, &snap.sessions[0], RowLook::default(), 20, PLAIN);
+        let plain = row_line(&t, &snap, &snap.sessions[0], RowLook::default(), 20, PLAIN);
         assert!(!plain.contains('\x1b'));
     }
 

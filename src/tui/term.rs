@@ -365,6 +365,13 @@ impl Terminal {
         write_fd(libc::STDOUT_FILENO, s.as_bytes())
     }
 
+    /// The terminal's descriptor to wait on for input: none while the screen
+    /// is not ours (a read from the background stops us) or after its end.
+    pub fn input_fd(&self) -> Option<RawFd> {
+        let active = self.active();
+        self.input.as_ref().filter(|i| !i.closed && active).map(|i| i.fd)
+    }
+
     /// Wait up to `timeout` for input (or a signal, which returns early):
     /// keys and pastes, a read's worth at a time. While the screen is not
     /// ours the terminal is not read (a read from the background stops us).

@@ -6,7 +6,7 @@ use std::collections::{HashMap, VecDeque};
 use std::hash::BuildHasher;
 use std::time::{Duration, Instant};
 
-use crate::snapshot::Session;
+use crate::snapshot::{Pool, SessionKey};
 
 /// One session's samples: at most one a second (61 in all), whatever the
 /// refresh rate.
@@ -27,9 +27,9 @@ pub const SPAN: Duration = Duration::from_secs(60);
 /// huge pool costs no more than a small one.
 pub const ALL_UP_TO: usize = 10_000;
 
-/// Trends by session, keyed by a (randomly keyed) hash of the id rather
-/// than the id: an id can be megabytes long, and a key kept from an earlier
-/// snapshot would keep that snapshot's copy alive.
+/// Trends by session, keyed by a (randomly keyed) hash of its worker's key
+/// and its id rather than the id: an id can be megabytes long, and a key
+/// kept from an earlier snapshot would keep that snapshot's copy alive.
 #[derive(Debug, Default)]
 pub struct Trends {
     map: HashMap<u64, Trend>,
@@ -39,12 +39,12 @@ pub struct Trends {
 }
 
 impl Trends {
-    fn key(&self, id: &str) -> u64 {
-        self.hasher.hash_one(id)
+    fn key(&self, worker: u32, id: &str) -> u64 {
+        self.hasher.hash_one((worker, id))
     }
 
-    pub fn get(&self, id: &str) -> Option<&Trend> {
-        self.map.get(&self.key(id))
+    pub fn get(&self, key: &SessionKey) -> Option<&Trend> {
+        self.map.get(&self.key(key.worker, &key.id))
     }
 
     pub fn len(&self) -> usize {
@@ -59,16 +59,19 @@ impl Trends {
     /// forget sessions that have ended unless `keep` names one (the detail
     /// pane's): a pool that churns fast must not leave a minute of dead
     /// trends behind. Above `ALL_UP_TO` sessions only `focus` is recorded.
-    pub fn record(&mut self, sessions: &[Session], now: Instant, focus: Option<&str>, keep: Option<&str>) {
+    pub fn record(&mut self, pool: &Pool, now: Instant, focus: Option<&SessionKey>, keep: Option<&SessionKey>) {
         self.refreshes += 1;
         let refresh = self.refreshes;
-        let all = sessions.len() <= ALL_UP_TO;
-        let keep = keep.map(|id| self.key(id));
-        for s in sessions {
-            if !all && focus != Some(&*s.session_id) {
+        let all = pool.sessions.len() <= ALL_UP_TO;
+        let keep = keep.map(|k| self.key(k.worker, &k.id));
+        let keys: Vec<u32> = pool.workers.iter().map(|w| w.key).collect();
+        for s in &pool.sessions {
+            let worker = keys.get(usize::from(s.worker)).copied().unwrap_or(u32::MAX);
+            if !all && focus.is_none_or(|f| f.worker != worker || f.id != s.session_id) {
                 continue;
             }
-            let t = self.map.entry(self.hasher.hash_one(&*s.session_id)).or_default();
+            let key = self.key(worker, &s.session_id);
+            let t = self.map.entry(key).or_default();
             t.seen = refresh;
             // The newest sample is a live slot, replaced until a second has
             // passed since the one before it.

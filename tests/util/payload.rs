@@ -4,7 +4,7 @@
 //! worker sends, field for field).
 
 use openrtc_top::output;
-use openrtc_top::snapshot::{Session, Snapshot, Status, Worker};
+use openrtc_top::snapshot::{Pool, Session, Snapshot, Status, Worker};
 
 use super::Rng;
 
@@ -21,6 +21,7 @@ pub fn session(id: &str, agent: &str, tenant: Option<&str>, mem: f64, cpu: f64, 
         status: Status::parse(status),
         pinned: false,
         missing: 0,
+        worker: 0,
     }
 }
 
@@ -39,9 +40,9 @@ pub fn worker(name: &str, active: usize, max: usize) -> Worker {
 /// in this order.
 pub fn encode(worker: Option<Worker>, sessions: Vec<Session>) -> Vec<u8> {
     let order: Vec<usize> = (0..sessions.len()).collect();
-    let snap = Snapshot { worker, sessions };
+    let pool = Pool::single(Snapshot { worker, sessions }, "".into());
     let mut out = Vec::new();
-    output::json(&mut out, &snap, &order, output::Plain::default()).expect("writing to a Vec");
+    output::json(&mut out, &pool, &order, output::Plain::default()).expect("writing to a Vec");
     out
 }
 

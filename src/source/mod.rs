@@ -1,0 +1,449 @@
+//! Where snapshots come from, for both loops (`--once` and the live view):
+//! every worker socket configured or found (`discover`), each fetched
+//! without blocking (`socket`) and decoded (`decode`), all on one thread:
+//! a round starts a fetch on every source, then poll(2) waits on all of
+//! their sockets (and the terminal) at once, so a hung worker costs the
+//! others nothing. A worker that fails keeps its last snapshot, marked.
+
+pub mod discover;
+pub mod path;
+pub mod socket;
+
+use std::io;
+use std::os::fd::RawFd;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use crate::decode::{self, DecodeError};
+use crate::snapshot::{Snapshot, Update, WorkerState};
+use discover::Spec;
+use socket::{Fetch, FetchError, Payload, Step, Target};
+
+/// Why a source gave no snapshot this time.
+#[derive(Debug)]
+pub enum Failure {
+    Fetch(FetchError),
+    Decode(DecodeError),
+}
+
+impl Failure {
+    /// One line saying why, naming the path (no hint).
+    pub fn message(&self, t: &Target) -> String {
+        match self {
+            Failure::Fetch(e) => e.message(t),
+            Failure::Decode(e) => format!("the worker at {} sent a snapshot that cannot be read: {e}", t.shown()),
+        }
+    }
+
+    /// Why, in a few words, for a line that already names the worker.
+    pub fn reason(&self) -> String {
+        match self {
+            Failure::Fetch(e) => e.reason(),
+            Failure::Decode(e) => format!("its snapshot cannot be read: {e}"),
+        }
+    }
+
+    /// One line about a directory that could not be listed.
+    pub fn message_for(&self, dir: &std::path::Path) -> String {
+        let d = crate::text::in_message(&dir.to_string_lossy()).into_owned();
+        match self {
+            Failure::Fetch(FetchError::NoSocket) => format!("no running openrtc pool in {d} (no such directory)"),
+            Failure::Fetch(FetchError::PermissionDenied) => format!("permission denied listing {d}"),
+            Failure::Fetch(e @ FetchError::UnsafeDir(..)) => e.message(&Target { path: dir.to_path_buf(), default: false }),
+            f => format!("cannot list {d}: {}", f.reason()),
+        }
+    }
+
+    /// The live view's banner: the reference's words first, then the
+    /// specific reason, and that it keeps trying.
+    pub fn banner(&self, t: &Target) -> Banner {
+        let text = match self {
+            Failure::Fetch(e) => match e.no_pool_reason() {
+                Some(why) => format!("no running openrtc pool at {}: retrying ({why})", t.shown()),
+                None => format!("{}: retrying", e.message(t)),
+            },
+            f => format!("{}: retrying", f.message(t)),
+        };
+        Banner::around(text, &t.shown())
+    }
+
+    /// What to do about it, when there is something useful to say.
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            Failure::Fetch(e) => e.hint(),
+            Failure::Decode(_) => None,
+        }
+    }
+
+    /// A signal arrived while waiting: the caller decides what it means.
+    pub fn interrupted(&self) -> bool {
+        matches!(self, Failure::Fetch(FetchError::Interrupted))
+    }
+}
+
+/// A message that names a path, split around the path so that a narrow
+/// screen can shorten the path and keep the reason after it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Banner {
+    pub before: String,
+    pub path: String,
+    pub after: String,
+}
+
+impl Banner {
+    /// Split `text` around the first place it names `path` (all of it in
+    /// `before` if it does not).
+    pub fn around(text: String, path: &str) -> Banner {
+        match text.find(path).filter(|_| !path.is_empty()) {
+            Some(at) => Banner {
+                before: text[..at].to_string(),
+                path: path.to_string(),
+                after: text[at + path.len()..].to_string(),
+            },
+            None => Banner { before: text, ..Banner::default() },
+        }
+    }
+
+    pub fn text(&self) -> String {
+        format!("{}{}{}", self.before, self.path, self.after)
+    }
+}
+
+/// Decode a fetched payload.
+fn decode_payload(p: Payload) -> Result<Snapshot, Failure> {
+    let (len, newline) = (p.bytes.len(), p.newline);
+    decode::decode_owned(p.bytes).map_err(|e| {
+        // No newline and no valid document: the worker went away mid-write.
+        if newline { Failure::Decode(e) } else { Failure::Fetch(FetchError::CutOff(len)) }
+    })
+}
+
+/// Fetch and decode one snapshot from `target`, waiting for it.
+pub fn fetch(target: &Target, abort: &dyn Fn() -> bool) -> Result<Snapshot, Failure> {
+    decode_payload(socket::fetch(target, abort).map_err(Failure::Fetch)?)
+}
+
+/// A worker whose socket left its directory is dropped this long after.
+pub const GONE_AFTER: Duration = Duration::from_secs(60);
+
+/// One socket and what became of its fetches.
+#[derive(Debug)]
+struct Source {
+    /// Stable for as long as the source is known (`WorkerEntry::key`).
+    key: u32,
+    target: Target,
+    /// Found by scanning a directory (so it can go away from it).
+    found: bool,
+    /// The worker's own name, from its last snapshot.
+    name: Option<String>,
+    state: WorkerState,
+    fetch: Option<Fetch>,
+    /// A snapshot not yet handed out.
+    fresh: Option<Snapshot>,
+    /// The state changed since it was last handed out.
+    news: bool,
+    last_error: Option<Failure>,
+    /// Payload bytes of its last snapshot (the pool's budget counts them:
+    /// the decoded snapshot is kept).
+    held: usize,
+    gone_since: Option<Instant>,
+}
+
+impl Source {
+    fn new(key: u32, target: Target, found: bool) -> Source {
+        Source {
+            key,
+            target,
+            found,
+            name: None,
+            state: WorkerState::Waiting(None),
+            fetch: None,
+            fresh: None,
+            news: true,
+            last_error: None,
+            held: 0,
+            gone_since: None,
+        }
+    }
+
+    /// A fetch ended: take its snapshot, or say why there is none.
+    fn finish(&mut self, got: Result<Payload, FetchError>) {
+        self.fetch = None;
+        self.news = true;
+        let size = got.as_ref().map_or(0, |p| p.bytes.len());
+        match got.map_err(Failure::Fetch).and_then(decode_payload) {
+            Ok(snap) => {
+                self.name = snap.worker.as_ref().and_then(|w| w.name.clone());
+                self.fresh = Some(snap);
+                self.held = size;
+                self.state = WorkerState::Up;
+                self.last_error = None;
+            }
+            Err(f) => {
+                let why = f.reason();
+                self.state = match &f {
+                    Failure::Fetch(e) if e.refusal() => WorkerState::Refused(why),
+                    _ if self.held > 0 || matches!(self.state, WorkerState::Stale(_) | WorkerState::Up) => WorkerState::Stale(why),
+                    _ => WorkerState::Waiting(Some(why)),
+                };
+                self.last_error = Some(f);
+            }
+        }
+    }
+}
+
+/// A directory that could not be listed (or was refused), and why.
+#[derive(Debug)]
+struct DirProblem {
+    path: PathBuf,
+    failure: Failure,
+}
+
+/// What woke `Sources::wait`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Wake {
+    /// The extra descriptor (the terminal) is readable.
+    pub input: bool,
+    /// A signal interrupted the wait.
+    pub signal: bool,
+}
+
+/// Every source, and the round of fetches in progress.
+#[derive(Debug)]
+pub struct Sources {
+    specs: Vec<Spec>,
+    list: Vec<Source>,
+    next_key: u32,
+    dirs: Vec<DirProblem>,
+    /// Sockets left out of a scan past `discover::MAX`.
+    pub overflow: usize,
+}
+
+impl Sources {
+    pub fn new(specs: Vec<Spec>) -> Sources {
+        let mut s = Sources { specs, list: Vec::new(), next_key: 0, dirs: Vec::new(), overflow: 0 };
+        for spec in s.specs.clone() {
+            if let Spec::Socket(t) = spec {
+                s.add(t, false);
+            }
+        }
+        s
+    }
+
+    fn add(&mut self, target: Target, found: bool) {
+        self.list.push(Source::new(self.next_key, target, found));
+        self.next_key += 1;
+    }
+
+    /// One socket given (or the default one): messages, the banner and
+    /// the exit status are then those of one worker.
+    pub fn single(&self) -> bool {
+        matches!(self.specs.as_slice(), [Spec::Socket(_)])
+    }
+
+    /// The first source's target (for messages about a single worker).
+    pub fn target(&self) -> Option<&Target> {
+        self.list.first().map(|s| &s.target)
+    }
+
+    /// Scan the directories again: sockets that appeared become sources,
+    /// ones that went away are marked gone (and dropped after
+    /// `GONE_AFTER`), ones that came back are sources again.
+    fn rescan(&mut self, now: Instant) {
+        self.dirs.clear();
+        self.overflow = 0;
+        let mut seen: Vec<PathBuf> = Vec::new();
+        for spec in self.specs.clone() {
+            let Spec::Dir { path, check } = spec else { continue };
+            let listed = match check {
+                true => socket::check_dir(&path).map_err(Failure::Fetch),
+                false => Ok(()),
+            }
+            .and_then(|()| discover::scan(&path).map_err(|e| Failure::Fetch(dir_error(e))));
+            match listed {
+                Ok(found) => seen.extend(found),
+                Err(failure) => self.dirs.push(DirProblem { path, failure }),
+            }
+        }
+        let explicit = self.list.iter().filter(|s| !s.found).count();
+        for path in seen {
+            if let Some(s) = self.list.iter_mut().find(|s| s.target.path == path) {
+                if s.gone_since.take().is_some() {
+                    s.state = WorkerState::Waiting(None);
+                    s.news = true;
+                }
+            } else if self.list.len() - explicit < discover::MAX {
+                self.add(Target { path, default: false }, true);
+            } else {
+                self.overflow += 1;
+            }
+        }
+        let still: Vec<bool> = self.list.iter().map(|s| !s.found || self.listed(&s.target.path)).collect();
+        for (s, here) in self.list.iter_mut().zip(still) {
+            if !here && s.gone_since.is_none() {
+                s.gone_since = Some(now);
+                s.state = WorkerState::Gone;
+                s.fetch = None;
+                s.news = true;
+            }
+        }
+        self.list.retain(|s| s.gone_since.is_none_or(|t| now.saturating_duration_since(t) < GONE_AFTER));
+    }
+
+    /// Whether a directory scan just listed `path` (a socket left the
+    /// directory if none did).
+    fn listed(&self, path: &std::path::Path) -> bool {
+        self.specs.iter().any(|spec| match spec {
+            Spec::Dir { path: dir, .. } => {
+                path.parent() == Some(dir.as_path())
+                    && std::fs::symlink_metadata(path).is_ok_and(|m| std::os::unix::fs::FileTypeExt::is_socket(&m.file_type()))
+            }
+            Spec::Socket(_) => false,
+        })
+    }
+
+    /// Start a round: scan the directories, then start a fetch on every
+    /// source that has none in flight (a slow one keeps its fetch and its
+    /// deadline; it is not asked twice).
+    pub fn start_round(&mut self, now: Instant) {
+        self.rescan(now);
+        for s in self.list.iter_mut().filter(|s| s.fetch.is_none() && s.gone_since.is_none()) {
+            match Fetch::start(&s.target, now) {
+                Ok(f) => s.fetch = Some(f),
+                Err(e) => s.finish(Err(e)),
+            }
+        }
+        self.step(now);
+    }
+
+    /// Whether any fetch is still in flight.
+    pub fn busy(&self) -> bool {
+        self.list.iter().any(|s| s.fetch.is_some())
+    }
+
+    /// Whether anything changed since the last `updates`.
+    pub fn news(&self) -> bool {
+        self.list.iter().any(|s| s.news)
+    }
+
+    /// Move every fetch on as far as it goes now.
+    fn step(&mut self, now: Instant) {
+        let mut used: usize = self.list.iter().map(|s| s.held + s.fetch.as_ref().map_or(0, Fetch::held)).sum();
+        for s in &mut self.list {
+            let Some(f) = s.fetch.as_mut() else { continue };
+            let before = f.held();
+            let room = socket::POOL_BUDGET.saturating_sub(used - before);
+            match f.step(now, &s.target.path, room) {
+                Step::Pending => used = used - before + f.held(),
+                Step::Done(got) => {
+                    used -= before;
+                    s.finish(got);
+                }
+            }
+        }
+    }
+
+    /// Wait until `until` for the fetches in flight, moving them on as
+    /// their sockets become readable, or until `extra` (the terminal) is
+    /// readable or a signal arrives. Returns after one wake-up.
+    pub fn wait(&mut self, extra: Option<RawFd>, until: Instant) -> io::Result<Wake> {
+        let now = Instant::now();
+        let mut fds: Vec<libc::pollfd> = Vec::with_capacity(self.list.len() + 1);
+        fds.push(libc::pollfd { fd: extra.unwrap_or(-1), events: libc::POLLIN, revents: 0 });
+        let mut wake_at = until;
+        for f in self.list.iter().filter_map(|s| s.fetch.as_ref()) {
+            fds.push(libc::pollfd { fd: f.poll_fd().unwrap_or(-1), events: libc::POLLIN, revents: 0 });
+            wake_at = wake_at.min(f.wake_at());
+        }
+        let mut wake = Wake::default();
+        match socket::wait(&mut fds, wake_at.saturating_duration_since(now)) {
+            Ok(_) => wake.input = fds[0].revents != 0,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => wake.signal = true,
+            Err(e) => return Err(e),
+        }
+        self.step(Instant::now());
+        Ok(wake)
+    }
+
+    /// Wait for the round in flight to end (`--once`); `abort` is asked
+    /// after a signal.
+    pub fn finish_round(&mut self, abort: &dyn Fn() -> bool) -> io::Result<bool> {
+        while self.busy() {
+            let far = Instant::now() + Duration::from_secs(3600);
+            if self.wait(None, far)?.signal && abort() {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Every source as the pool takes it: its label (see
+    /// `discover::labels`), its state, and its new snapshot if it has one.
+    pub fn updates(&mut self) -> Vec<Update> {
+        let named: Vec<(Option<&str>, &std::path::Path)> =
+            self.list.iter().map(|s| (s.name.as_deref(), s.target.path.as_path())).collect();
+        let labels = discover::labels(&named);
+        self.list
+            .iter_mut()
+            .zip(labels)
+            .map(|(s, label)| {
+                s.news = false;
+                Update { key: s.key, label, socket: s.target.path.clone(), state: s.state.clone(), fresh: s.fresh.take() }
+            })
+            .collect()
+    }
+
+    /// How many sources answered in their last fetch, of how many.
+    pub fn answered(&self) -> (usize, usize) {
+        (self.list.iter().filter(|s| s.state.up()).count(), self.list.len())
+    }
+
+    /// The failures to report: one line each, naming the socket (or the
+    /// directory), and the hint when one applies to any of them.
+    pub fn failures(&self) -> (Vec<String>, Option<&'static str>) {
+        let mut lines: Vec<String> = self.dirs.iter().map(|d| d.failure.message_for(&d.path)).collect();
+        let mut hint = self.dirs.iter().find_map(|d| d.failure.hint());
+        for s in &self.list {
+            if let Some(f) = s.last_error.as_ref().filter(|_| !s.state.up()) {
+                lines.push(f.message(&s.target));
+                hint = hint.or(f.hint());
+            } else if s.state.gone() {
+                lines.push(format!("the worker at {} is gone: its socket left the directory", s.target.shown()));
+            }
+        }
+        if self.list.is_empty() && self.dirs.is_empty() {
+            let dirs: Vec<String> = self.specs.iter().map(Spec::shown).collect();
+            lines.push(format!("no running openrtc pool in {} (no sockets there)", dirs.join(", ")));
+            hint = Some(socket::NO_POOL_HINT);
+        }
+        (lines, hint)
+    }
+
+    /// The live view's banner: one worker's failure as it always was; for
+    /// several, only when none is up (each worker's line says the rest).
+    pub fn banner(&self) -> Option<Banner> {
+        if self.single() {
+            let s = self.list.first()?;
+            return s.last_error.as_ref().filter(|_| !s.state.up()).map(|f| f.banner(&s.target));
+        }
+        if self.answered().0 > 0 || self.busy() {
+            return None;
+        }
+        let (lines, _) = self.failures();
+        let dirs: Vec<String> = self.specs.iter().map(Spec::shown).collect();
+        let text = match (self.list.len(), lines.first()) {
+            (0, Some(why)) => format!("{why}: retrying"),
+            (n, _) => format!("no openrtc worker answered ({n} sockets from {}): retrying", dirs.join(", ")),
+        };
+        Some(Banner::around(text, ""))
+    }
+}
+
+/// A directory that cannot be listed, as a fetch error.
+fn dir_error(e: io::Error) -> FetchError {
+    match e.kind() {
+        io::ErrorKind::NotFound => FetchError::NoSocket,
+        io::ErrorKind::PermissionDenied => FetchError::PermissionDenied,
+        _ => FetchError::Io(e),
+    }
+}

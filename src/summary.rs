@@ -1,0 +1,139 @@
+//! Figures of a pool by worker and in total: what the worker lines of the
+//! live view, the title and the exporter show. Pure sums over the pool.
+
+use crate::snapshot::{Pool, Status, System, WorkerEntry};
+
+/// One worker's figures. Session shares are summed over the rows it sent
+/// (non-finite values left out, as a sum must stay a number); the counts
+/// from its worker block are `None` when it sent none.
+#[derive(Debug, Clone)]
+pub struct WorkerFigures<'a> {
+    pub worker: &'a WorkerEntry,
+    /// Rows it sent (its last snapshot's, when stale).
+    pub rows: usize,
+    /// Its block's active count, else its row count.
+    pub active: f64,
+    pub max: Option<f64>,
+    pub cpu_pct: f64,
+    pub mem_mb: f64,
+    pub slow: usize,
+    pub failed: Option<f64>,
+    pub started: Option<f64>,
+    pub draining: Option<bool>,
+}
+
+impl WorkerFigures<'_> {
+    /// Worth a line of its own in a condensed list: not up, slow sessions,
+    /// or draining.
+    pub fn notable(&self) -> bool {
+        !self.worker.state.up() || self.slow > 0 || self.draining == Some(true)
+    }
+}
+
+/// Each worker's figures, in the pool's (label) order.
+pub fn by_worker(pool: &Pool) -> Vec<WorkerFigures<'_>> {
+    let mut out: Vec<WorkerFigures> = pool
+        .workers
+        .iter()
+        .map(|w| {
+            let b = w.block.as_ref();
+            WorkerFigures {
+                worker: w,
+                rows: 0,
+                active: f64::NAN,
+                max: b.and_then(|b| b.max_sessions),
+                cpu_pct: 0.0,
+                mem_mb: 0.0,
+                slow: 0,
+                failed: b.and_then(|b| b.failed),
+                started: b.and_then(|b| b.started),
+                draining: b.and_then(|b| b.draining),
+            }
+        })
+        .collect();
+    for s in &pool.sessions {
+        let Some(f) = out.get_mut(usize::from(s.worker)) else { continue };
+        f.rows += 1;
+        f.slow += usize::from(s.status == Status::Slow);
+        if s.cpu_pct.is_finite() {
+            f.cpu_pct += s.cpu_pct;
+        }
+        if s.mem_mb.is_finite() {
+            f.mem_mb += s.mem_mb;
+        }
+    }
+    for f in &mut out {
+        f.active = f.worker.block.as_ref().and_then(|b| b.active_sessions).filter(|a| a.is_finite()).unwrap_or(f.rows as f64);
+    }
+    out
+}
+
+/// The whole pool's figures.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Totals {
+    pub workers: usize,
+    pub up: usize,
+    pub active: f64,
+    /// The sum of every worker's maximum, when each has one.
+    pub max: Option<f64>,
+    pub cpu_pct: f64,
+    pub mem_mb: f64,
+    pub slow: usize,
+    pub failed: f64,
+    pub started: f64,
+    pub draining: usize,
+}
+
+pub fn totals(figures: &[WorkerFigures]) -> Totals {
+    let mut t = Totals { workers: figures.len(), max: Some(0.0), ..Totals::default() };
+    for f in figures {
+        t.up += usize::from(f.worker.state.up());
+        t.active += f.active;
+        t.max = t.max.zip(f.max).map(|(a, b)| a + b);
+        t.cpu_pct += f.cpu_pct;
+        t.mem_mb += f.mem_mb;
+        t.slow += f.slow;
+        t.failed += f.failed.filter(|v| v.is_finite()).unwrap_or(0.0);
+        t.started += f.started.filter(|v| v.is_finite()).unwrap_or(0.0);
+        t.draining += usize::from(f.draining == Some(true));
+    }
+    t
+}
+
+/// The host's vitals as the pool last reported them: every worker on a host
+/// samples the same machine, so the first one up that has them speaks for
+/// all (then any that has them).
+pub fn host(pool: &Pool) -> Option<(&System, &[f64])> {
+    let has = |w: &&WorkerEntry| w.block.as_ref().is_some_and(|b| b.system.as_ref().is_some_and(|s| s.available != Some(false)));
+    let w = pool.workers.iter().filter(|w| w.state.up()).find(has).or_else(|| pool.workers.iter().find(has))?;
+    let b = w.block.as_ref()?;
+    Some((b.system.as_ref()?, &b.cpu_history))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::snapshot::{Session, Snapshot, Update, Worker, WorkerState};
+
+    #[test]
+    fn figures_sum_each_workers_rows_and_leave_out_non_finite_shares() {
+        let row = |cpu: f64, mem: f64, slow: bool| Session {
+            cpu_pct: cpu,
+            mem_mb: mem,
+            status: if slow { Status::Slow } else { Status::Active },
+            ..Session::default()
+        };
+        let block = Worker { active_sessions: Some(5.0), max_sessions: Some(10.0), failed: Some(2.0), draining: Some(true), ..Worker::default() };
+        let mut pool = Pool::default();
+        pool.advance(vec![
+            Update { key: 1, label: "b".into(), socket: "b".into(), state: WorkerState::Up, fresh: Some(Snapshot { worker: Some(block), sessions: vec![row(10.0, 1.5, true), row(f64::NAN, 2.0, false)] }) },
+            Update { key: 2, label: "a".into(), socket: "a".into(), state: WorkerState::Stale("late".into()), fresh: Some(Snapshot { worker: None, sessions: vec![row(1.0, f64::INFINITY, false)] }) },
+        ]);
+        let f = by_worker(&pool);
+        assert_eq!((f[0].worker.label.as_str(), f[0].rows, f[0].active, f[0].max, f[0].cpu_pct, f[0].mem_mb), ("a", 1, 1.0, None, 1.0, 0.0));
+        assert_eq!((f[1].rows, f[1].active, f[1].cpu_pct, f[1].mem_mb, f[1].slow, f[1].failed), (2, 5.0, 10.0, 3.5, 1, Some(2.0)));
+        assert!(f[0].notable() && f[1].notable());
+        let t = totals(&f);
+        assert_eq!((t.workers, t.up, t.active, t.max, t.slow, t.failed, t.draining), (2, 1, 6.0, None, 1, 2.0, 1));
+    }
+}

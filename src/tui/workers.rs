@@ -1,0 +1,280 @@
+//! The header of a pool of several workers: the host's vitals, one line per
+//! worker (label, up or STALE and why, sessions active/max, CPU%, memory,
+//! slow, failed, draining) and the totals under them. With more workers than
+//! the lines it may take, a condensed form: the totals, then only the
+//! workers that are not up, have slow sessions or are draining. Pure, as
+//! `render` is.
+
+use termion::{color, style};
+
+use super::render::{Paint, StyledLine, worker_lines};
+use crate::column::Column;
+use crate::snapshot::{Pool, Worker, WorkerState};
+use crate::summary::{self, Totals, WorkerFigures};
+use crate::text;
+
+/// How the header is drawn in the lines it may take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    /// Host line, column header, a line per worker, totals.
+    Full,
+    /// Host line, totals, column header and up to this many notable workers
+    /// (the last line says how many more there are, when some do not fit).
+    Condensed(usize),
+    /// Only the totals.
+    Totals,
+    None,
+}
+
+fn shape(workers: usize, budget: usize) -> Shape {
+    match budget {
+        0 => Shape::None,
+        _ if workers + 3 <= budget => Shape::Full,
+        1..=2 => Shape::Totals,
+        _ => Shape::Condensed(budget - 3),
+    }
+}
+
+/// How many lines `lines` gives for `pool` within `budget`.
+pub fn height(pool: &Pool, budget: usize) -> usize {
+    let figures = summary::by_worker(pool);
+    match shape(figures.len(), budget) {
+        Shape::Full => figures.len() + 3,
+        Shape::Condensed(room) => 3 + notable_lines(&figures, room),
+        Shape::Totals => 1,
+        Shape::None => 0,
+    }
+}
+
+/// Lines for the notable workers in `room` lines: all of them when they fit,
+/// else `room - 1` and a line saying how many more.
+fn notable_lines(figures: &[WorkerFigures], room: usize) -> usize {
+    figures.iter().filter(|f| f.notable()).count().min(room)
+}
+
+/// The header in at most `budget` lines, each at most `width` columns.
+pub fn lines(pool: &Pool, width: usize, budget: usize, paint: Paint) -> Vec<String> {
+    let figures = summary::by_worker(pool);
+    let totals = summary::totals(&figures);
+    let label_w = figures.iter().map(|f| text::width(&text::display(&f.worker.label, paint.charset))).max().unwrap_or(0).clamp(6, 24);
+    let mut out = Vec::new();
+    match shape(figures.len(), budget) {
+        Shape::None => {}
+        Shape::Totals => out.push(totals_line(&totals, label_w, width, paint)),
+        Shape::Full => {
+            out.push(host_line(pool, &totals, width, paint));
+            out.push(head_line(label_w, width, paint));
+            out.extend(figures.iter().map(|f| worker_line(f, label_w, width, paint)));
+            out.push(totals_line(&totals, label_w, width, paint));
+        }
+        Shape::Condensed(room) => {
+            out.push(host_line(pool, &totals, width, paint));
+            out.push(totals_line(&totals, label_w, width, paint));
+            out.push(head_line(label_w, width, paint));
+            let notable: Vec<&WorkerFigures> = figures.iter().filter(|f| f.notable()).collect();
+            let fits = notable.len() <= room;
+            let shown = if fits { room } else { room.saturating_sub(1) };
+            out.extend(notable.iter().take(shown).map(|f| worker_line(f, label_w, width, paint)));
+            if !fits && room > 0 {
+                let mut l = StyledLine::new(width, paint);
+                l.attr(&style::Faint).text(&format!("  and {} more not up, slow or draining", notable.len() - shown));
+                out.push(l.finish());
+            }
+        }
+    }
+    out
+}
+
+/// The host's vitals (the same machine for every worker) and the pool's
+/// failed count, as one worker's compact line.
+fn host_line(pool: &Pool, totals: &Totals, width: usize, paint: Paint) -> String {
+    let host = Worker {
+        system: summary::host(pool).map(|(s, _)| s.clone()),
+        failed: Some(totals.failed),
+        ..Worker::default()
+    };
+    worker_lines(&host, width, false, 0, paint).remove(0)
+}
+
+/// Fixed columns after the label: (header, width).
+const COLS: [(&str, usize); 7] =
+    [("STATE", 11), ("SESSIONS", 11), ("CPU%", 7), ("MEM(MB)", 9), ("SLOW", 5), ("FAILED", 7), ("DRAINING", 9)];
+
+fn head_line(label_w: usize, width: usize, paint: Paint) -> String {
+    let mut l = StyledLine::new(width, paint);
+    l.fg(&color::Cyan).text(&format!("{:<label_w$}", "WORKER"));
+    let mut at = label_w;
+    for (i, (name, w)) in COLS.iter().enumerate() {
+        // The state is left-aligned under its header, the figures right.
+        at += w;
+        if i == 0 {
+            l.text(" ").text(name).pad(at);
+        } else {
+            l.pad(at - name.len()).text(name);
+        }
+    }
+    l.finish()
+}
+
+/// `a/m` or `a` as whole numbers; `n/a` for a value that is not a number.
+fn count(active: f64, max: Option<f64>) -> String {
+    let n = |v: f64| if v.is_finite() { format!("{v:.0}") } else { "n/a".into() };
+    match max {
+        Some(m) => format!("{}/{}", n(active), n(m)),
+        None => n(active),
+    }
+}
+
+fn figures_cells(active: f64, max: Option<f64>, cpu: f64, mem: f64, slow: usize, failed: Option<f64>) -> [String; 5] {
+    [
+        count(active, max),
+        Column::Cpu.rounded(cpu),
+        Column::Mem.rounded(mem),
+        slow.to_string(),
+        failed.filter(|f| f.is_finite()).map_or("n/a".into(), |f| format!("{f:.0}")),
+    ]
+}
+
+/// The cells after the state: right-aligned in their columns.
+fn push_cells(l: &mut StyledLine, cells: &[String; 5], draining: &str, mut at: usize, slow: usize, failed: bool) {
+    for (i, (cell, (_, w))) in cells.iter().zip(&COLS[1..6]).enumerate() {
+        at += w;
+        if at.saturating_sub(l.used()) > l.room() {
+            return;
+        }
+        l.pad(at - text::width(cell));
+        let alarm = (i == 3 && slow > 0) || (i == 4 && failed);
+        if alarm {
+            l.fg(if i == 3 { &color::Yellow } else { &color::Red }).attr(&style::Bold).text(cell).reset();
+        } else {
+            l.text(cell);
+        }
+    }
+    at += COLS[6].1;
+    if at.saturating_sub(l.used()) <= l.room() {
+        l.pad(at - draining.len()).text(draining);
+    }
+}
+
+fn worker_line(f: &WorkerFigures, label_w: usize, width: usize, paint: Paint) -> String {
+    let mut l = StyledLine::new(width, paint);
+    let label = text::display(&f.worker.label, paint.charset);
+    l.text(&text::truncate(&label, label_w, paint.charset)).pad(label_w);
+    let state = &f.worker.state;
+    let word = match state {
+        WorkerState::Up => "up",
+        WorkerState::Stale(_) => "STALE",
+        WorkerState::Gone => "gone",
+        WorkerState::Refused(_) => "refused",
+        WorkerState::Waiting(_) => "waiting",
+    };
+    l.text(" ");
+    match state {
+        WorkerState::Up => l.fg(&color::Green),
+        WorkerState::Stale(_) => l.fg(&color::Yellow).attr(&style::Bold).attr(&style::Invert),
+        WorkerState::Refused(_) => l.fg(&color::Red).attr(&style::Bold),
+        WorkerState::Gone | WorkerState::Waiting(_) => l.attr(&style::Faint),
+    };
+    l.text(word).reset().pad(label_w + COLS[0].1);
+    if matches!(state, WorkerState::Refused(_)) || (f.worker.block.is_none() && f.rows == 0 && !state.up()) {
+        // Nothing was ever read from it: no figures, only why.
+    } else {
+        let cells = figures_cells(f.active, f.max, f.cpu_pct, f.mem_mb, f.slow, f.failed);
+        let draining = match f.draining {
+            Some(true) => "yes",
+            Some(false) => "no",
+            None => "n/a",
+        };
+        push_cells(&mut l, &cells, draining, label_w + COLS[0].1, f.slow, f.failed.is_some_and(|v| v > 0.0));
+    }
+    if let Some(why) = state.reason() {
+        if l.room() > 4 {
+            l.text("  ").fg(&color::Yellow).text(&text::in_message(why)).reset();
+        }
+    }
+    l.finish()
+}
+
+fn totals_line(t: &Totals, label_w: usize, width: usize, paint: Paint) -> String {
+    let mut l = StyledLine::new(width, paint);
+    l.attr(&style::Bold).text("total").pad(label_w);
+    l.text(" ").text(&format!("{}/{} up", t.up, t.workers)).pad(label_w + COLS[0].1);
+    let cells = figures_cells(t.active, t.max, t.cpu_pct, t.mem_mb, t.slow, Some(t.failed));
+    push_cells(&mut l, &cells, &t.draining.to_string(), label_w + COLS[0].1, t.slow, t.failed > 0.0);
+    l.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::snapshot::{Session, Snapshot, Status, System, Update};
+    use crate::text::Charset;
+    use crate::tui::render::strip_sgr as strip;
+
+    const PLAIN: Paint = Paint { color: false, charset: Charset::Utf8, place: true };
+
+    /// `n` workers; worker 2 stale with a slow session, worker 3 draining.
+    fn pool(n: u32) -> Pool {
+        let mut p = Pool::default();
+        let updates = (0..n)
+            .map(|k| {
+                let block = Worker {
+                    active_sessions: Some(2.0),
+                    max_sessions: Some(10.0),
+                    failed: Some(f64::from(k % 2)),
+                    draining: Some(k == 3),
+                    system: Some(System { cpu_pct: Some(12.5), ..System::default() }),
+                    ..Worker::default()
+                };
+                let row = |slow: bool| Session { cpu_pct: 1.5, mem_mb: 10.0, status: if slow { Status::Slow } else { Status::Active }, ..Session::default() };
+                let state = if k == 2 { WorkerState::Stale("it sent nothing within 2s".into()) } else { WorkerState::Up };
+                Update { key: k, label: format!("w-{k:02}"), socket: format!("w{k}").into(), state, fresh: Some(Snapshot { worker: Some(block), sessions: vec![row(k == 2), row(false)] }) }
+            })
+            .collect();
+        p.advance(updates);
+        p
+    }
+
+    #[test]
+    fn one_line_per_worker_above_the_totals() {
+        let p = pool(4);
+        let l: Vec<String> = lines(&p, 120, 24, PLAIN).iter().map(|l| strip(l)).collect();
+        assert_eq!(l.len(), 7);
+        assert_eq!(height(&p, 24), 7);
+        assert!(l[0].starts_with("CPU 12.5%") && l[0].contains("FAILED 2"), "{}", l[0]);
+        assert!(l[1].starts_with("WORKER") && l[1].contains("SESSIONS") && l[1].contains("DRAINING"), "{}", l[1]);
+        assert!(l[2].starts_with("w-00    up") || l[2].starts_with("w-00   up") && l[2].contains("2/10") && l[2].contains("3.0") && l[2].contains("20.0"), "{}", l[2]);
+        assert!(l[4].contains("STALE") && l[4].ends_with("it sent nothing within 2s"), "{}", l[4]);
+        assert!(l[5].contains("yes"), "{}", l[5]);
+        assert!(l[6].starts_with("total") && l[6].contains("3/4 up") && l[6].contains("8/40") && l[6].contains("80.0"), "{}", l[6]);
+    }
+
+    #[test]
+    fn many_workers_condense_to_the_notable_ones() {
+        let p = pool(12);
+        let l: Vec<String> = lines(&p, 120, 8, PLAIN).iter().map(|l| strip(l)).collect();
+        assert_eq!(l.len(), height(&p, 8));
+        assert!(l[1].starts_with("total") && l[1].contains("11/12 up"), "{l:?}");
+        // Stale w-02 and draining w-03 only.
+        assert_eq!(l.len(), 5, "{l:?}");
+        assert!(l[3].starts_with("w-02") && l[4].starts_with("w-03"), "{l:?}");
+        // Too little room for both: one, and how many more.
+        let l: Vec<String> = lines(&p, 120, 4, PLAIN).iter().map(|l| strip(l)).collect();
+        assert_eq!((l.len(), height(&p, 4)), (4, 4));
+        assert!(l[3].contains("and 2 more"), "{l:?}");
+        assert_eq!(lines(&p, 120, 2, PLAIN).len(), 1);
+        assert!(lines(&p, 120, 0, PLAIN).is_empty());
+    }
+
+    #[test]
+    fn lines_fit_every_width() {
+        let p = pool(5);
+        for width in 0..140 {
+            for budget in [0, 1, 3, 5, 8, 50] {
+                for l in lines(&p, width, budget, PLAIN) {
+                    assert!(text::width(&strip(&l)) <= width, "{width}: {l:?}");
+                }
+            }
+        }
+    }
+}

@@ -287,9 +287,10 @@ pub struct WorkerEntry {
 pub enum WorkerState {
     /// It answered: its sessions are current.
     Up,
-    /// It has not answered yet (the reason, when a fetch failed).
-    Waiting(Option<String>),
-    /// Its last fetch failed: its sessions are the last it sent.
+    /// Its first fetch has not ended yet.
+    Waiting,
+    /// Its last fetch failed, for this reason: its sessions (if it ever
+    /// answered) are the last it sent.
     Stale(String),
     /// Its socket went away from the directory it was found in.
     Gone,
@@ -309,8 +310,7 @@ impl WorkerState {
     /// Why it is not up, for messages and the worker lines.
     pub fn reason(&self) -> Option<&str> {
         match self {
-            WorkerState::Up | WorkerState::Gone => None,
-            WorkerState::Waiting(why) => why.as_deref(),
+            WorkerState::Up | WorkerState::Gone | WorkerState::Waiting => None,
             WorkerState::Stale(why) | WorkerState::Refused(why) => Some(why),
         }
     }

@@ -91,9 +91,14 @@ struct Tee {
 
 impl Tee {
     fn new(dir: &TempDir, upstream: &Path) -> Tee {
+        Tee::at(&dir.join("tee.sock"), upstream)
+    }
+
+    /// A tee listening at `path`.
+    fn at(path: &Path, upstream: &Path) -> Tee {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let (up, s) = (upstream.to_path_buf(), seen.clone());
-        let server = Server::start(&dir.join("tee.sock"), Arc::new(move |mut client: UnixStream| {
+        let server = Server::start(path, Arc::new(move |mut client: UnixStream| {
             let mut worker = UnixStream::connect(&up).unwrap();
             let mut bytes = Vec::new();
             worker.read_to_end(&mut bytes).unwrap();
@@ -314,4 +319,91 @@ fn the_hidden_code_point_table_is_up_to_date() {
         let (a, b, c) = unicode_width::UNICODE_VERSION;
         format!("{a}.{b}.{c}")
     });
+}
+
+/// Three real workers (one name between them) behind tees in one
+/// directory, a hung source and, as root, one served by another user: every
+/// format, through `--socket DIR` and `--all`, compared worker by worker
+/// with what each sent on that same connection.
+fn pool_of_real_workers(refused: bool) {
+    let d = TempDir::new(if refused { "compat-pool-root" } else { "compat-pool" });
+    let real = d.join("real");
+    std::fs::create_dir(&real).unwrap();
+    // SAFETY: getuid cannot fail.
+    let xdg = d.join("xdg");
+    let scan = xdg.join(format!("openrtc-{}", unsafe { libc::getuid() }));
+    std::fs::create_dir_all(&scan).unwrap();
+    std::fs::set_permissions(&scan, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    let workers: Vec<Worker> = (1..=3).map(|k| Worker::start("runtime", Some(&real.join(format!("{k}.sock"))), &[], &[])).collect();
+    // They all call themselves "compat-runtime": labelled name@stem.
+    let tees: Vec<(String, Tee)> = workers
+        .iter()
+        .enumerate()
+        .map(|(k, w)| (format!("compat-runtime@w-{}", k + 1), Tee::at(&scan.join(format!("w-{}.sock", k + 1)), &w.socket)))
+        .collect();
+    let _hung = Server::hung(&scan.join("hung.sock"), Duration::from_secs(5));
+    let mut failed = vec!["hung=sent nothing".to_string()];
+    let other = TempDir::new("compat-pool-nobody");
+    let mut nobody = refused.then(|| {
+        let (child, sock) = demo_as_nobody(&other);
+        std::fs::rename(&sock, scan.join("refused.sock")).unwrap();
+        failed.push("refused=runs as uid".into());
+        child
+    });
+    let env = [("XDG_RUNTIME_DIR", xdg.to_str().unwrap())];
+    let scan_arg = scan.to_str().unwrap().to_string();
+    for how in [vec!["--socket", scan_arg.as_str()], vec!["--all"]] {
+        for format in ["table", "json", "tsv"] {
+            let before: Vec<usize> = tees.iter().map(|(_, t)| t.seen.lock().unwrap().len()).collect();
+            let mut args = vec!["--once", "--format", format];
+            args.extend(&how);
+            let out = run_with(&args, &env, Duration::from_secs(30));
+            assert_eq!(out.status.code(), Some(3), "{how:?} {format}: {}", text(&out.stderr));
+            let err = text(&out.stderr);
+            assert_eq!(err.lines().count(), failed.len(), "{err}");
+            assert!(err.contains("hung.sock (the worker accepted but sent nothing within 2s)"), "{err}");
+            assert!(!refused || err.contains("refusing the worker at"), "{err}");
+            let mut extra: Vec<String> = Vec::new();
+            for ((label, tee), n) in tees.iter().zip(before) {
+                let seen = tee.seen.lock().unwrap();
+                assert_eq!(seen.len(), n + 1, "one connection per worker per --once");
+                let file = d.join(&format!("{label}.json"));
+                std::fs::write(&file, &seen[n]).unwrap();
+                extra.push("--pool".into());
+                extra.push(format!("{label}={}", file.display()));
+            }
+            for f in &failed {
+                extra.push("--failed".into());
+                extra.push(f.clone());
+            }
+            let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
+            let ours = d.join("ours.out");
+            std::fs::write(&ours, &out.stdout).unwrap();
+            let check = Command::new(python())
+                .arg(HARNESS)
+                .args(["check", "--format", format, "--ours", ours.to_str().unwrap()])
+                .args(&extra)
+                .output()
+                .unwrap();
+            assert!(check.status.success(), "{how:?} {format}: {}", text(&check.stderr));
+        }
+    }
+    if let Some(c) = nobody.as_mut() {
+        let _ = c.kill();
+        let _ = c.wait();
+    }
+}
+
+#[test]
+#[ignore = "needs the compat venv (make test creates target/compat-venv)"]
+fn several_real_workers_and_a_hung_one() {
+    pool_of_real_workers(false);
+}
+
+mod as_root {
+    #[test]
+    #[ignore = "needs the compat venv and root to act as another user (make test runs it as root)"]
+    fn several_real_workers_a_hung_one_and_one_of_another_user() {
+        super::pool_of_real_workers(true);
+    }
 }

@@ -218,7 +218,6 @@ fn accepts_a_private_socket_directory() {
 mod as_root {
 use super::*;
 
-const NOBODY: u32 = 65534;
 
 #[test]
 #[ignore = "needs root to act as another user (make test runs it as root)"]
@@ -236,29 +235,7 @@ fn refuses_a_socket_directory_owned_by_someone_else() {
 #[ignore = "needs root to act as another user (make test runs it as root)"]
 fn refuses_a_worker_running_as_another_user() {
     let d = TempDir::new("peer");
-    let open: PathBuf = d.join("open");
-    std::fs::create_dir(&open).unwrap();
-    std::fs::set_permissions(d.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-    std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o777)).unwrap();
-    let sock = open.join("top.sock");
-    // The checkout may be private (CI clones into a 0700 directory): run a
-    // copy of the worker that the other user can reach.
-    let demo = d.join("openrtc-demo-worker");
-    std::fs::copy(DEMO, &demo).unwrap();
-    std::fs::set_permissions(&demo, std::fs::Permissions::from_mode(0o755)).unwrap();
-    use std::os::unix::process::CommandExt;
-    let mut worker = std::process::Command::new(&demo)
-        .args(["--socket", sock.to_str().unwrap(), "--exit-after", "20"])
-        .uid(NOBODY)
-        .gid(NOBODY)
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let start = Instant::now();
-    while !sock.exists() {
-        assert!(start.elapsed() < Duration::from_secs(5), "worker as nobody did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let (mut worker, sock) = demo_as_nobody(&d);
     // The worker made its socket 0600 for itself; let root's client in anyway
     // (root could connect regardless) so the peer check is what refuses.
     let out = run(&["--once", "--socket", sock.to_str().unwrap()]);

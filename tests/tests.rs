@@ -19,3 +19,4 @@ mod interactive;
 mod live;
 mod once;
 mod soak;
+mod workers;

@@ -156,7 +156,7 @@ impl Source {
             target,
             found,
             name: None,
-            state: WorkerState::Waiting(None),
+            state: WorkerState::Waiting,
             fetch: None,
             fresh: None,
             news: true,
@@ -183,8 +183,7 @@ impl Source {
                 let why = f.reason();
                 self.state = match &f {
                     Failure::Fetch(e) if e.refusal() => WorkerState::Refused(why),
-                    _ if self.held > 0 || matches!(self.state, WorkerState::Stale(_) | WorkerState::Up) => WorkerState::Stale(why),
-                    _ => WorkerState::Waiting(Some(why)),
+                    _ => WorkerState::Stale(why),
                 };
                 self.last_error = Some(f);
             }
@@ -269,7 +268,7 @@ impl Sources {
         for path in seen {
             if let Some(s) = self.list.iter_mut().find(|s| s.target.path == path) {
                 if s.gone_since.take().is_some() {
-                    s.state = WorkerState::Waiting(None);
+                    s.state = WorkerState::Waiting;
                     s.news = true;
                 }
             } else if self.list.len() - explicit < discover::MAX {
@@ -445,5 +444,41 @@ fn dir_error(e: io::Error) -> FetchError {
         io::ErrorKind::NotFound => FetchError::NoSocket,
         io::ErrorKind::PermissionDenied => FetchError::PermissionDenied,
         _ => FetchError::Io(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::net::UnixListener;
+
+    #[test]
+    fn a_socket_that_leaves_its_directory_is_gone_then_dropped_and_may_come_back() {
+        let d = std::env::temp_dir().join(format!("ortop-sources-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir(&d).unwrap();
+        let l = UnixListener::bind(d.join("a.sock")).unwrap();
+        let mut s = Sources::new(vec![Spec::Dir { path: d.clone(), check: false }]);
+        let t0 = Instant::now();
+        s.start_round(t0);
+        assert_eq!(s.list.len(), 1);
+        assert!(s.busy(), "a listener that never accepts: the fetch waits");
+        drop(l);
+        std::fs::remove_file(d.join("a.sock")).unwrap();
+        s.start_round(t0 + Duration::from_secs(1));
+        assert_eq!(s.list[0].state, WorkerState::Gone);
+        assert!(!s.busy(), "a gone worker is not fetched");
+        s.start_round(t0 + Duration::from_secs(30));
+        assert_eq!(s.list.len(), 1, "kept for a minute");
+        let _l = UnixListener::bind(d.join("a.sock")).unwrap();
+        s.start_round(t0 + Duration::from_secs(40));
+        assert_eq!((s.list.len(), s.list[0].key), (1, 0), "back, as the same worker");
+        assert!(s.list[0].state != WorkerState::Gone);
+        drop(_l);
+        std::fs::remove_file(d.join("a.sock")).unwrap();
+        s.start_round(t0 + Duration::from_secs(41));
+        s.start_round(t0 + Duration::from_secs(41) + GONE_AFTER);
+        assert!(s.list.is_empty(), "dropped after a minute gone");
+        std::fs::remove_dir_all(&d).unwrap();
     }
 }

@@ -166,14 +166,14 @@ fn worker_line(f: &WorkerFigures, label_w: usize, width: usize, paint: Paint) ->
         WorkerState::Stale(_) => "STALE",
         WorkerState::Gone => "gone",
         WorkerState::Refused(_) => "refused",
-        WorkerState::Waiting(_) => "waiting",
+        WorkerState::Waiting => "waiting",
     };
     l.text(" ");
     match state {
         WorkerState::Up => l.fg(&color::Green),
         WorkerState::Stale(_) => l.fg(&color::Yellow).attr(&style::Bold).attr(&style::Invert),
         WorkerState::Refused(_) => l.fg(&color::Red).attr(&style::Bold),
-        WorkerState::Gone | WorkerState::Waiting(_) => l.attr(&style::Faint),
+        WorkerState::Gone | WorkerState::Waiting => l.attr(&style::Faint),
     };
     l.text(word).reset().pad(label_w + COLS[0].1);
     if matches!(state, WorkerState::Refused(_)) || (f.worker.block.is_none() && f.rows == 0 && !state.up()) {

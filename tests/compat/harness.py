@@ -7,7 +7,8 @@ serve:  runs openrtc 0.20.1's own introspection code on a Unix socket
         stdin closes.
 check:  compares what openrtc-top printed with the payload the worker served
         for that very connection, decoded by Python's own json module (the
-        reference client's decoder), so our decoder is not judged by itself.
+        reference client's decoder), so our decoder is not judged by itself;
+        with --pool, several workers' payloads against one merged output.
 """
 
 from __future__ import annotations
@@ -264,21 +265,7 @@ def check_json(raw, ours_text):
     if worker is None:
         expect(ours["worker"] is None, "json: legacy payload has no worker block")
         return
-    ow = ours["worker"]
-    for k, v in worker.items():
-        if k == "system":
-            for sk, sv in v.items():
-                expect(same_number(ow["system"][sk], sv) if isinstance(sv, float) else ow["system"][sk] == sv,
-                       f"json: worker.system.{sk}: ours {ow['system'][sk]!r}, worker {sv!r}")
-        elif k == "cpu_history":
-            expect(len(ow[k]) == len(v) and all(same_number(a, b) for a, b in zip(ow[k], v)),
-                   f"json: cpu_history ours {ow[k]!r}, worker {v!r}")
-        elif isinstance(v, float):
-            expect(same_number(ow[k], v), f"json: worker.{k}: ours {ow[k]!r}, worker {v!r}")
-        else:
-            expect(ow[k] == v, f"json: worker.{k}: ours {ow[k]!r}, worker {v!r}")
-    extra = set(ow) - set(worker)
-    expect(all(ow[k] is None for k in extra), f"json: unexpected worker fields {extra}")
+    check_worker_block(ours["worker"], worker, "json")
 
 
 def unescape_tsv(s):
@@ -304,47 +291,139 @@ def unescape_tsv(s):
     return "".join(out)
 
 
-def check_tsv(raw, ours_text):
-    rows, _ = rows_of(raw)
+TSV_HEADER = "session\tagent\ttenant\tdur(s)\tmem(MB)\tpeak\tcpu%\tstatus\tpin"
+TABLE_HEADER = ["session", "agent", "tenant", "dur(s)", "mem(MB)", "peak", "cpu%", "status", "pin"]
+
+
+def check_tsv_row(cells, t):
+    expect(len(cells) == 9, f"tsv: 9 cells in {cells!r}")
+    sid, agent, tenant, dur, mem, peak, cpu, status, pin = cells
+    expect(unescape_tsv(sid) == t["session_id"], f"tsv: id {sid!r} vs {t['session_id']!r}")
+    expect(unescape_tsv(agent) == t["agent_name"], f"tsv: agent {agent!r}")
+    expect(unescape_tsv(tenant) == (t["tenant"] or ""), f"tsv: tenant {tenant!r}")
+    for text, k in ((dur, "duration_s"), (mem, "mem_mb"), (peak, "peak_mb"), (cpu, "cpu_pct")):
+        v = float(text)
+        expect(v == t[k] or (math.isnan(v) and math.isnan(t[k])), f"tsv: {k} {text!r} vs {t[k]!r} (unrounded)")
+    expect(unescape_tsv(status) == t["status"], f"tsv: status {status!r}")
+    expect(pin == ("*" if t["pinned"] else "-"), f"tsv: pin {pin!r}")
+
+
+def tsv_lines(ours_text):
     lines = ours_text.split("\n")
     expect(lines[-1] == "", "tsv: ends with a newline")
-    lines = lines[:-1]
-    expect(lines[0] == "session\tagent\ttenant\tdur(s)\tmem(MB)\tpeak\tcpu%\tstatus\tpin", f"tsv header {lines[0]!r}")
-    expect(len(lines) - 1 == len(rows), "tsv: one line per session")
-    expected = default_order(rows)
-    for line, t in zip(lines[1:], expected):
+    for line in lines[:-1]:
         expect(not any(ord(c) < 0x20 and c != "\t" or 0x7F <= ord(c) <= 0x9F or c in "\u2028\u2029" for c in line),
                f"tsv: raw control character or line separator in {line!r}")
-        cells = line.split("\t")
-        expect(len(cells) == 9, f"tsv: 9 cells in {line!r}")
-        sid, agent, tenant, dur, mem, peak, cpu, status, pin = cells
-        expect(unescape_tsv(sid) == t["session_id"], f"tsv: id {sid!r} vs {t['session_id']!r}")
-        expect(unescape_tsv(agent) == t["agent_name"], f"tsv: agent {agent!r}")
-        expect(unescape_tsv(tenant) == (t["tenant"] or ""), f"tsv: tenant {tenant!r}")
-        for text, k in ((dur, "duration_s"), (mem, "mem_mb"), (peak, "peak_mb"), (cpu, "cpu_pct")):
-            v = float(text)
-            expect(v == t[k] or (math.isnan(v) and math.isnan(t[k])), f"tsv: {k} {text!r} vs {t[k]!r} (unrounded)")
-        expect(unescape_tsv(status) == t["status"], f"tsv: status {status!r}")
-        expect(pin == ("*" if t["pinned"] else "-"), f"tsv: pin {pin!r}")
+    return lines[:-1]
+
+
+def check_tsv(raw, ours_text):
+    rows, _ = rows_of(raw)
+    lines = tsv_lines(ours_text)
+    expect(lines[0] == TSV_HEADER, f"tsv header {lines[0]!r}")
+    expect(len(lines) - 1 == len(rows), "tsv: one line per session")
+    for line, t in zip(lines[1:], default_order(rows)):
+        check_tsv_row(line.split("\t"), t)
+
+
+def table_cells(t):
+    return [field(t["session_id"]), field(t["agent_name"]), ("-" if t["tenant"] is None else field(t["tenant"])),
+            python_format(t["duration_s"], 0), python_format(t["mem_mb"], 1),
+            python_format(t["peak_mb"], 1), python_format(t["cpu_pct"], 1),
+            field(t["status"]), "*" if t["pinned"] else "-"]
 
 
 def check_table(raw, ours_text):
     rows, _ = rows_of(raw)
     lines = ours_text.splitlines()
-    expect(lines[0].split() == ["session", "agent", "tenant", "dur(s)", "mem(MB)", "peak", "cpu%", "status", "pin"],
-           f"table header {lines[0]!r}")
+    expect(lines[0].split() == TABLE_HEADER, f"table header {lines[0]!r}")
     expect(len(lines) - 1 == len(rows), "table: one line per session")
     for line, t in zip(lines[1:], default_order(rows)):
         expect(not any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in line), f"table: raw control in {line!r}")
         cells = line.split()
-        want = [field(t["session_id"]), field(t["agent_name"]), ("-" if t["tenant"] is None else field(t["tenant"])),
-                python_format(t["duration_s"], 0), python_format(t["mem_mb"], 1),
-                python_format(t["peak_mb"], 1), python_format(t["cpu_pct"], 1),
-                field(t["status"]), "*" if t["pinned"] else "-"]
+        want = table_cells(t)
         expect(cells == want, f"table: {cells} != {want}")
 
 
+def check_worker_block(ow, worker, where):
+    for k, v in worker.items():
+        if k == "system":
+            for sk, sv in v.items():
+                expect(same_number(ow["system"][sk], sv) if isinstance(sv, float) else ow["system"][sk] == sv,
+                       f"{where}: worker.system.{sk}: ours {ow['system'][sk]!r}, worker {sv!r}")
+        elif k == "cpu_history":
+            expect(len(ow[k]) == len(v) and all(same_number(a, b) for a, b in zip(ow[k], v)),
+                   f"{where}: cpu_history ours {ow[k]!r}, worker {v!r}")
+        elif isinstance(v, float):
+            expect(same_number(ow[k], v), f"{where}: worker.{k}: ours {ow[k]!r}, worker {v!r}")
+        else:
+            expect(ow[k] == v, f"{where}: worker.{k}: ours {ow[k]!r}, worker {v!r}")
+    extra = set(ow) - set(worker)
+    expect(all(ow[k] is None for k in extra), f"{where}: unexpected worker fields {extra}")
+
+
+def check_pool(raws, failed, ours_text, fmt):
+    """Several workers: `raws` maps each answering worker's label to the
+    payload it sent this very connection, `failed` maps the others' labels to
+    a word their error must contain. Every row is its worker's, in the
+    default order with ties by worker label."""
+    expected = []
+    for label, raw in raws.items():
+        rows, _ = rows_of(raw)
+        expected.extend((label, r) for r in rows)
+    # mem_mb desc (NaN lowest), then session id, then worker label.
+    expected.sort(key=lambda lr: (lr[1].get("session_id", ""), lr[0]))
+    expected.sort(key=lambda lr: (0 if math.isnan(lr[1]["mem_mb"]) else 1, 0.0 if math.isnan(lr[1]["mem_mb"]) else lr[1]["mem_mb"]),
+                  reverse=True)
+    if fmt == "json":
+        lines = ours_text.splitlines()
+        expect(len(lines) == 1, f"json: expected one line, got {len(lines)}")
+        ours = json.loads(lines[0], parse_constant=reject_constant)
+        expect(set(ours) == {"workers", "sessions"}, f"json: keys {sorted(ours)}")
+        labels = [w["label"] for w in ours["workers"]]
+        expect(labels == sorted(set(raws) | set(failed)), f"json: worker labels {labels}")
+        for w in ours["workers"]:
+            expect(set(w) == {"label", "socket", "worker", "error"}, f"json: worker keys {sorted(w)}")
+            if w["label"] in raws:
+                expect(w["error"] is None, f"json: {w['label']} error {w['error']!r}")
+                check_worker_block(w["worker"], rows_of(raws[w["label"]])[1], f"json {w['label']}")
+            else:
+                expect(w["worker"] is None and failed[w["label"]] in (w["error"] or ""),
+                       f"json: {w['label']}: error {w['error']!r}, expected it to say {failed[w['label']]!r}")
+        got = [(s["worker"], s["session_id"]) for s in ours["sessions"]]
+        expect(got == [(l, r["session_id"]) for l, r in expected], f"json: rows {got}")
+        for s, (_, t) in zip(ours["sessions"], expected):
+            for k in ("agent_name", "tenant", "status", "pinned"):
+                expect(s[k] == t[k], f"json: {s['session_id']!r} {k}: ours {s[k]!r}, worker {t[k]!r}")
+            for k in ("duration_s", "mem_mb", "peak_mb", "cpu_pct"):
+                expect(same_number(s[k], t[k]), f"json: {s['session_id']!r} {k}")
+    elif fmt == "tsv":
+        lines = tsv_lines(ours_text)
+        expect(lines[0] == "worker\t" + TSV_HEADER, f"tsv header {lines[0]!r}")
+        expect(len(lines) - 1 == len(expected), f"tsv: {len(lines) - 1} rows, the workers sent {len(expected)}")
+        for line, (label, t) in zip(lines[1:], expected):
+            cells = line.split("\t")
+            expect(unescape_tsv(cells[0]) == label, f"tsv: worker {cells[0]!r}, expected {label!r}")
+            check_tsv_row(cells[1:], t)
+    else:
+        lines = ours_text.splitlines()
+        expect(lines[0].split() == ["worker"] + TABLE_HEADER, f"table header {lines[0]!r}")
+        expect(len(lines) - 1 == len(expected), f"table: {len(lines) - 1} rows, the workers sent {len(expected)}")
+        for line, (label, t) in zip(lines[1:], expected):
+            cells = line.split()
+            want = [field(label)] + table_cells(t)
+            expect(cells == want, f"table: {cells} != {want}")
+
+
 def check(args):
+    if args.pool:
+        raws = {}
+        for spec in args.pool:
+            label, path = spec.split("=", 1)
+            raws[label] = json.loads(Path(path).read_text(encoding="utf-8"))
+        failed = dict(f.split("=", 1) for f in args.failed or [])
+        check_pool(raws, failed, Path(args.ours).read_text(encoding="utf-8"), args.format)
+        return
     raw_text = Path(args.raw).read_text(encoding="utf-8")
     raw = json.loads(raw_text)  # Python's decoder, as the reference client uses
     ours = Path(args.ours).read_text(encoding="utf-8")
@@ -378,7 +457,9 @@ def main():
                    choices=["runtime", "empty", "legacy", "hostile", "nonfinite"])
     s.add_argument("--socket", help="default: the worker's own default path")
     c = sub.add_parser("check")
-    c.add_argument("--raw", required=True)
+    c.add_argument("--raw")
+    c.add_argument("--pool", action="append", help="LABEL=FILE: a worker's payload (several workers)")
+    c.add_argument("--failed", action="append", help="LABEL=WORDS: a worker that did not answer, and why")
     c.add_argument("--ours", required=True)
     c.add_argument("--format", required=True, choices=["json", "tsv", "table"])
     c.add_argument("--slow", action="append")

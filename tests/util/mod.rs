@@ -64,6 +64,8 @@ pub struct Server {
     pub path: PathBuf,
     stop: Arc<AtomicBool>,
     pub connections: Arc<AtomicUsize>,
+    /// When each connection was accepted.
+    pub times: Arc<std::sync::Mutex<Vec<Instant>>>,
     handle: Option<JoinHandle<()>>,
 }
 
@@ -74,11 +76,13 @@ impl Server {
         listener.set_nonblocking(true).unwrap();
         let stop = Arc::new(AtomicBool::new(false));
         let connections = Arc::new(AtomicUsize::new(0));
-        let (s, c) = (stop.clone(), connections.clone());
+        let times = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (s, c, t) = (stop.clone(), connections.clone(), times.clone());
         let handle = std::thread::spawn(move || {
             while !s.load(Ordering::Relaxed) {
                 match listener.accept() {
                     Ok((stream, _)) => {
+                        t.lock().unwrap().push(Instant::now());
                         c.fetch_add(1, Ordering::Relaxed);
                         stream.set_nonblocking(false).unwrap();
                         let b = behaviour.clone();
@@ -88,7 +92,7 @@ impl Server {
                 }
             }
         });
-        Server { path: path.to_path_buf(), stop, connections, handle: Some(handle) }
+        Server { path: path.to_path_buf(), stop, connections, times, handle: Some(handle) }
     }
 
     /// Serve these bytes, then close.
@@ -107,6 +111,15 @@ impl Server {
             let _ = s.write_all(&bytes);
         }));
         (s, cell)
+    }
+
+    /// A server that accepts and never answers (a hung worker): each
+    /// connection is held for `hold`, then closed.
+    pub fn hung(path: &Path, hold: Duration) -> Server {
+        Server::start(path, Arc::new(move |s: UnixStream| {
+            std::thread::sleep(hold);
+            drop(s);
+        }))
     }
 
     pub fn count(&self) -> usize {
@@ -206,4 +219,33 @@ impl Rng {
     pub fn below(&mut self, n: usize) -> usize {
         (self.next() % n.max(1) as u64) as usize
     }
+}
+
+/// The uid tests act as when they need another user (they run as root).
+pub const NOBODY: u32 = 65534;
+
+/// The demo worker running as `NOBODY`, serving a socket under `d` (made
+/// reachable for that user); its process and socket path. Needs root.
+pub fn demo_as_nobody(d: &TempDir) -> (std::process::Child, PathBuf) {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+    let open: PathBuf = d.join("open");
+    std::fs::create_dir(&open).unwrap();
+    std::fs::set_permissions(d.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let sock = open.join("top.sock");
+    // The checkout may be private (CI clones into a 0700 directory): run a
+    // copy of the worker that the other user can reach.
+    let demo = d.join("openrtc-demo-worker");
+    std::fs::copy(DEMO, &demo).unwrap();
+    std::fs::set_permissions(&demo, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let worker = Command::new(&demo)
+        .args(["--socket", sock.to_str().unwrap(), "--exit-after", "60"])
+        .uid(NOBODY)
+        .gid(NOBODY)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_until("the worker running as nobody", Duration::from_secs(5), || sock.exists());
+    (worker, sock)
 }

@@ -1,0 +1,169 @@
+//! Several workers: sockets given one by one or found in a directory,
+//! `--once` output with a worker column and the exit status 0/1/3, and the
+//! live view keeping every other worker on time while one hangs.
+
+use std::os::unix::fs::PermissionsExt;
+use std::time::{Duration, Instant};
+
+use crate::util::pty::Live;
+use crate::util::*;
+
+/// A worker named `name` with `ids` (memory 10, 20, ... in id order).
+fn worker_payload(name: Option<&str>, ids: &[&str]) -> Vec<u8> {
+    let rows = ids.iter().enumerate().map(|(i, id)| payload::session(id, "support", Some("acme"), 10.0 * (i + 1) as f64, 1.0, "active")).collect();
+    payload::encode(name.map(|n| payload::worker(n, ids.len(), 8)), rows)
+}
+
+fn dir(tag: &str) -> TempDir {
+    TempDir::new(tag)
+}
+
+#[test]
+fn a_directory_of_sockets_prints_one_table_with_a_worker_column() {
+    let d = dir("pool-dir");
+    let _a = Server::bytes(&d.join("w-1.sock"), worker_payload(Some("alpha"), &["s1", "s2"]));
+    let _b = Server::bytes(&d.join("w-2.sock"), worker_payload(Some("beta"), &["s1"]));
+    // Two workers with one name: told apart by their sockets.
+    let _c = Server::bytes(&d.join("w-3.sock"), worker_payload(Some("gamma"), &["x"]));
+    let _e = Server::bytes(&d.join("w-4.sock"), worker_payload(Some("gamma"), &["y"]));
+    // Not sockets: left alone.
+    std::fs::write(d.join("notes.txt"), b"x").unwrap();
+    let out = run(&["--once", "--socket", d.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stderr), "");
+    let table = text(&out.stdout);
+    let rows: Vec<Vec<&str>> = table.lines().map(|l| l.split_whitespace().collect()).collect();
+    assert_eq!(rows[0][..2], ["worker", "session"]);
+    assert!(rows.iter().all(|r| r.len() == 10), "{table}");
+    // mem_mb descending, then the id, then the worker label.
+    let got: Vec<(&str, &str)> = rows[1..].iter().map(|r| (r[0], r[1])).collect();
+    assert_eq!(got, [("alpha", "s2"), ("alpha", "s1"), ("beta", "s1"), ("gamma@w-3", "x"), ("gamma@w-4", "y")], "{table}");
+    // TSV leads with the worker too; the awk field numbers shift by one.
+    let out = run(&["--once", "--socket", d.path().to_str().unwrap(), "--format", "tsv", "--sort", "worker", "--worker", "beta"]);
+    assert_eq!(text(&out.stdout), "worker\tsession\tagent\ttenant\tdur(s)\tmem(MB)\tpeak\tcpu%\tstatus\tpin\nbeta\ts1\tsupport\tacme\t60\t10\t10\t1\tactive\t-\n");
+}
+
+#[test]
+fn json_of_several_workers_names_each_and_tags_each_session() {
+    let d = dir("pool-json");
+    let _a = Server::bytes(&d.join("a.sock"), worker_payload(Some("alpha"), &["s1"]));
+    let _b = Server::bytes(&d.join("b.sock"), worker_payload(None, &["s2"]));
+    let (a, b) = (d.join("a.sock"), d.join("b.sock"));
+    let out = run(&["--once", "--format", "json", "--socket", a.to_str().unwrap(), "--socket", b.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let line = text(&out.stdout);
+    assert!(line.starts_with(&format!(r#"{{"workers": [{{"label": "alpha", "socket": "{}", "worker": {{"name": "alpha""#, a.display())), "{line}");
+    assert!(line.contains(&format!(r#"{{"label": "b", "socket": "{}", "worker": null, "error": null}}"#, b.display())), "{line}");
+    assert!(line.contains(r#""sessions": [{"worker": "alpha", "session_id": "s1""#) && line.contains(r#"{"worker": "b", "session_id": "s2""#), "{line}");
+}
+
+#[test]
+fn some_workers_failing_is_status_3_with_a_line_each_and_one_deadline() {
+    let d = dir("pool-partial");
+    let _ok = Server::bytes(&d.join("ok.sock"), worker_payload(Some("ok"), &["s1"]));
+    let _h1 = Server::hung(&d.join("hung-1.sock"), Duration::from_secs(6));
+    let _h2 = Server::hung(&d.join("hung-2.sock"), Duration::from_secs(6));
+    drop(std::os::unix::net::UnixListener::bind(d.join("dead.sock")).unwrap());
+    let t0 = Instant::now();
+    let out = run(&["--once", "--socket", d.path().to_str().unwrap(), "--no-header"]);
+    let took = t0.elapsed();
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout).split_whitespace().take(2).collect::<Vec<_>>(), ["ok", "s1"]);
+    let err = text(&out.stderr);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 3, "{err}");
+    assert!(lines[0].starts_with(&format!("openrtc-top: no running openrtc pool at {} (nothing is listening", d.join("dead.sock").display())), "{err}");
+    assert!(lines[1].contains("hung-1.sock (the worker accepted but sent nothing within 2s)"), "{err}");
+    assert!(lines[2].contains("hung-2.sock"), "{err}");
+    // Two hung workers cost one deadline, not two.
+    assert!(took < Duration::from_millis(3500), "{took:?}");
+}
+
+#[test]
+fn no_worker_answering_is_the_no_pool_message_and_status_1() {
+    let d = dir("pool-none");
+    let _h = Server::hung(&d.join("hung.sock"), Duration::from_secs(4));
+    let out = run(&["--once", "--socket", d.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(text(&out.stdout), "");
+    let err = text(&out.stderr);
+    assert!(err.starts_with("openrtc-top: no running openrtc pool at ") && err.contains("hint: start a coroutine-mode worker"), "{err}");
+    // An empty directory says so.
+    let empty = dir("pool-empty");
+    let out = run(&["--once", "--socket", empty.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr).lines().next().unwrap(),
+        format!("openrtc-top: no running openrtc pool in {} (no sockets there)", empty.path().display())
+    );
+}
+
+#[test]
+fn all_reads_the_per_user_directory_and_checks_it_as_the_worker_does() {
+    let d = dir("pool-all");
+    // SAFETY: getuid cannot fail.
+    let uid = unsafe { libc::getuid() };
+    let own = d.join(&format!("openrtc-{uid}"));
+    std::fs::create_dir(&own).unwrap();
+    std::fs::set_permissions(&own, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let _top = Server::bytes(&own.join("top.sock"), worker_payload(Some("main"), &["a"]));
+    let _w2 = Server::bytes(&own.join("worker-2.sock"), worker_payload(Some("second"), &["b"]));
+    let env = [("XDG_RUNTIME_DIR", d.path().to_str().unwrap())];
+    let out = run_with(&["--once", "--all", "--format", "tsv", "--no-header"], &env, Duration::from_secs(10));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let workers: Vec<&str> = stdout.lines().map(|l| l.split('\t').next().unwrap()).collect();
+    assert_eq!(workers, ["main", "second"]);
+    std::fs::set_permissions(&own, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = run_with(&["--once", "--all"], &env, Duration::from_secs(10));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("refusing the socket directory") && text(&out.stderr).contains("mode 755"), "{}", text(&out.stderr));
+}
+
+/// Connections a server accepted from `from` on.
+fn since(s: &Server, from: Instant) -> Vec<Instant> {
+    s.times.lock().unwrap().iter().copied().filter(|&t| t >= from).collect()
+}
+
+#[test]
+fn a_hung_worker_never_stalls_the_others_and_one_that_restarts_comes_back() {
+    let d = dir("pool-live");
+    let mut up: Vec<Server> = (1..=3).map(|k| Server::bytes(&d.join(&format!("w-{k}.sock")), worker_payload(Some(&format!("w{k}")), &[&format!("s{k}")]))).collect();
+    let _hung = Server::hung(&d.join("w-4.sock"), Duration::from_secs(30));
+    let mut t = Live::start(BIN, &["--socket", d.path().to_str().unwrap(), "--refresh-rate", "4"], &[], 140, 30);
+    // Stale within its deadline (2 s), with the reason, while the rest are drawn.
+    let t0 = Instant::now();
+    let screen = t.wait_for("the hung worker marked stale", Duration::from_secs(4), |s| s.iter().any(|l| l.starts_with("w-4") && l.contains("STALE")));
+    assert!(t0.elapsed() < Duration::from_millis(3000), "{:?}", t0.elapsed());
+    assert!(screen.iter().any(|l| l.contains("the worker accepted but sent nothing within 2s")), "{}", screen.join("\n"));
+    // Over two seconds the three others are asked at the refresh rate (4 Hz),
+    // while the hung one is asked once per deadline.
+    let from = Instant::now();
+    std::thread::sleep(Duration::from_secs(2));
+    for s in &up {
+        let n = since(s, from).len();
+        assert!((7..=10).contains(&n), "{}: {n} connections in 2 s at 4 Hz", s.path.display());
+    }
+    assert!(since(&_hung, from).len() <= 2);
+    // One goes away (its socket too): marked gone, its rows dimmed and
+    // marked; started again, it is up again.
+    let gone = up.remove(0);
+    drop(gone);
+    t.wait_for("w1 gone", Duration::from_secs(5), |s| s.iter().any(|l| l.starts_with("w1 ") && l.contains("gone")));
+    t.wait_text("w1 (gone)");
+    up.insert(0, Server::bytes(&d.join("w-1.sock"), worker_payload(Some("w1"), &["s1"])));
+    t.wait_for("w1 back", Duration::from_secs(5), |s| s.iter().any(|l| l.starts_with("w1 ") && l.contains(" up ")));
+    // A worker that starts later appears.
+    let _late = Server::bytes(&d.join("w-5.sock"), worker_payload(Some("w5"), &["s5"]));
+    t.wait_for("w5 found", Duration::from_secs(5), |s| s.iter().any(|l| l.starts_with("w5 ") && l.contains(" up ")));
+    // The worker filter (w, in label order) and the per-worker view (W).
+    t.send(b"w");
+    t.wait_text("worker w-4");
+    t.send(b"w");
+    t.wait_text("worker w1");
+    t.send(b"wwwwW");
+    let s = t.wait_for("the per-worker view", Duration::from_secs(5), |s| s.iter().any(|l| l.starts_with("worker") && l.contains("sessions") && l.contains("slow")));
+    assert!(s.iter().any(|l| l.starts_with("w-4 ")), "{}", s.join("\n"));
+    t.send(b"q");
+    assert_eq!(t.wait_exit(Duration::from_secs(5)).code(), Some(0));
+}

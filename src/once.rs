@@ -58,7 +58,14 @@ pub fn run(cfg: &Config, sources: &mut Sources, screen: bool) -> Result<Outcome,
         sources.start_round(Instant::now());
         sources.finish_round(&|| false)?;
         let (answered, _) = sources.answered();
-        let (lines, hint) = sources.failures();
+        let (mut lines, hint) = sources.failures();
+        if sources.overflow > 0 {
+            lines.push(format!(
+                "{} more sockets left out: at most {} are read",
+                sources.overflow,
+                crate::source::discover::MAX
+            ));
+        }
         // A fresh pool each time: what did not answer now has no rows.
         let mut pool = Pool::default();
         pool.advance(sources.updates());

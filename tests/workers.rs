@@ -120,6 +120,21 @@ fn all_reads_the_per_user_directory_and_checks_it_as_the_worker_does() {
     assert!(text(&out.stderr).contains("refusing the socket directory") && text(&out.stderr).contains("mode 755"), "{}", text(&out.stderr));
 }
 
+#[test]
+fn at_most_256_sockets_are_read_and_the_rest_are_counted() {
+    let d = dir("pool-many");
+    // Listeners that never accept: every fetch waits out its deadline.
+    let _held: Vec<std::os::unix::net::UnixListener> =
+        (0..258).map(|k| std::os::unix::net::UnixListener::bind(d.join(&format!("w{k:03}.sock"))).unwrap()).collect();
+    let t0 = Instant::now();
+    let out = run_with(&["--once", "--socket", d.path().to_str().unwrap()], &[], Duration::from_secs(20));
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert_eq!(err.lines().filter(|l| l.contains("sent nothing within 2s")).count(), 256, "{err}");
+    assert!(err.contains("openrtc-top: 2 more sockets left out: at most 256 are read"), "{err}");
+    assert!(t0.elapsed() < Duration::from_secs(4), "256 hung workers cost one deadline: {:?}", t0.elapsed());
+}
+
 /// Connections a server accepted from `from` on.
 fn since(s: &Server, from: Instant) -> Vec<Instant> {
     s.times.lock().unwrap().iter().copied().filter(|&t| t >= from).collect()

@@ -138,6 +138,9 @@ struct Source {
     name: Option<String>,
     state: WorkerState,
     fetch: Option<Fetch>,
+    /// Its fetch was started by the latest round (not one still in flight
+    /// from an earlier round: a slow worker does not hold up the others).
+    in_round: bool,
     /// A snapshot not yet handed out.
     fresh: Option<Snapshot>,
     /// The state changed since it was last handed out.
@@ -158,6 +161,7 @@ impl Source {
             name: None,
             state: WorkerState::Waiting,
             fetch: None,
+            in_round: false,
             fresh: None,
             news: true,
             last_error: None,
@@ -169,6 +173,7 @@ impl Source {
     /// A fetch ended: take its snapshot, or say why there is none.
     fn finish(&mut self, got: Result<Payload, FetchError>) {
         self.fetch = None;
+        self.in_round = false;
         self.news = true;
         let size = got.as_ref().map_or(0, |p| p.bytes.len());
         match got.map_err(Failure::Fetch).and_then(decode_payload) {
@@ -308,7 +313,10 @@ impl Sources {
         self.rescan(now);
         for s in self.list.iter_mut().filter(|s| s.fetch.is_none() && s.gone_since.is_none()) {
             match Fetch::start(&s.target, now) {
-                Ok(f) => s.fetch = Some(f),
+                Ok(f) => {
+                    s.fetch = Some(f);
+                    s.in_round = true;
+                }
                 Err(e) => s.finish(Err(e)),
             }
         }
@@ -318,6 +326,11 @@ impl Sources {
     /// Whether any fetch is still in flight.
     pub fn busy(&self) -> bool {
         self.list.iter().any(|s| s.fetch.is_some())
+    }
+
+    /// Whether a fetch the latest round started is still in flight.
+    pub fn round_busy(&self) -> bool {
+        self.list.iter().any(|s| s.in_round)
     }
 
     /// Whether anything changed since the last `updates`.

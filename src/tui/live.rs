@@ -87,16 +87,18 @@ pub fn run(cfg: &Config, sources: &mut Sources) -> io::Result<Exit> {
             }
             refetch = false;
         }
-        // Draw a round when all of it is in, or when its grace is over
-        // (then each late answer as it comes).
-        let holding = sources.busy() && round.is_some_and(|(at, _)| now < at + grace);
+        // Draw a round when what it started is all in, or when its grace
+        // is over (then each late answer as it comes). A worker still busy
+        // with an earlier round's fetch holds nothing up.
+        let holding = sources.round_busy() && round.is_some_and(|(at, _)| now < at + grace);
         if sources.news() && !holding {
             apply(&mut app, sources);
             redraw = true;
         }
-        if !sources.busy() {
-            if let Some((_, true)) = round.take() {
-                frames += 1;
+        if !holding {
+            if let Some((_, scheduled)) = round.take() {
+                frames += u64::from(scheduled);
+                redraw = true;
             }
         }
         let resized = term::take_resized();

@@ -4,10 +4,11 @@
 //! arguments -> `cli` (a `Config`) -> `source` (where snapshots come from:
 //! the sockets given or found, all fetched at once on one thread) -> `decode` (bytes to a
 //! `snapshot`, a `Pool` of workers) -> `view` (filter, sort, groups; `column`
-//! is the one table of columns; `summary` sums the pool by worker) -> text: `output` (plain table, TSV, JSON for pipes) or `tui`
-//! (the live view's frame, and the terminal). `once` and `tui::live` are the
-//! two loops that wire them; nothing downstream imports a loop. `number`,
-//! `text` and `clock` are leaf helpers used along the way.
+//! is the one table of columns; `summary` sums the pool by worker) -> text: `output` (plain table, TSV, JSON for pipes), `metrics`
+//! (OpenMetrics and Prometheus text) or `tui`
+//! (the live view's frame, and the terminal). `once`, `serve` (the exporter) and
+//! `tui::live` are the loops that wire them; nothing downstream imports a loop. `number`,
+//! `text`, `clock` and `signal` are leaf helpers used along the way.
 
 pub mod cli;
 pub mod source;
@@ -17,8 +18,11 @@ pub mod view;
 pub mod summary;
 pub mod column;
 pub mod output;
+pub mod metrics;
 pub mod tui;
 pub mod once;
+pub mod serve;
 pub mod number;
 pub mod text;
 pub mod clock;
+pub mod signal;

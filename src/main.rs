@@ -31,13 +31,22 @@ fn main() -> ExitCode {
             });
         }
         Command::Version => return print(&format!("openrtc-top {}\n", env!("CARGO_PKG_VERSION"))),
-        Command::Run(cfg, warnings) => (cfg, warnings),
+        Command::Run(cfg, warnings) => (*cfg, warnings),
     };
     for w in warnings {
         eprintln!("openrtc-top: {w}");
     }
     cfg.charset = Charset::from_env();
     let mut sources = Sources::new(Spec::from_flags(&cfg.sockets, cfg.all));
+    if let Some(addr) = cfg.serve {
+        return match openrtc_top::serve::run(&cfg, &mut sources, addr) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("openrtc-top: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let tty = term::stdout_is_tty();
     let mut screen = tty;
     // The live view is for a terminal; a pipe gets one snapshot, as --once.

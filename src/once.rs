@@ -10,7 +10,7 @@ use crate::snapshot::Pool;
 use crate::source::Sources;
 use crate::tui::render::{self, Paint, TitleView};
 use crate::tui::term;
-use crate::{clock, output, view};
+use crate::{clock, metrics, output, view};
 
 /// Why a run ended early; main turns it into a message and an exit status.
 #[derive(Debug)]
@@ -103,6 +103,10 @@ pub fn run(cfg: &Config, sources: &mut Sources, screen: bool) -> Result<Outcome,
             // One header for the whole batch keeps the stream loadable as one table.
             Format::Tsv => output::tsv(&mut out, &pool, &order, Plain { header: cfg.header && n == 0, ..plain })?,
             Format::Json => output::json(&mut out, &pool, &order, plain)?,
+            Format::OpenMetrics | Format::Prometheus => {
+                let how = metrics::Exposition { openmetrics: cfg.format == Format::OpenMetrics, per_session: cfg.per_session };
+                metrics::write(&mut out, &pool, how)?;
+            }
         }
     }
     out.flush()?;

@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 use std::rc::Rc;
+use std::time::Duration;
 
 pub use crate::decode::id::SessionId;
 
@@ -168,6 +169,8 @@ pub struct Update {
     pub label: String,
     pub socket: PathBuf,
     pub state: WorkerState,
+    /// How long its last fetch took (to its end, answered or not).
+    pub took: Option<Duration>,
     /// A new snapshot, or `None`: keep the sessions and block it had.
     pub fresh: Option<Snapshot>,
 }
@@ -177,7 +180,7 @@ impl Pool {
     pub fn single(snap: Snapshot, socket: PathBuf) -> Pool {
         let label = snap.worker.as_ref().and_then(|w| w.name.clone()).unwrap_or_default();
         let mut pool = Pool::default();
-        pool.advance(vec![Update { key: 0, label, socket, state: WorkerState::Up, fresh: Some(snap) }]);
+        pool.advance(vec![Update { key: 0, label, socket, state: WorkerState::Up, took: None, fresh: Some(snap) }]);
         pool
     }
 
@@ -210,7 +213,7 @@ impl Pool {
             for s in &mut self.sessions[at..] {
                 s.worker = i as u16;
             }
-            self.workers.push(WorkerEntry { key: u.key, label: u.label, socket: u.socket, block, state: u.state });
+            self.workers.push(WorkerEntry { key: u.key, label: u.label, socket: u.socket, block, state: u.state, took: u.took });
         }
     }
 
@@ -280,6 +283,8 @@ pub struct WorkerEntry {
     /// none yet).
     pub block: Option<Worker>,
     pub state: WorkerState,
+    /// How long its last fetch took.
+    pub took: Option<Duration>,
 }
 
 /// How a worker's last fetch went.
@@ -327,7 +332,7 @@ mod tests {
 
     fn update(key: u32, label: &str, fresh: Option<Snapshot>) -> Update {
         let state = if fresh.is_some() { WorkerState::Up } else { WorkerState::Stale("late".into()) };
-        Update { key, label: label.into(), socket: PathBuf::from(label), state, fresh }
+        Update { key, label: label.into(), socket: PathBuf::from(label), state, took: None, fresh }
     }
 
     fn shape(p: &Pool) -> Vec<(String, String)> {

@@ -435,6 +435,9 @@ fn bench() {
     // ---- several workers -------------------------------------------------------------
     let pool = several_workers(&mut md, &d, reps);
 
+    // ---- the exporter ----------------------------------------------------------------
+    let exp = exporter(&mut md, &d, reps);
+
     // ---- binary and start-up -------------------------------------------------------
     let size = std::fs::metadata(BIN).unwrap().len();
     let stripped = Command::new("sh").arg("-c").arg(format!("strip -o {0}/s '{BIN}' 2>/dev/null && stat -c %s {0}/s", d.path().display())).output().ok().and_then(|o| text(&o.stdout).trim().parse::<u64>().ok()).unwrap_or(size);
@@ -476,6 +479,8 @@ fn bench() {
     let _ = writeln!(md, "| `--once` over 32x300 at most 1.5x one worker of 9,600 | {:.2}x | {} |", pool.ratio, yes(pool.ratio <= 1.5));
     let _ = writeln!(md, "| live 32x300 at 1 Hz under 1% of a core | {:.2}% | {} |", pool.live_share, yes(pool.live_share < 1.0));
     let _ = writeln!(md, "| one of 8 workers hung: the others asked within 10% of the period | {:.1}% | {} |", pool.worst_gap * 100.0, yes(pool.worst_gap <= 0.10));
+    let _ = writeln!(md, "| a scrape of 8x300 at most 1.3x `--once --format json` over the same sockets | {:.2}x | {} |", exp.ratio, yes(exp.ratio <= 1.3));
+    let _ = writeln!(md, "| exporter RSS under 8 MB, idle and scraping 8x300 | {:.1} MB idle, {:.1} MB peak | {} |", exp.idle_kib as f64 * 1.024 / 1000.0, exp.peak_kib as f64 * 1.024 / 1000.0, yes(exp.peak_kib * 1024 < 8_000_000));
 
     print!("\n{md}");
     let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("BENCHMARKS.md");
@@ -500,7 +505,7 @@ fn several_workers(md: &mut String, d: &TempDir, reps: usize) -> PoolFigures {
     let dir = d.join("pool");
     std::fs::create_dir(&dir).unwrap();
     let small = Arc::new(Mutex::new(Arc::new(payload_for(300))));
-    let servers: Vec<Static> = (0..32).map(|k| Static::start(&dir.join(&format!("w-{k:02}.sock")), small.clone())).collect();
+    let servers: Vec<Static> = (0..32).map(|k| Static::start(&dir.join(format!("w-{k:02}.sock")), small.clone())).collect();
     let one = Static::start(&d.join("pool-one.sock"), Arc::new(Mutex::new(Arc::new(payload_for(9_600)))));
     let time = |args: &[&str]| {
         let mut cmd = Command::new(BIN);
@@ -538,7 +543,7 @@ fn several_workers(md: &mut String, d: &TempDir, reps: usize) -> PoolFigures {
 
     let hang_dir = d.join("pool-hang");
     std::fs::create_dir(&hang_dir).unwrap();
-    let seven: Vec<Static> = (1..8).map(|k| Static::start(&hang_dir.join(&format!("w-{k}.sock")), small.clone())).collect();
+    let seven: Vec<Static> = (1..8).map(|k| Static::start(&hang_dir.join(format!("w-{k}.sock")), small.clone())).collect();
     let _hung = Server::hung(&hang_dir.join("w-0.sock"), Duration::from_secs(60));
     let mut t = Live::start(BIN, &["--socket", hang_dir.to_str().unwrap()], &[], 120, 40);
     t.wait_for("the hung worker stale", Duration::from_secs(10), |s| s.iter().any(|l| l.contains("STALE")));
@@ -558,4 +563,63 @@ fn several_workers(md: &mut String, d: &TempDir, reps: usize) -> PoolFigures {
     let _ = writeln!(md, "Eight workers, one of them hung (accepts, never answers), live view at 1 Hz: over {intervals} refresh intervals of the other seven, the largest departure from the 1 s period was {:.1} ms ({:.1}%).", worst_gap * 1e3, worst_gap * 100.0);
     println!("pool hang: worst interval departure {:.1} ms over {intervals}", worst_gap * 1e3);
     PoolFigures { ratio, live_share, worst_gap }
+}
+
+/// What `exporter` measured, for the targets.
+struct ExporterFigures {
+    ratio: f64,
+    idle_kib: u64,
+    peak_kib: u64,
+}
+
+fn vm_rss_kib(pid: u32) -> u64 {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse().ok()).unwrap_or(0)
+}
+
+/// The exporter over 8 workers of 300 sessions: a scrape (client side,
+/// request to last byte) against a whole `--once --format json` process
+/// over the same sockets; its RSS idle and its peak after the scrapes.
+fn exporter(md: &mut String, d: &TempDir, reps: usize) -> ExporterFigures {
+    use std::net::{TcpListener, TcpStream};
+    let _ = writeln!(md, "\n## The exporter\n");
+    let dir = d.join("exporter");
+    std::fs::create_dir(&dir).unwrap();
+    let small = Arc::new(Mutex::new(Arc::new(payload_for(300))));
+    let _servers: Vec<Static> = (0..8).map(|k| Static::start(&dir.join(format!("w-{k}.sock")), small.clone())).collect();
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut child = Command::new(BIN).args(["--serve", &port.to_string(), "--socket", dir.to_str().unwrap()]).stderr(Stdio::null()).spawn().unwrap();
+    let scrape = || {
+        let t0 = Instant::now();
+        let mut s = loop {
+            match TcpStream::connect(("127.0.0.1", port)) {
+                Ok(s) => break s,
+                Err(_) => std::thread::sleep(Duration::from_millis(10)),
+            }
+        };
+        s.write_all(b"GET /metrics HTTP/1.1\r\nAccept: application/openmetrics-text; version=1.0.0\r\n\r\n").unwrap();
+        let mut body = Vec::new();
+        s.read_to_end(&mut body).unwrap();
+        assert!(body.ends_with(b"# EOF\n"));
+        t0.elapsed()
+    };
+    scrape();
+    std::thread::sleep(Duration::from_millis(300));
+    let idle_kib = vm_rss_kib(child.id());
+    let scraped = median((0..reps).map(|_| scrape()).collect());
+    let peak_kib = vm_hwm_kib(child.id());
+    let _ = child.kill();
+    let _ = child.wait();
+    let mut cmd = Command::new(BIN);
+    cmd.args(["--once", "--format", "json", "--socket", dir.to_str().unwrap()]);
+    let once = median((0..reps).map(|_| measure(&mut cmd).expect("openrtc-top failed").0).collect());
+    let ratio = scraped.as_secs_f64() / once.as_secs_f64();
+    let _ = writeln!(md, "| 8 workers x 300 sessions | time (median of {reps}) |");
+    let _ = writeln!(md, "| --- | ---: |");
+    let _ = writeln!(md, "| a scrape of `--serve` (OpenMetrics, request to last byte) | {} |", ms(scraped));
+    let _ = writeln!(md, "| `--once --format json`, a whole process | {} |", ms(once));
+    let _ = writeln!(md, "| ratio | {ratio:.2}x |");
+    let _ = writeln!(md, "\nThe exporter's RSS: {idle_kib} KiB idle after a first scrape, {peak_kib} KiB at its peak (VmHWM) after {} scrapes.", reps + 1);
+    println!("exporter: scrape {} vs once json {} = {ratio:.2}x; rss idle {idle_kib} KiB, peak {peak_kib} KiB", ms(scraped), ms(once));
+    ExporterFigures { ratio, idle_kib, peak_kib }
 }

@@ -141,10 +141,31 @@ fn all_formats_match(scenario: &str) {
     let d = TempDir::new(&format!("compat-{scenario}"));
     let w = Worker::start(scenario, Some(&d.join("worker.sock")), &[], &[]);
     let tee = Tee::new(&d, &w.socket);
-    for format in ["table", "json", "tsv"] {
+    for format in FORMATS {
         let (out, raw) = tee.run(&["--format", format]);
         check(&d, format, &raw, &out.stdout, &[]).unwrap_or_else(|e| panic!("{scenario}/{format}: {e}"));
+        promtool(format, &out.stdout);
     }
+}
+
+/// Every `--once` format the harness can check.
+const FORMATS: [&str; 5] = ["table", "json", "tsv", "openmetrics", "prometheus"];
+
+/// `promtool check metrics` on a Prometheus text exposition has nothing to
+/// say. (promtool reads the 0.0.4 text format; the OpenMetrics one is
+/// checked by prometheus_client's strict parser instead.) Skipped, saying
+/// so, where promtool is not installed (`make test` says so too).
+fn promtool(format: &str, exposition: &[u8]) {
+    if format != "prometheus" {
+        return;
+    }
+    let Ok(mut child) = Command::new("promtool").args(["check", "metrics"]).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn() else {
+        eprintln!("promtool not installed: not checking the exposition with it (Debian: apt install prometheus)");
+        return;
+    };
+    child.stdin.take().unwrap().write_all(exposition).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success() && out.stdout.is_empty() && out.stderr.is_empty(), "promtool: {}{}", text(&out.stdout), text(&out.stderr));
 }
 
 #[test]
@@ -155,7 +176,7 @@ fn live_runtime_with_real_sessions() {
     let tee = Tee::new(&d, &w.socket);
     // The worker needs a moment to see the blocker block and to sample CPU.
     let marks = ["--slow", "AJ_blocker", "--busy", "AJ_busy_1", "--busy", "AJ_busy_2"];
-    for format in ["table", "json", "tsv"] {
+    for format in FORMATS {
         let start = Instant::now();
         loop {
             let (out, raw) = tee.run(&["--format", format]);
@@ -353,7 +374,7 @@ fn pool_of_real_workers(refused: bool) {
     let env = [("XDG_RUNTIME_DIR", xdg.to_str().unwrap())];
     let scan_arg = scan.to_str().unwrap().to_string();
     for how in [vec!["--socket", scan_arg.as_str()], vec!["--all"]] {
-        for format in ["table", "json", "tsv"] {
+        for format in FORMATS {
             let before: Vec<usize> = tees.iter().map(|(_, t)| t.seen.lock().unwrap().len()).collect();
             let mut args = vec!["--once", "--format", format];
             args.extend(&how);
@@ -386,6 +407,7 @@ fn pool_of_real_workers(refused: bool) {
                 .output()
                 .unwrap();
             assert!(check.status.success(), "{how:?} {format}: {}", text(&check.stderr));
+            promtool(format, &out.stdout);
         }
     }
     if let Some(c) = nobody.as_mut() {
@@ -405,5 +427,112 @@ mod as_root {
     #[ignore = "needs the compat venv and root to act as another user (make test runs it as root)"]
     fn several_real_workers_a_hung_one_and_one_of_another_user() {
         super::pool_of_real_workers(true);
+    }
+}
+
+/// A real Prometheus (Debian's `prometheus`) scraping `--serve` in front of
+/// two real openrtc workers. Needs the binary: `make test` skips this
+/// module, saying so, where it is not installed (`.ci/run` installs it).
+mod real_prometheus {
+    use super::*;
+    use std::net::{TcpListener, TcpStream};
+
+    /// A port free just now on 127.0.0.1.
+    fn free_port() -> u16 {
+        TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    }
+
+    /// GET over HTTP/1.0 (so no chunked answer); the body.
+    fn get(port: u16, path: &str) -> Option<String> {
+        let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+        s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+        write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").ok()?;
+        let mut all = String::new();
+        s.read_to_string(&mut all).ok()?;
+        all.split_once("\r\n\r\n").map(|(_, b)| b.to_string())
+    }
+
+    /// Evaluate a Python expression over `d`, the JSON document `doc`.
+    fn py(expr: &str, doc: &str) -> String {
+        let mut c = Command::new(python())
+            .args(["-c", &format!("import json,sys; d=json.load(sys.stdin); print({expr})")])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        c.stdin.take().unwrap().write_all(doc.as_bytes()).unwrap();
+        text(&c.wait_with_output().unwrap().stdout).trim().to_string()
+    }
+
+    /// What a worker says its session count is, read from its own socket.
+    fn active_sessions(sock: &Path) -> String {
+        let mut raw = String::new();
+        UnixStream::connect(sock).unwrap().read_to_string(&mut raw).unwrap();
+        py("d['worker']['active_sessions']", &raw)
+    }
+
+    struct Kill(Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+
+    #[test]
+    #[ignore = "needs the compat venv and Debian's prometheus (make test runs it where prometheus is installed)"]
+    fn prometheus_scrapes_two_real_workers_and_the_slow_alert_fires() {
+        let d = TempDir::new("prometheus");
+        let scan = d.join("workers");
+        std::fs::create_dir(&scan).unwrap();
+        let workers: Vec<Worker> = (1..=2).map(|k| Worker::start("runtime", Some(&scan.join(format!("w-{k}.sock"))), &[], &[])).collect();
+        let (ours, theirs) = (free_port(), free_port());
+        let mut exporter = Command::new(BIN)
+            .args(["--serve", &format!("127.0.0.1:{ours}"), "--socket", scan.to_str().unwrap()])
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(exporter.stderr.take().unwrap()).read_line(&mut line).unwrap();
+        assert_eq!(line.trim(), format!("openrtc-top: serving metrics at http://127.0.0.1:{ours}/metrics"));
+        let exporter = Kill(exporter);
+        std::fs::write(d.join("rules.yml"), "groups:\n  - name: openrtc\n    rules:\n      - alert: OpenrtcSlowSession\n        expr: openrtc_slow_sessions > 0\n").unwrap();
+        let config = format!(
+            "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nrule_files: ['{}']\nscrape_configs:\n  - job_name: openrtc\n    static_configs:\n      - targets: ['127.0.0.1:{ours}']\n",
+            d.join("rules.yml").display()
+        );
+        std::fs::write(d.join("prometheus.yml"), config).unwrap();
+        let prometheus = Command::new("prometheus")
+            .arg(format!("--config.file={}", d.join("prometheus.yml").display()))
+            .arg(format!("--storage.tsdb.path={}", d.join("data").display()))
+            .arg(format!("--web.listen-address=127.0.0.1:{theirs}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn();
+        let Ok(prometheus) = prometheus else { panic!("this test needs Debian's prometheus (apt install prometheus)") };
+        let _prometheus = Kill(prometheus);
+        let query = |q: &str| get(theirs, &format!("/api/v1/query?query={q}")).unwrap_or_default();
+        // Both workers up, after at least two scrapes.
+        wait_until("openrtc_up 1 for both workers, twice scraped", Duration::from_secs(60), || {
+            let up = query("openrtc_up");
+            let scrapes = query("count_over_time(openrtc_up[1m])");
+            up.contains("\"success\"")
+                && py("sorted((r['metric']['worker'], r['value'][1]) for r in d['data']['result'])", &up) == "[('compat-runtime@w-1', '1'), ('compat-runtime@w-2', '1')]"
+                && py("min([int(r['value'][1]) for r in d['data']['result']] or [0])", &scrapes).parse::<i32>().unwrap_or(0) >= 2
+        });
+        // The sessions Prometheus stored, summed per worker, are what each
+        // worker says it has.
+        let sums = query("sum%20by%20(worker)%20(openrtc_sessions)");
+        for (k, w) in workers.iter().enumerate() {
+            let theirs = active_sessions(&w.socket);
+            let ours = py(&format!("[r['value'][1] for r in d['data']['result'] if r['metric']['worker'] == 'compat-runtime@w-{}']", k + 1), &sums);
+            assert_eq!(ours, format!("['{theirs}']"), "{sums}");
+        }
+        // The blocking session makes the alert fire.
+        wait_until("the slow-session alert firing", Duration::from_secs(60), || {
+            let alerts = get(theirs, "/api/v1/alerts").unwrap_or_default();
+            py("any(a['labels']['alertname'] == 'OpenrtcSlowSession' and a['state'] == 'firing' for a in d['data']['alerts'])", &alerts) == "True"
+        });
+        drop(exporter);
     }
 }

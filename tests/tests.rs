@@ -13,6 +13,7 @@ mod util;
 mod bench;
 mod compat;
 mod docs;
+mod exporter;
 mod faults;
 mod fuzz;
 mod interactive;

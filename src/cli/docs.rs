@@ -232,7 +232,7 @@ mod tests {
         }
         assert!(bash.contains("compgen -W \"all active slow draining errored\""));
         assert!(zsh.contains("--sort[initial sort column]:KEY:(mem_mb cpu_pct"));
-        assert!(fish.contains("-l format -x -a 'table tsv json'"));
+        assert!(fish.contains("-l format -x -a 'table tsv json openmetrics prometheus'"));
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod flags;
 
 use std::ffi::OsString;
 use std::fmt;
+use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 
 use crate::column::{Column, StatusFilter};
@@ -22,6 +23,17 @@ pub enum Format {
     Table,
     Tsv,
     Json,
+    /// OpenMetrics 1.0 (`metrics`).
+    OpenMetrics,
+    /// The Prometheus text format 0.0.4 (`metrics`).
+    Prometheus,
+}
+
+impl Format {
+    /// A metrics exposition rather than rows.
+    pub fn metrics(self) -> bool {
+        matches!(self, Format::OpenMetrics | Format::Prometheus)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +59,10 @@ pub struct Config {
     pub iterations: Option<u64>,
     /// What the reader's locale can show (set from the environment by main).
     pub charset: Charset,
+    /// `--serve`: run the exporter on this address.
+    pub serve: Option<SocketAddr>,
+    /// `--per-session N`: metrics for the N busiest sessions.
+    pub per_session: usize,
 }
 
 impl Config {
@@ -80,6 +96,8 @@ impl Default for Config {
             format: Format::Table,
             iterations: None,
             charset: Charset::Utf8,
+            serve: None,
+            per_session: 0,
         }
     }
 }
@@ -87,7 +105,7 @@ impl Default for Config {
 #[derive(Debug, PartialEq)]
 pub enum Command {
     /// Run with this config; print the warnings (one line each) first.
-    Run(Config, Vec<String>),
+    Run(Box<Config>, Vec<String>),
     Help,
     Version,
     /// `--generate`: the man page or a shell's completions.
@@ -184,7 +202,9 @@ where
                     "table" => Format::Table,
                     "tsv" => Format::Tsv,
                     "json" => Format::Json,
-                    _ => return Err(invalid("--format", &v, "expected table, tsv or json")),
+                    "openmetrics" => Format::OpenMetrics,
+                    "prometheus" => Format::Prometheus,
+                    _ => return Err(invalid("--format", &v, "expected table, tsv, json, openmetrics or prometheus")),
                 };
             }
             Short('n') | Long("iterations") => {
@@ -193,6 +213,16 @@ where
                     Ok(n) if n > 0 => n,
                     _ => return Err(invalid("--iterations", &v, "expected a whole number above 0")),
                 });
+            }
+            Long("serve") => {
+                let v = value(&mut p, "--serve")?;
+                cfg.serve = Some(serve_addr(&v).ok_or_else(|| {
+                    invalid("--serve", &v, "expected [HOST]:PORT, e.g. 127.0.0.1:9464 or :9464 (HOST an IP address or localhost)")
+                })?);
+            }
+            Long("per-session") => {
+                let v = value(&mut p, "--per-session")?;
+                cfg.per_session = v.parse().map_err(|_| invalid("--per-session", &v, "expected a whole number"))?;
             }
             Value(v) => {
                 return Err(UsageError(format!(
@@ -203,7 +233,26 @@ where
             _ => return Err(lexopt_error(arg.unexpected())),
         }
     }
-    Ok(Command::Run(cfg, warnings))
+    if cfg.serve.is_some() && (cfg.once || cfg.iterations.is_some()) {
+        return Err(UsageError(format!(
+            "'--serve' runs until stopped and answers each scrape: it does not go with '{}'",
+            if cfg.once { "--once" } else { "--iterations" }
+        )));
+    }
+    Ok(Command::Run(Box::new(cfg), warnings))
+}
+
+/// `[HOST]:PORT` (or a bare port): a missing host is 127.0.0.1, never every
+/// interface; `localhost` is 127.0.0.1; otherwise an IP address.
+fn serve_addr(v: &str) -> Option<SocketAddr> {
+    let v = v.trim();
+    if let Ok(port) = v.trim_start_matches(':').parse::<u16>() {
+        return Some(SocketAddr::from((Ipv4Addr::LOCALHOST, port)));
+    }
+    if let Some(port) = v.strip_prefix("localhost:") {
+        return Some(SocketAddr::from((Ipv4Addr::LOCALHOST, port.parse().ok()?)));
+    }
+    v.parse().ok()
 }
 
 /// lexopt's own messages do not always name the flag; ours always do.
@@ -260,7 +309,7 @@ mod tests {
 
     fn run(args: &[&str]) -> Result<(Config, Vec<String>), UsageError> {
         match parse(args.iter().copied())? {
-            Command::Run(c, w) => Ok((c, w)),
+            Command::Run(c, w) => Ok((*c, w)),
             other => panic!("{other:?}"),
         }
     }
@@ -287,6 +336,22 @@ mod tests {
         assert_eq!(parse(["--help"]).unwrap(), Command::Help);
         assert_eq!(parse(["-V"]).unwrap(), Command::Version);
         assert_eq!(parse(["--version"]).unwrap(), Command::Version);
+    }
+
+    #[test]
+    fn serve_addresses_default_to_loopback() {
+        let addr = |v: &str| cfg(&["--serve", v]).serve.unwrap().to_string();
+        assert_eq!(addr("9464"), "127.0.0.1:9464");
+        assert_eq!(addr(":9464"), "127.0.0.1:9464");
+        assert_eq!(addr("localhost:9464"), "127.0.0.1:9464");
+        assert_eq!(addr("0.0.0.0:9464"), "0.0.0.0:9464");
+        assert_eq!(addr("[::1]:9464"), "[::1]:9464");
+        assert!(err(&["--serve", "example.com:80"]).contains("invalid value 'example.com:80' for '--serve'"));
+        assert!(err(&["--serve", "1.2.3.4"]).contains("'--serve'"));
+        assert!(err(&["--serve", ":9464", "--once"]).contains("does not go with '--once'"));
+        assert!(err(&["--per-session", "x"]).contains("'--per-session'"));
+        assert_eq!(cfg(&["--per-session", "5"]).per_session, 5);
+        assert_eq!(cfg(&["--format", "openmetrics"]).format, Format::OpenMetrics);
     }
 
     #[test]

@@ -346,7 +346,7 @@ impl<'a> Lexer<'a> {
 fn nanoserde_reads(t: &str) -> bool {
     let integral = !t.contains(['.', 'e', 'E']);
     let digits = t.bytes().filter(u8::is_ascii_digit).count();
-    !t.contains(['N', 'I', '+']) && !(integral && digits >= 19)
+    !(t.contains(['N', 'I', '+']) || integral && digits >= 19)
 }
 
 /// The number at the start of `s` (the guard has checked its syntax) and

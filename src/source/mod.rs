@@ -138,6 +138,9 @@ struct Source {
     name: Option<String>,
     state: WorkerState,
     fetch: Option<Fetch>,
+    /// When its fetch in flight started, and how long its last one took.
+    started: Option<Instant>,
+    took: Option<Duration>,
     /// Its fetch was started by the latest round (not one still in flight
     /// from an earlier round: a slow worker does not hold up the others).
     in_round: bool,
@@ -161,6 +164,8 @@ impl Source {
             name: None,
             state: WorkerState::Waiting,
             fetch: None,
+            started: None,
+            took: None,
             in_round: false,
             fresh: None,
             news: true,
@@ -174,6 +179,7 @@ impl Source {
     fn finish(&mut self, got: Result<Payload, FetchError>) {
         self.fetch = None;
         self.in_round = false;
+        self.took = self.started.take().map(|t| t.elapsed());
         self.news = true;
         let size = got.as_ref().map_or(0, |p| p.bytes.len());
         match got.map_err(Failure::Fetch).and_then(decode_payload) {
@@ -237,6 +243,11 @@ impl Sources {
     fn add(&mut self, target: Target, found: bool) {
         self.list.push(Source::new(self.next_key, target, found));
         self.next_key += 1;
+    }
+
+    /// Where the sources come from, as given.
+    pub fn specs(&self) -> &[Spec] {
+        &self.specs
     }
 
     /// One socket given (or the default one): messages, the banner and
@@ -312,6 +323,7 @@ impl Sources {
     pub fn start_round(&mut self, now: Instant) {
         self.rescan(now);
         for s in self.list.iter_mut().filter(|s| s.fetch.is_none() && s.gone_since.is_none()) {
+            s.started = Some(now);
             match Fetch::start(&s.target, now) {
                 Ok(f) => {
                     s.fetch = Some(f);
@@ -400,7 +412,7 @@ impl Sources {
             .zip(labels)
             .map(|(s, label)| {
                 s.news = false;
-                Update { key: s.key, label, socket: s.target.path.clone(), state: s.state.clone(), fresh: s.fresh.take() }
+                Update { key: s.key, label, socket: s.target.path.clone(), state: s.state.clone(), took: s.took, fresh: s.fresh.take() }
             })
             .collect()
     }

@@ -100,7 +100,7 @@ impl App {
     /// One worker's snapshot: the pool of one (tests and tools).
     pub fn set_snapshot(&mut self, snap: Snapshot, now: Instant) {
         let label = snap.worker.as_ref().and_then(|w| w.name.clone()).unwrap_or_default();
-        self.update(vec![Update { key: 0, label, socket: PathBuf::new(), state: WorkerState::Up, fresh: Some(snap) }], now);
+        self.update(vec![Update { key: 0, label, socket: PathBuf::new(), state: WorkerState::Up, took: None, fresh: Some(snap) }], now);
     }
 
     /// What every source gave this round (see `Pool::advance`): workers

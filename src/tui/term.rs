@@ -20,6 +20,7 @@ use std::time::Duration;
 
 use termion::{clear, cursor, screen, style};
 
+use crate::signal::{self, handle};
 use crate::tui::input;
 
 /// Is stdout a terminal?
@@ -52,7 +53,6 @@ pub fn size() -> Option<(u16, u16)> {
 // ---------------------------------------------------------------------------
 // Signals.
 
-static SIGNAL: AtomicI32 = AtomicI32::new(0);
 static RESIZED: AtomicBool = AtomicBool::new(false);
 static STOP: AtomicBool = AtomicBool::new(false);
 static CONTINUED: AtomicBool = AtomicBool::new(false);
@@ -86,9 +86,7 @@ extern "C" fn on_signal(sig: libc::c_int) {
         libc::SIGTSTP => STOP.store(true, Ordering::SeqCst),
         libc::SIGCONT => CONTINUED.store(true, Ordering::SeqCst),
         // The first terminating signal wins.
-        _ => {
-            let _ = SIGNAL.compare_exchange(0, sig, Ordering::SeqCst, Ordering::SeqCst);
-        }
+        _ => signal::note(sig),
     }
 }
 
@@ -105,19 +103,6 @@ extern "C" fn on_abort(_: libc::c_int) {
     }
 }
 
-fn handle(sig: libc::c_int, handler: extern "C" fn(libc::c_int)) {
-    // SAFETY: the handlers only touch atomics and make async-signal-safe
-    // calls; no SA_RESTART, so a blocking poll, connect or read returns
-    // EINTR and the loop sees the signal.
-    unsafe {
-        let mut sa: libc::sigaction = std::mem::zeroed();
-        sa.sa_sigaction = handler as *const () as usize;
-        libc::sigemptyset(&mut sa.sa_mask);
-        sa.sa_flags = 0;
-        libc::sigaction(sig, &sa, std::ptr::null_mut());
-    }
-}
-
 /// Catch every terminating signal (to restore the terminal before leaving),
 /// SIGWINCH (to re-lay out at once), SIGTSTP and SIGCONT (job control),
 /// and SIGABRT (to restore on an abort).
@@ -131,10 +116,7 @@ pub fn catch_signals() {
 
 /// A terminating signal that has arrived, if any.
 pub fn pending_signal() -> Option<i32> {
-    match SIGNAL.load(Ordering::SeqCst) {
-        0 => None,
-        s => Some(s),
-    }
+    signal::pending()
 }
 
 /// Whether the terminal was resized since the last call.

@@ -415,7 +415,90 @@ def check_pool(raws, failed, ours_text, fmt):
             expect(cells == want, f"table: {cells} != {want}")
 
 
+def metric_label(s):
+    """A label value as openrtc-top's exposition carries it: the exact string,
+    except controls, bidi controls and line separators, which no output of
+    ours carries raw (README: metrics), as \\u{hex} text."""
+    def unsafe(c):
+        cp = ord(c)
+        return (cp <= 0x1F or 0x7F <= cp <= 0x9F or cp in (0x061C, 0x200E, 0x200F, 0x2028, 0x2029)
+                or 0x202A <= cp <= 0x202E or 0x2066 <= cp <= 0x2069)
+    return "".join(("\\u{%x}" % ord(c)) if unsafe(c) and c != "\n" else c for c in s)
+
+
+def check_metrics(raws, failed, ours_text, fmt):
+    """Parse the exposition with prometheus_client (OpenMetrics: its strict
+    parser) and compare every series with what each worker sent."""
+    if fmt == "openmetrics":
+        from prometheus_client.openmetrics.parser import text_string_to_metric_families
+        expect(ours_text.endswith("# EOF\n"), "openmetrics: ends with # EOF")
+    else:
+        from prometheus_client.parser import text_string_to_metric_families
+    got = {}
+    for fam in text_string_to_metric_families(ours_text):
+        for smp in fam.samples:
+            key = (smp.name, tuple(sorted(smp.labels.items())))
+            expect(key not in got, f"{fmt}: series {key} twice")
+            got[key] = smp.value
+    want = {}
+
+    def put(name, value, **labels):
+        want[(name, tuple(sorted(labels.items())))] = value
+
+    MIB = 1024.0 * 1024.0
+    for label in failed:
+        put("openrtc_up", 0.0, worker=metric_label(label))
+    for label, raw in raws.items():
+        w = metric_label(label)
+        rows, block = rows_of(raw)
+        put("openrtc_up", 1.0, worker=w)
+        for key, name in (("uptime_s", "openrtc_worker_uptime_seconds"), ("max_sessions", "openrtc_sessions_max"),
+                          ("started", "openrtc_sessions_started_total"), ("failed", "openrtc_sessions_failed_total"),
+                          ("saved_bytes", "openrtc_worker_saved_bytes")):
+            if block and block.get(key) is not None:
+                put(name, float(block[key]), worker=w)
+        if block and block.get("draining") is not None:
+            put("openrtc_worker_draining", 1.0 if block["draining"] else 0.0, worker=w)
+        counts, shares = {}, {}
+        for r in rows:
+            a, t, st = metric_label(r["agent_name"]), metric_label(r["tenant"] or ""), metric_label(r["status"])
+            counts[(a, t, st)] = counts.get((a, t, st), 0) + 1
+            slow, mem, cpu = shares.get((a, t), (0, 0.0, 0.0))
+            m, c = float(r["mem_mb"]), float(r["cpu_pct"])
+            shares[(a, t)] = (slow + (r["status"] == "slow"), mem + (m if math.isfinite(m) else 0.0),
+                              cpu + (c if math.isfinite(c) else 0.0))
+        for (a, t, st), n in counts.items():
+            put("openrtc_sessions", float(n), worker=w, agent=a, tenant=t, status=st)
+        for (a, t), (slow, mem, cpu) in shares.items():
+            put("openrtc_slow_sessions", float(slow), worker=w, agent=a, tenant=t)
+            put("openrtc_session_memory_share_bytes", mem * MIB, worker=w, agent=a, tenant=t)
+            put("openrtc_session_cpu_share_percent", cpu, worker=w, agent=a, tenant=t)
+    durations = {k: v for k, v in got.items() if k[0] == "openrtc_fetch_duration_seconds"}
+    for k, v in durations.items():
+        expect(v >= 0 and v < 10, f"{fmt}: fetch duration {k} {v}")
+        del got[k]
+    expect(len(durations) == len(raws) + len(failed), f"{fmt}: a fetch duration per worker: {sorted(durations)}")
+    missing = sorted(set(want) - set(got))
+    extra = sorted(set(got) - set(want))
+    expect(not missing, f"{fmt}: missing series {missing[:5]}")
+    expect(not extra, f"{fmt}: unexpected series {extra[:5]}")
+    for k, v in want.items():
+        expect(got[k] == v or (math.isnan(v) and math.isnan(got[k])), f"{fmt}: {k}: ours {got[k]!r}, expected {v!r}")
+
+
 def check(args):
+    if args.format in ("openmetrics", "prometheus"):
+        raws = {}
+        for spec in args.pool or []:
+            label, path = spec.split("=", 1)
+            raws[label] = json.loads(Path(path).read_text(encoding="utf-8"))
+        if args.raw:
+            raw = json.loads(Path(args.raw).read_text(encoding="utf-8"))
+            name = (rows_of(raw)[1] or {}).get("name")
+            raws[name or args.stem] = raw
+        failed = dict(f.split("=", 1) for f in args.failed or [])
+        check_metrics(raws, failed, Path(args.ours).read_text(encoding="utf-8"), args.format)
+        return
     if args.pool:
         raws = {}
         for spec in args.pool:
@@ -461,7 +544,8 @@ def main():
     c.add_argument("--pool", action="append", help="LABEL=FILE: a worker's payload (several workers)")
     c.add_argument("--failed", action="append", help="LABEL=WORDS: a worker that did not answer, and why")
     c.add_argument("--ours", required=True)
-    c.add_argument("--format", required=True, choices=["json", "tsv", "table"])
+    c.add_argument("--format", required=True, choices=["json", "tsv", "table", "openmetrics", "prometheus"])
+    c.add_argument("--stem", default="tee", help="the socket's stem: a nameless worker's label (metrics)")
     c.add_argument("--slow", action="append")
     c.add_argument("--busy", action="append")
     args = p.parse_args()

@@ -21,6 +21,7 @@ pub mod output;
 pub mod metrics;
 pub mod tui;
 pub mod once;
+pub mod record;
 pub mod serve;
 pub mod number;
 pub mod text;

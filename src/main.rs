@@ -6,8 +6,12 @@ use std::process::ExitCode;
 use openrtc_top::cli::{self, Command, Format, Generated, docs};
 use openrtc_top::tui::live::{self, Exit};
 use openrtc_top::once::{self, Error, Outcome};
+use openrtc_top::record::Recorder;
 use openrtc_top::source::Sources;
 use openrtc_top::source::discover::Spec;
+use openrtc_top::source::recording::OpenError;
+use openrtc_top::source::replay::Replay;
+use openrtc_top::text;
 use openrtc_top::text::Charset;
 use openrtc_top::tui::{keys, term};
 
@@ -37,6 +41,9 @@ fn main() -> ExitCode {
         eprintln!("openrtc-top: {w}");
     }
     cfg.charset = Charset::from_env();
+    if let Some(path) = cfg.replay.clone() {
+        return replay(&cfg, &path);
+    }
     let mut sources = Sources::new(Spec::from_flags(&cfg.sockets, cfg.all));
     if let Some(addr) = cfg.serve {
         return match openrtc_top::serve::run(&cfg, &mut sources, addr) {
@@ -47,23 +54,25 @@ fn main() -> ExitCode {
             }
         };
     }
-    let tty = term::stdout_is_tty();
-    let mut screen = tty;
-    // The live view is for a terminal; a pipe gets one snapshot, as --once.
-    if !cfg.once && cfg.format == Format::Table && tty {
-        // A terminal without cursor addressing gets what top's batch mode
-        // prints: plain snapshots, one a refresh, until stopped.
-        let term_var = std::env::var("TERM").ok();
-        if let Some(why) = term::cannot_address(term_var.as_deref()) {
-            eprintln!(
-                "openrtc-top: {}: printing a snapshot every refresh instead of the live view (as -n does)",
-                openrtc_top::text::in_message(&why)
-            );
-            cfg.iterations.get_or_insert(u64::MAX);
-            screen = false;
-        } else {
-            return live(&cfg, &mut sources);
-        }
+    let recorder = match &cfg.record {
+        None => None,
+        Some(path) => match Recorder::open(path, cfg.record_max) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                eprintln!("openrtc-top: cannot write the recording {}: {e}", text::in_message(&path.to_string_lossy()));
+                return ExitCode::FAILURE;
+            }
+        },
+    };
+    let (live_view, screen) = live_view(&mut cfg);
+    if live_view {
+        return live(live::run(&cfg, &mut sources, recorder));
+    }
+    if let Some(rec) = recorder {
+        return match once::record(&cfg, &mut sources, rec) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => report(e),
+        };
     }
     match once::run(&cfg, &mut sources, screen) {
         Ok(Outcome::All) => ExitCode::SUCCESS,
@@ -72,9 +81,57 @@ fn main() -> ExitCode {
     }
 }
 
-/// The live view, and how it ended as an exit status.
-fn live(cfg: &cli::Config, sources: &mut Sources) -> ExitCode {
-    match live::run(cfg, sources) {
+/// Whether the live view runs (and if not, whether stdout can show the
+/// coloured frame). The live view is for a terminal; a pipe gets one
+/// snapshot, as --once; a terminal without cursor addressing gets what
+/// top's batch mode prints: plain snapshots, one a refresh, until stopped.
+fn live_view(cfg: &mut cli::Config) -> (bool, bool) {
+    let tty = term::stdout_is_tty();
+    if cfg.once || cfg.format != Format::Table || !tty || cfg.from.is_some() || cfg.to.is_some() {
+        return (false, tty);
+    }
+    let term_var = std::env::var("TERM").ok();
+    match term::cannot_address(term_var.as_deref()) {
+        Some(why) => {
+            eprintln!(
+                "openrtc-top: {}: printing a snapshot every refresh instead of the live view (as -n does)",
+                text::in_message(&why)
+            );
+            cfg.iterations.get_or_insert(u64::MAX);
+            (false, false)
+        }
+        None => (true, tty),
+    }
+}
+
+/// A recording: the live view on it, or printed.
+fn replay(cfg: &cli::Config, path: &std::path::Path) -> ExitCode {
+    let shown = text::in_message(&path.to_string_lossy()).into_owned();
+    let r = match Replay::open(path) {
+        Ok(r) => r,
+        Err(OpenError::Empty) => {
+            eprintln!("openrtc-top: {shown} holds no sample: no line is a snapshot as --record writes them ({{\"time\": ...}})");
+            return ExitCode::FAILURE;
+        }
+        Err(OpenError::Io(e)) => {
+            eprintln!("openrtc-top: cannot read the recording {shown}: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut cfg = cfg.clone();
+    let (live_view, screen) = live_view(&mut cfg);
+    if live_view {
+        return live(live::replay(&cfg, r));
+    }
+    match once::replay(&cfg, r, screen) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => report(e),
+    }
+}
+
+/// How the live view ended, as an exit status.
+fn live(ended: std::io::Result<Exit>) -> ExitCode {
+    match ended {
         Ok(Exit::Quit | Exit::Frames) => ExitCode::SUCCESS,
         Ok(Exit::Signal(sig)) => term::die_by(sig),
         Err(e) => {

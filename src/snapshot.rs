@@ -188,7 +188,8 @@ impl Pool {
     /// its fresh snapshot or else what it had here before (moved, not
     /// copied). A worker left out of `updates` is dropped with its sessions.
     pub fn advance(&mut self, mut updates: Vec<Update>) {
-        updates.sort_by(|a, b| a.label.cmp(&b.label).then(a.key.cmp(&b.key)));
+        // (Keys are unique, so the order is total: no need for a stable sort.)
+        updates.sort_unstable_by(|a, b| a.label.cmp(&b.label).then(a.key.cmp(&b.key)));
         let old = std::mem::take(self);
         // Each old worker's sessions, by its key, moved out of the old pool.
         let mut kept: std::collections::HashMap<u32, (Option<Worker>, Vec<Session>)> =

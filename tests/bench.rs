@@ -438,6 +438,9 @@ fn bench() {
     // ---- the exporter ----------------------------------------------------------------
     let exp = exporter(&mut md, &d, reps);
 
+    // ---- recordings ------------------------------------------------------------------
+    let rec = recordings(&mut md, &d);
+
     // ---- binary and start-up -------------------------------------------------------
     let size = std::fs::metadata(BIN).unwrap().len();
     let stripped = Command::new("sh").arg("-c").arg(format!("strip -o {0}/s '{BIN}' 2>/dev/null && stat -c %s {0}/s", d.path().display())).output().ok().and_then(|o| text(&o.stdout).trim().parse::<u64>().ok()).unwrap_or(size);
@@ -480,6 +483,8 @@ fn bench() {
     let _ = writeln!(md, "| live 32x300 at 1 Hz under 1% of a core | {:.2}% | {} |", pool.live_share, yes(pool.live_share < 1.0));
     let _ = writeln!(md, "| one of 8 workers hung: the others asked within 10% of the period | {:.1}% | {} |", pool.worst_gap * 100.0, yes(pool.worst_gap <= 0.10));
     let _ = writeln!(md, "| a scrape of 8x300 at most 1.3x `--once --format json` over the same sockets | {:.2}x | {} |", exp.ratio, yes(exp.ratio <= 1.3));
+    let _ = writeln!(md, "| open a 1 GB recording and jump to its last sample: under 1 s, under 64 MB RSS | {}, {:.1} MB | {} |", ms(rec.open), rec.open_kib as f64 * 1.024 / 1000.0, yes(rec.open < Duration::from_secs(1) && rec.open_kib * 1024 < 64_000_000));
+    let _ = writeln!(md, "| step one sample at 1,000 sessions: under 20 ms | {} median, {} worst | {} |", ms(rec.step_median), ms(rec.step_worst), yes(rec.step_median < Duration::from_millis(20)));
     let _ = writeln!(md, "| exporter RSS under 8 MB, idle and scraping 8x300 | {:.1} MB idle, {:.1} MB peak | {} |", exp.idle_kib as f64 * 1.024 / 1000.0, exp.peak_kib as f64 * 1.024 / 1000.0, yes(exp.peak_kib * 1024 < 8_000_000));
 
     print!("\n{md}");
@@ -622,4 +627,80 @@ fn exporter(md: &mut String, d: &TempDir, reps: usize) -> ExporterFigures {
     let _ = writeln!(md, "\nThe exporter's RSS: {idle_kib} KiB idle after a first scrape, {peak_kib} KiB at its peak (VmHWM) after {} scrapes.", reps + 1);
     println!("exporter: scrape {} vs once json {} = {ratio:.2}x; rss idle {idle_kib} KiB, peak {peak_kib} KiB", ms(scraped), ms(once));
     ExporterFigures { ratio, idle_kib, peak_kib }
+}
+
+/// What `recordings` measured, for the targets.
+struct RecordingFigures {
+    open: Duration,
+    open_kib: u64,
+    step_median: Duration,
+    step_worst: Duration,
+}
+
+/// What a day of recording costs at 1 Hz; opening a 1 GB recording and
+/// jumping to its end; stepping one sample in the live replay.
+fn recordings(md: &mut String, d: &TempDir) -> RecordingFigures {
+    let _ = writeln!(md, "\n## Recordings\n");
+    // A day at 1 Hz: the recorder's own lines, ten of each size.
+    let mut lines_at = Vec::new();
+    for n in [100usize, 1_000] {
+        let srv = Static::start(&d.join(&format!("rec-{n}.sock")), Arc::new(Mutex::new(Arc::new(payload_for(n)))));
+        let file = d.join(&format!("rec-{n}.ndjson"));
+        let out = Command::new(BIN).args(["--socket", srv.path.to_str().unwrap(), "--record", file.to_str().unwrap(), "-n", "10", "--refresh-rate", "10"]).output().unwrap();
+        assert!(out.status.success());
+        let size = std::fs::metadata(&file).unwrap().len();
+        let per_day = size as f64 / 10.0 * 86_400.0;
+        let _ = writeln!(md, "- {n} sessions: {:.1} KB a line, {:.2} GB a day at 1 Hz.", size as f64 / 10.0 / 1000.0, per_day / 1e9);
+        println!("record {n}: {:.1} KB/line, {:.2} GB/day", size as f64 / 10.0 / 1000.0, per_day / 1e9);
+        lines_at.push(std::fs::read_to_string(&file).unwrap().lines().next().unwrap().to_string());
+    }
+    // 1 GB of 1,000-session samples, a second apart.
+    let line = &lines_at[1];
+    let body = &line[line.find("\", ").unwrap()..];
+    let big = d.join("big.ndjson");
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&big).unwrap());
+    let (mut written, mut k) = (0u64, 0i64);
+    while written < 1_000_000_000 {
+        let l = format!("{{\"time\": \"{}{body}\n", openrtc_top::clock::stamp(1_795_000_000_000 + k * 1000));
+        f.write_all(l.as_bytes()).unwrap();
+        written += l.len() as u64;
+        k += 1;
+    }
+    f.flush().unwrap();
+    drop(f);
+    let mut cmd = Command::new(BIN);
+    cmd.args(["--replay", big.to_str().unwrap(), "--once", "--at", "-0s", "--format", "tsv", "--no-header"]);
+    let open = median((0..5).map(|_| measure(&mut cmd).expect("replay failed").0).collect());
+    let open_kib = own_peak_rss(&cmd).unwrap_or(0);
+    let mut mid = Command::new(BIN);
+    mid.args(["--replay", big.to_str().unwrap(), "--once", "--at", &openrtc_top::clock::stamp(1_795_000_000_000 + k / 2 * 1000), "--format", "tsv", "--no-header"]);
+    let middle = median((0..5).map(|_| measure(&mut mid).expect("replay failed").0).collect());
+    let _ = writeln!(md, "- A {:.2} GB recording ({k} samples of 1,000 sessions): open and print its last sample {} (peak RSS {open_kib} KiB); a sample in its middle {}.", written as f64 / 1e9, ms(open), ms(middle));
+    println!("replay 1 GB: last {} ({open_kib} KiB), middle {}", ms(open), ms(middle));
+    // Stepping in the live view: from the key to the frame that shows it.
+    let mut t = Live::start(BIN, &["--replay", big.to_str().unwrap()], &[], 120, 40);
+    t.wait_for("the first sample", Duration::from_secs(10), |s| s[0].contains("REPLAY"));
+    let stamp_of = |s: &[String]| s[0].split_whitespace().find(|w| w.starts_with("20")).unwrap_or("").to_string();
+    let mut steps = Vec::new();
+    for _ in 0..30 {
+        let before = stamp_of(&t.screen());
+        let written = t.raw_len();
+        let t0 = Instant::now();
+        t.send(b".");
+        // The frame is one write: its first bytes mark the step's end.
+        while t.raw_len() == written {
+            assert!(t0.elapsed() < Duration::from_secs(10), "no frame after a step");
+            std::thread::sleep(Duration::from_micros(200));
+        }
+        steps.push(t0.elapsed());
+        t.wait_for("the next sample", Duration::from_secs(10), |s| stamp_of(s) != before);
+    }
+    t.send(b"q");
+    t.wait_exit(Duration::from_secs(5));
+    let step_worst = *steps.iter().max().unwrap();
+    let step_median = median(steps);
+    let _ = writeln!(md, "- Stepping one sample forward in the live replay (120x40), key to frame: {} median, {} worst of 30.", ms(step_median), ms(step_worst));
+    println!("replay step: {} median, {} worst", ms(step_median), ms(step_worst));
+    let _ = std::fs::remove_file(&big);
+    RecordingFigures { open, open_kib, step_median, step_worst }
 }

@@ -536,3 +536,43 @@ mod real_prometheus {
         drop(exporter);
     }
 }
+
+#[test]
+#[ignore = "needs the compat venv (make test creates target/compat-venv)"]
+fn a_recording_of_a_real_worker_replays_its_slow_moment() {
+    let d = TempDir::new("compat-record");
+    let w = Worker::start("runtime", Some(&d.join("worker.sock")), &[], &[]);
+    let file = d.join("rec.ndjson");
+    let (sock, rec) = (w.socket.to_str().unwrap(), file.to_str().unwrap());
+    let out = run_with(&["--socket", sock, "--record", rec, "-n", "20", "--refresh-rate", "5"], &[], Duration::from_secs(30));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // Python reads the recording itself: the first sample in which the
+    // worker had marked the blocking session slow, and one before it.
+    let find = r#"
+import json, sys
+before = None
+for line in open(sys.argv[1]):
+    d = json.loads(line)
+    slow = any(s["session_id"] == "AJ_blocker" and s["status"] == "slow" for s in d["sessions"])
+    if slow:
+        print(d["time"], before or "-")
+        break
+    before = d["time"]
+"#;
+    let found = Command::new(python()).args(["-c", find, rec]).output().unwrap();
+    let found = text(&found.stdout);
+    let mut stamps = found.split_whitespace();
+    let (slow_at, before) = (stamps.next().expect("the worker marked the blocker slow within 4 s"), stamps.next().unwrap());
+    let slow = |at: &str| {
+        let out = run(&["--replay", rec, "--once", "--at", at, "--status", "slow", "--format", "tsv", "--no-header"]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stdout).lines().any(|l| l.starts_with("AJ_blocker\t"))
+    };
+    assert!(slow(slow_at), "at {slow_at}");
+    if before != "-" {
+        assert!(!slow(before), "at {before}");
+    }
+    // The whole recording, every format, decodes as the worker's own rows.
+    let out = run(&["--replay", rec, "--from", "-1d", "--format", "json"]);
+    assert_eq!(text(&out.stdout).lines().count(), 20);
+}

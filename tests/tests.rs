@@ -19,5 +19,6 @@ mod fuzz;
 mod interactive;
 mod live;
 mod once;
+mod replay;
 mod soak;
 mod workers;

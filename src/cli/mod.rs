@@ -63,6 +63,15 @@ pub struct Config {
     pub serve: Option<SocketAddr>,
     /// `--per-session N`: metrics for the N busiest sessions.
     pub per_session: usize,
+    /// `--record FILE`, and `--record-max` (bytes).
+    pub record: Option<PathBuf>,
+    pub record_max: Option<u64>,
+    /// `--replay FILE`, and the times asked for: `--at`, `--from`, `--to`
+    /// (read against the recording: `-10m` is before its last sample).
+    pub replay: Option<PathBuf>,
+    pub at: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
 }
 
 impl Config {
@@ -98,6 +107,12 @@ impl Default for Config {
             charset: Charset::Utf8,
             serve: None,
             per_session: 0,
+            record: None,
+            record_max: None,
+            replay: None,
+            at: None,
+            from: None,
+            to: None,
         }
     }
 }
@@ -224,6 +239,27 @@ where
                 let v = value(&mut p, "--per-session")?;
                 cfg.per_session = v.parse().map_err(|_| invalid("--per-session", &v, "expected a whole number"))?;
             }
+            Long("record") => cfg.record = Some(path(&mut p, "--record")?),
+            Long("replay") => cfg.replay = Some(path(&mut p, "--replay")?),
+            Long("record-max") => {
+                let v = value(&mut p, "--record-max")?;
+                cfg.record_max = Some(crate::record::parse_size(&v).ok_or_else(|| {
+                    invalid("--record-max", &v, "expected a size of at least 1K: bytes, or a number with K, M or G")
+                })?);
+            }
+            Long(f @ ("at" | "from" | "to")) => {
+                let flag = f.to_string();
+                let name = format!("--{flag}");
+                let v = value(&mut p, &name)?;
+                if crate::clock::parse_when(&v, 0).is_none() {
+                    return Err(invalid(&name, &v, "expected a time: 03:12, 2026-11-28T03:12:05Z, a stamp from the recording, or -10m"));
+                }
+                *match flag.as_str() {
+                    "at" => &mut cfg.at,
+                    "from" => &mut cfg.from,
+                    _ => &mut cfg.to,
+                } = Some(v);
+            }
             Value(v) => {
                 return Err(UsageError(format!(
                     "unexpected argument '{}'",
@@ -233,6 +269,7 @@ where
             _ => return Err(lexopt_error(arg.unexpected())),
         }
     }
+    conflicts(&cfg)?;
     if cfg.serve.is_some() && (cfg.once || cfg.iterations.is_some()) {
         return Err(UsageError(format!(
             "'--serve' runs until stopped and answers each scrape: it does not go with '{}'",
@@ -240,6 +277,44 @@ where
         )));
     }
     Ok(Command::Run(Box::new(cfg), warnings))
+}
+
+/// Flags that do not go together, each pair saying so.
+fn conflicts(cfg: &Config) -> Result<(), UsageError> {
+    let apart = |a: &str, b: &str| Err(UsageError(format!("'{a}' does not go with '{b}'")));
+    let live_sources = !cfg.sockets.is_empty() || cfg.all;
+    if cfg.replay.is_some() {
+        if live_sources {
+            return apart("--replay", if cfg.all { "--all" } else { "--socket" });
+        }
+        if cfg.serve.is_some() {
+            return apart("--replay", "--serve");
+        }
+        if cfg.record.is_some() {
+            return apart("--replay", "--record");
+        }
+    } else if let Some(f) = [("--at", &cfg.at), ("--from", &cfg.from), ("--to", &cfg.to)].iter().find(|f| f.1.is_some()) {
+        return Err(UsageError(format!("'{}' is a time in a recording: it needs '--replay FILE'", f.0)));
+    }
+    if cfg.at.is_some() && (cfg.from.is_some() || cfg.to.is_some()) {
+        return apart("--at", if cfg.from.is_some() { "--from" } else { "--to" });
+    }
+    if cfg.record_max.is_some() && cfg.record.is_none() {
+        return Err(UsageError("'--record-max' needs '--record FILE'".into()));
+    }
+    if cfg.record.is_some() && cfg.serve.is_some() {
+        return apart("--record", "--serve");
+    }
+    Ok(())
+}
+
+/// A path value (any bytes but empty).
+fn path(p: &mut lexopt::Parser, flag: &str) -> Result<PathBuf, UsageError> {
+    let v = p.value().map_err(|_| missing(flag))?;
+    if v.is_empty() {
+        return Err(invalid(flag, "", "expected a path"));
+    }
+    Ok(PathBuf::from(v))
 }
 
 /// `[HOST]:PORT` (or a bare port): a missing host is 127.0.0.1, never every
@@ -336,6 +411,21 @@ mod tests {
         assert_eq!(parse(["--help"]).unwrap(), Command::Help);
         assert_eq!(parse(["-V"]).unwrap(), Command::Version);
         assert_eq!(parse(["--version"]).unwrap(), Command::Version);
+    }
+
+    #[test]
+    fn record_and_replay_flags() {
+        let c = cfg(&["--record", "/r.ndjson", "--record-max", "10M"]);
+        assert_eq!((c.record.as_deref(), c.record_max), (Some(std::path::Path::new("/r.ndjson")), Some(10 << 20)));
+        let c = cfg(&["--replay", "/r", "--from", "-1h", "--to", "03:12"]);
+        assert_eq!((c.from.as_deref(), c.to.as_deref()), (Some("-1h"), Some("03:12")));
+        assert!(err(&["--replay", "/r", "--socket", "/s"]).contains("'--replay' does not go with '--socket'"));
+        assert!(err(&["--replay", "/r", "--record", "/x"]).contains("'--replay' does not go with '--record'"));
+        assert!(err(&["--at", "03:12"]).contains("'--at' is a time in a recording: it needs '--replay FILE'"));
+        assert!(err(&["--replay", "/r", "--at", "03:12", "--to", "04:00"]).contains("'--at' does not go with '--to'"));
+        assert!(err(&["--replay", "/r", "--at", "yesterday"]).contains("invalid value 'yesterday' for '--at'"));
+        assert!(err(&["--record-max", "1M"]).contains("'--record-max' needs '--record FILE'"));
+        assert!(err(&["--record", "/r", "--record-max", "12"]).contains("invalid value '12' for '--record-max'"));
     }
 
     #[test]
@@ -470,10 +560,16 @@ mod tests {
                 Takes::Path => Some("/x/top.sock".to_string()),
                 Takes::Text => Some("2".to_string()),
             };
+            // Values and the flags some need beside them.
+            let (value, with): (Option<String>, &[&str]) = match f.long {
+                "record-max" => (Some("1M".into()), &["--record", "/r"]),
+                "at" | "from" | "to" => (Some("-1m".into()), &["--replay", "/r"]),
+                _ => (value, &[]),
+            };
             let mut spellings = vec![format!("--{}", f.long)];
             spellings.extend(f.short.map(|c| format!("-{c}")));
             for s in spellings {
-                let args: Vec<String> = std::iter::once(s.clone()).chain(value.clone()).collect();
+                let args: Vec<String> = with.iter().map(|w| w.to_string()).chain(std::iter::once(s.clone())).chain(value.clone()).collect();
                 assert!(parse(args.iter().map(String::as_str)).is_ok(), "{args:?}");
                 if value.is_some() {
                     let e = parse([s.as_str()]).unwrap_err().to_string();

@@ -26,6 +26,12 @@ fields! {
     // The document.
     Worker = "worker",
     Sessions = "sessions",
+    // A recorded sample of several workers (`--record`): their list, and
+    // each one's label, socket and error.
+    Workers = "workers",
+    Label = "label",
+    Socket = "socket",
+    Error = "error",
     // The worker block.
     Name = "name",
     UptimeS = "uptime_s",
@@ -60,11 +66,11 @@ fields! {
     Pinned = "pinned",
 }
 
-const SLOTS: usize = 64;
+const SLOTS: usize = 128;
 
 /// The slot for a key of this length, first and last byte.
 const fn slot(len: usize, first: u8, last: u8) -> usize {
-    (len + first as usize * 11 + last as usize * 5) % SLOTS
+    (len + first as usize * 5 + last as usize) % SLOTS
 }
 
 /// What a slot holds: the field that owns it and its name as the two

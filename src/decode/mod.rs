@@ -31,9 +31,11 @@ pub mod fields;
 pub mod guard;
 pub mod id;
 mod lexer;
+pub mod sample;
 
 use std::borrow::Cow;
 use std::fmt;
+use std::rc::Rc;
 
 use nanoserde::DeJsonTok;
 
@@ -91,6 +93,13 @@ fn decode_with(bytes: &[u8], fast: bool) -> Result<Snapshot, DecodeError> {
     lex(&text, fast)
 }
 
+/// Guard, then read `text` with `read` (the snapshot reader, or the sample
+/// reader of `sample`).
+fn guarded<T>(bytes: &[u8], read: fn(&mut Lexer) -> Result<T, DecodeError>) -> Result<T, DecodeError> {
+    let text = guard::check(utf8(bytes)?).map_err(not_json)?;
+    read(&mut Lexer::new(&text, true)?)
+}
+
 /// The lexer over a guarded text, and the document's two shapes.
 fn lex(text: &str, fast: bool) -> Result<Snapshot, DecodeError> {
     let mut lx = Lexer::new(text, fast)?;
@@ -100,14 +109,14 @@ fn lex(text: &str, fast: bool) -> Result<Snapshot, DecodeError> {
             lx.object(|lx, key| {
                 match key {
                     Field::Worker => snap.worker = lx.maybe_object(worker)?,
-                    Field::Sessions => snap.sessions = rows(lx)?,
+                    Field::Sessions => snap.sessions = rows(lx, None)?,
                     _ => lx.skip()?,
                 }
                 Ok(())
             })?;
             snap
         }
-        DeJsonTok::BlockOpen => Snapshot { worker: None, sessions: rows(&mut lx)? },
+        DeJsonTok::BlockOpen => Snapshot { worker: None, sessions: rows(&mut lx, None)? },
         _ => Snapshot::default(),
     };
     Ok(snapshot)
@@ -129,7 +138,9 @@ pub const MIN_ROWS: usize = 1000;
 /// most 60.
 pub const MAX_HISTORY: usize = 600;
 
-fn rows(lx: &mut Lexer) -> Result<Vec<Session>, DecodeError> {
+/// `labels`: a recording of several workers tags each row with its
+/// worker's label; the rows then index this list of the labels seen.
+fn rows(lx: &mut Lexer, mut labels: Option<&mut Vec<Rc<str>>>) -> Result<Vec<Session>, DecodeError> {
     let budget = (lx.len() / MIN_ROW_BYTES).max(MIN_ROWS);
     // A row takes about 190 bytes of payload: reserve once, not by doubling.
     let mut rows = Vec::with_capacity((lx.remaining() / 200).min(1 << 20));
@@ -145,7 +156,7 @@ fn rows(lx: &mut Lexer) -> Result<Vec<Session>, DecodeError> {
             // Decoded in place: a row is 112 bytes, not worth moving twice.
             rows.push(Session::default());
             if let Some(row) = rows.last_mut() {
-                session(lx, row)?;
+                session(lx, row, labels.as_deref_mut())?;
             }
             Ok(())
         } else {
@@ -155,7 +166,7 @@ fn rows(lx: &mut Lexer) -> Result<Vec<Session>, DecodeError> {
     Ok(rows)
 }
 
-fn worker(lx: &mut Lexer) -> Result<Worker, DecodeError> {
+pub(super) fn worker(lx: &mut Lexer) -> Result<Worker, DecodeError> {
     let mut w = Worker::default();
     lx.object(|lx, key| {
         match key {
@@ -205,9 +216,22 @@ fn system(lx: &mut Lexer) -> Result<System, DecodeError> {
 /// One row. A value of the field's type sets the field; anything else
 /// (null, another type) leaves it missing with its default, also when an
 /// earlier duplicate key had set it (the last key wins, as in Python).
-fn session(lx: &mut Lexer, r: &mut Session) -> Result<(), DecodeError> {
+fn session(lx: &mut Lexer, r: &mut Session, mut labels: Option<&mut Vec<Rc<str>>>) -> Result<(), DecodeError> {
     lx.object(|lx, key| {
         let (bit, found) = match key {
+            Field::Worker if labels.is_some() => {
+                if let (Some(label), Some(seen)) = (lx.shared()?, labels.as_deref_mut()) {
+                    r.worker = match seen.iter().position(|l| *l == label) {
+                        Some(i) => i as u16,
+                        None if seen.len() < usize::from(u16::MAX) => {
+                            seen.push(label);
+                            (seen.len() - 1) as u16
+                        }
+                        None => u16::MAX,
+                    };
+                }
+                return Ok(());
+            }
             Field::SessionId => (Session::ID, set(&mut r.session_id, lx.text(SessionId::new)?)),
             Field::AgentName => (Session::AGENT, set(&mut r.agent_name, lx.shared()?)),
             Field::Tenant => {

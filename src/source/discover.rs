@@ -64,7 +64,7 @@ pub fn scan(dir: &Path) -> io::Result<Vec<PathBuf>> {
         .filter(|e| e.file_type().is_ok_and(|t| t.is_socket()))
         .map(|e| e.path())
         .collect();
-    found.sort();
+    found.sort_unstable();
     Ok(found)
 }
 

@@ -7,6 +7,8 @@
 
 pub mod discover;
 pub mod path;
+pub mod recording;
+pub mod replay;
 pub mod socket;
 
 use std::io;

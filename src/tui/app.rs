@@ -20,7 +20,7 @@ use crate::view::{self, Group, GroupRow, Query};
 
 /// What the loop must do after a key (the screen is redrawn after every
 /// batch of keys anyway, and a frame that did not change costs nothing).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
     None,
     /// Fetch a new snapshot now.
@@ -28,6 +28,35 @@ pub enum Effect {
     /// Give the terminal back and stop (Ctrl-Z).
     Suspend,
     Quit,
+    /// Move through the recording (a replay).
+    Travel(Travel),
+}
+
+/// A move a replay's keys ask for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Travel {
+    /// Samples forward (back, negative).
+    Step(i64),
+    /// Minutes forward (back, negative).
+    Minutes(i64),
+    PlayPause,
+    Faster,
+    Slower,
+    /// To the time typed (not yet read).
+    To(String),
+}
+
+/// What the title says of a replay.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ReplayView {
+    /// The sample shown (ms since the epoch).
+    pub time: i64,
+    pub playing: bool,
+    pub speed: f64,
+    /// Bad lines met so far.
+    pub bad: usize,
+    /// What the last move had to say (a time that could not be read...).
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,6 +67,8 @@ pub enum Mode {
     /// The detail pane for this session.
     Detail(SessionKey),
     Help,
+    /// Typing a time to go to (a replay).
+    Goto,
 }
 
 #[derive(Debug)]
@@ -73,6 +104,12 @@ pub struct App {
     /// Entered from a group view (Enter on a group): the view and the
     /// filter it replaced, for Esc to go back to.
     drilled: Option<(Group, Option<String>)>,
+    /// Replaying a recording: where, and how.
+    pub replay: Option<ReplayView>,
+    /// The time being typed (`T`).
+    pub goto: String,
+    /// Recording (`--record`): whether the last line went to the file.
+    pub recording: Option<bool>,
 }
 
 impl App {
@@ -94,6 +131,9 @@ impl App {
             panel: Panel::default(),
             dirty: false,
             drilled: None,
+            replay: None,
+            goto: String::new(),
+            recording: None,
         }
     }
 
@@ -233,6 +273,7 @@ impl App {
         match self.mode {
             Mode::Detail(_) => Context::Detail,
             Mode::Search => Context::Search,
+            Mode::Goto => Context::Goto,
             _ if self.group.is_some() => Context::Groups,
             _ => Context::Table,
         }
@@ -257,6 +298,10 @@ impl App {
                 self.type_text(&c.to_string());
                 Effect::None
             }
+            (Context::Goto, Key::Char(c)) if !c.is_control() => {
+                self.goto.push(c);
+                Effect::None
+            }
             _ => keys::action(context, key).map_or(Effect::None, |a| self.act(a)),
         }
     }
@@ -264,8 +309,11 @@ impl App {
     /// A paste: text for the search while typing one, else nothing (a
     /// paste is not a stream of commands).
     pub fn paste(&mut self, text: &str) -> Effect {
-        if self.mode == Mode::Search {
-            self.type_text(text);
+        match self.mode {
+            Mode::Search => self.type_text(text),
+            // A stamp copied from a recorded line, say.
+            Mode::Goto => self.goto.extend(text.chars().filter(|c| !c.is_control()).take(64)),
+            _ => {}
         }
         Effect::None
     }
@@ -355,6 +403,32 @@ impl App {
                     text.pop();
                 }
                 self.dirty = true;
+                return Effect::None;
+            }
+            a if a.travels() && self.replay.is_none() => return Effect::None,
+            Action::StepBack => return Effect::Travel(Travel::Step(-1)),
+            Action::StepForward => return Effect::Travel(Travel::Step(1)),
+            Action::MinuteBack => return Effect::Travel(Travel::Minutes(-1)),
+            Action::MinuteForward => return Effect::Travel(Travel::Minutes(1)),
+            Action::PlayPause => return Effect::Travel(Travel::PlayPause),
+            Action::Faster => return Effect::Travel(Travel::Faster),
+            Action::Slower => return Effect::Travel(Travel::Slower),
+            Action::GoTo => {
+                self.mode = Mode::Goto;
+                self.goto.clear();
+                return Effect::None;
+            }
+            Action::GotoKeep => {
+                self.mode = Mode::Table;
+                return Effect::Travel(Travel::To(std::mem::take(&mut self.goto)));
+            }
+            Action::GotoCancel => {
+                self.mode = Mode::Table;
+                self.goto.clear();
+                return Effect::None;
+            }
+            Action::GotoErase => {
+                self.goto.pop();
                 return Effect::None;
             }
         }

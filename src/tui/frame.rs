@@ -9,7 +9,7 @@ use termion::{color, style};
 
 use super::app::{App, Mode};
 use crate::source::Banner;
-use super::keys::{self, Context};
+use super::keys;
 use super::trends::{SPAN as TREND_SPAN, Trend};
 use crate::column::Column;
 use super::render::{self, Paint, RowLook, StyledLine, TitleView, header_line, layout, row_line, title, worker_lines};
@@ -58,7 +58,12 @@ pub fn plan(app: &App, h: usize) -> Plan {
 /// The whole live frame: exactly `h` lines, each at most `w` columns.
 pub fn live_frame(app: &App, w: usize, h: usize, paint: Paint) -> Vec<String> {
     let p = plan(app, h);
-    let view = TitleView { group: app.group.map(|g| g.header()), stale: app.stale(), ..TitleView::of(&app.query) };
+    let replay = app.replay.as_ref().map(|r| {
+        let how = if r.playing { format!("playing {}x", r.speed) } else { "paused".to_string() };
+        let bad = if r.bad > 0 { format!("  {} bad lines skipped", r.bad) } else { String::new() };
+        (format!("{} {how}{bad}", crate::clock::stamp(r.time)), r.note.clone())
+    });
+    let view = TitleView { group: app.group.map(|g| g.header()), stale: app.stale(), replay, recording: app.recording, ..TitleView::of(&app.query) };
     let mut lines = vec![title(&app.pool, &view, w, paint)];
     if let Some(why) = &app.problem {
         let mut l = StyledLine::new(w, paint);
@@ -363,21 +368,26 @@ fn footer(app: &App, w: usize, paint: Paint) -> String {
     };
     let mut l = StyledLine::new(w, paint);
     let room = w.saturating_sub(text::width(&range) + 2);
+    let replay = app.replay.is_some();
     match &app.mode {
-        Mode::Search => {
+        Mode::Search | Mode::Goto => {
             // The end of the text, where typing goes, in the room beside the
             // hints and the range: a long search never pushes those out.
-            let hints = format!("  {}", keys::hints(Context::Search).collect::<Vec<_>>().join(", "));
+            let (prompt, typed) = match app.mode {
+                Mode::Search => ("/", app.query.search.as_deref().unwrap_or("")),
+                _ => ("time: ", app.goto.as_str()),
+            };
+            let hints = format!("  {}", keys::hints(app.context(), replay).collect::<Vec<_>>().join(", "));
             let hints = if text::width(&hints) + 12 <= room { hints } else { String::new() };
-            let shown = text::display(app.query.search.as_deref().unwrap_or(""), paint.charset);
-            let field = room.saturating_sub(text::width(&hints) + 2).max(1);
-            l.attr(&style::Bold).text("/").reset().text(&tail(&shown, field, paint)).attr(&style::Invert).text(" ").reset();
+            let shown = text::display(typed, paint.charset);
+            let field = room.saturating_sub(text::width(&hints) + prompt.len() + 1).max(1);
+            l.attr(&style::Bold).text(prompt).reset().text(&tail(&shown, field, paint)).attr(&style::Invert).text(" ").reset();
             l.fg(&color::Cyan).text(&hints).reset();
         }
         mode => {
             let hints = match mode {
                 Mode::Help => "any key closes the help".to_string(),
-                _ => keys::hints(app.context()).collect::<Vec<_>>().join("  "),
+                _ => keys::hints(app.context(), replay).collect::<Vec<_>>().join("  "),
             };
             if room >= 10 {
                 l.fg(&color::Cyan).text(&text::truncate(&hints, room, paint.charset)).reset();
@@ -559,7 +569,7 @@ mod tests {
         assert!(f.iter().any(|l| l.split_whitespace().collect::<Vec<_>>() == ["booking", "4", "2", "9.2", "5.8"]), "{f:#?}");
         assert!(f.last().unwrap().ends_with("groups 1-3 of 3"));
         a.key(Key::Char('?'));
-        let f = frame(&mut a, 100, 30);
+        let f = frame(&mut a, 110, 50);
         let text = f.join("\n");
         for (k, _) in keys::help_lines() {
             assert!(text.contains(k), "help lacks {k}");

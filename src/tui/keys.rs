@@ -46,6 +46,33 @@ pub enum Action {
     SearchErase,
     /// Give the terminal back and stop until the shell continues us.
     Suspend,
+    // Replay: travel in the recording.
+    StepBack,
+    StepForward,
+    MinuteBack,
+    MinuteForward,
+    PlayPause,
+    Faster,
+    Slower,
+    /// Ask for a time to go to.
+    GoTo,
+    /// While typing a time: go there.
+    GotoKeep,
+    /// While typing a time: never mind.
+    GotoCancel,
+    /// While typing a time: delete the last character.
+    GotoErase,
+}
+
+impl Action {
+    /// Moves through a recording: only a replay has them (the keys do
+    /// nothing live, and their hints are not shown).
+    pub fn travels(self) -> bool {
+        matches!(
+            self,
+            Action::StepBack | Action::StepForward | Action::MinuteBack | Action::MinuteForward | Action::PlayPause | Action::Faster | Action::Slower | Action::GoTo
+        )
+    }
 }
 
 /// Where a binding applies: the view the key is pressed in.
@@ -59,6 +86,8 @@ pub enum Context {
     Detail,
     /// Typing a search (other printable keys are text).
     Search,
+    /// Typing a time to go to in a replay (other printable keys are text).
+    Goto,
 }
 
 /// One binding: keys and the action each asks for, where they apply, how
@@ -76,12 +105,12 @@ pub struct Binding {
 }
 
 use Action as A;
-use Context::{Detail, Groups, Search, Table};
+use Context::{Detail, Goto, Groups, Search, Table};
 
 const VIEWS: &[Context] = &[Table, Groups];
 const ALL: &[Context] = &[Table, Groups, Detail];
 const MOVING: &[Context] = &[Table, Groups, Search];
-const EVERYWHERE: &[Context] = &[Table, Groups, Detail, Search];
+const EVERYWHERE: &[Context] = &[Table, Groups, Detail, Search, Goto];
 
 const fn one(key: Key, action: Action) -> [(Key, Action); 1] {
     [(key, action)]
@@ -95,6 +124,11 @@ pub const BINDINGS: &[Binding] = &[
     Binding { keys: &[(Key::Char('q'), A::Quit), (Key::Ctrl('c'), A::Quit)], label: "q, Ctrl-C", contexts: ALL, help: "quit", hint: "q quit" },
     Binding { keys: &[(Key::Char('?'), A::Help), (Key::Char('h'), A::Help)], label: "?, h", contexts: VIEWS, help: "this help (any key closes it)", hint: "? help" },
     Binding { keys: &one(Key::Char('/'), A::Search), label: "/", contexts: VIEWS, help: "search id, agent, tenant (Enter keeps it, Esc clears it)", hint: "/ search" },
+    Binding { keys: &[(Key::Char(','), A::StepBack), (Key::Char('.'), A::StepForward)], label: ",/.", contexts: ALL, help: "replay: one sample back, one forward", hint: ",/. step" },
+    Binding { keys: &[(Key::Char('<'), A::MinuteBack), (Key::Char('>'), A::MinuteForward)], label: "</>", contexts: ALL, help: "replay: a minute back, a minute forward", hint: "</> minute" },
+    Binding { keys: &one(Key::Char(' '), A::PlayPause), label: "space", contexts: ALL, help: "replay: play at recorded speed, or pause", hint: "space play" },
+    Binding { keys: &[(Key::Char('+'), A::Faster), (Key::Char('-'), A::Slower)], label: "+/-", contexts: ALL, help: "replay: play twice as fast, half as fast (1/8x to 64x)", hint: "" },
+    Binding { keys: &one(Key::Char('T'), A::GoTo), label: "T", contexts: ALL, help: "replay: go to a time (03:12, 2026-11-28T03:12:05Z, a copied stamp, -10m)", hint: "T time" },
     Binding { keys: &one(Key::Ctrl('z'), A::Suspend), label: "Ctrl-Z", contexts: EVERYWHERE, help: "suspend (the shell's fg resumes)", hint: "" },
     Binding { keys: &one(Key::Char('r'), A::Refresh), label: "r", contexts: ALL, help: "refresh now", hint: "" },
     Binding { keys: &one(Key::Char('s'), A::SortNext), label: "s", contexts: VIEWS, help: "cycle the sort column (mem_mb, cpu_pct, duration_s, agent, session)", hint: "s/S sort" },
@@ -118,6 +152,9 @@ pub const BINDINGS: &[Binding] = &[
     Binding { keys: &one(Key::Char('\n'), A::SearchKeep), label: "Enter", contexts: &[Search], help: "while searching: keep the search as a filter", hint: "Enter keeps" },
     Binding { keys: &one(Key::Esc, A::SearchClear), label: "Esc", contexts: &[Search], help: "while searching: clear it", hint: "Esc clears" },
     Binding { keys: &one(Key::Backspace, A::SearchErase), label: "Backspace", contexts: &[Search], help: "while searching: delete the last character", hint: "" },
+    Binding { keys: &one(Key::Char('\n'), A::GotoKeep), label: "Enter", contexts: &[Goto], help: "while typing a time: go to it (the last sample at or before it)", hint: "Enter goes" },
+    Binding { keys: &one(Key::Esc, A::GotoCancel), label: "Esc", contexts: &[Goto], help: "while typing a time: cancel", hint: "Esc cancels" },
+    Binding { keys: &one(Key::Backspace, A::GotoErase), label: "Backspace", contexts: &[Goto], help: "while typing a time: delete the last character", hint: "" },
 ];
 
 /// The action `key` is bound to in `context`, if any.
@@ -128,9 +165,13 @@ pub fn action(context: Context, key: Key) -> Option<Action> {
         .find_map(|b| b.keys.iter().find(|(k, _)| *k == key).map(|&(_, a)| a))
 }
 
-/// The footer hints of `context`, in table order.
-pub fn hints(context: Context) -> impl Iterator<Item = &'static str> {
-    BINDINGS.iter().filter(move |b| !b.hint.is_empty() && b.contexts.contains(&context)).map(|b| b.hint)
+/// The footer hints of `context`, in table order (a replay's travel keys
+/// only when replaying).
+pub fn hints(context: Context, replay: bool) -> impl Iterator<Item = &'static str> {
+    BINDINGS
+        .iter()
+        .filter(move |b| !b.hint.is_empty() && b.contexts.contains(&context) && (replay || !b.keys[0].1.travels()))
+        .map(|b| b.hint)
 }
 
 /// Help lines, `label` and `help`, one per binding.
@@ -149,13 +190,16 @@ mod tests {
         let all = vec![
             Quit, Refresh, SortNext, SortReverse, StatusNext, AgentNext, TenantNext, WorkerNext, Up, Down, PageUp,
             PageDown, Home, End, Pin, Search, Open, ShowGroup, Close, GroupByAgent, GroupByTenant, GroupByWorker,
-            Back, Help, SearchKeep, SearchClear, SearchErase, Suspend,
+            Back, Help, SearchKeep, SearchClear, SearchErase, Suspend, StepBack, StepForward, MinuteBack, MinuteForward,
+            PlayPause, Faster, Slower, GoTo, GotoKeep, GotoCancel, GotoErase,
         ];
         for a in &all {
             match a {
                 Quit | Refresh | SortNext | SortReverse | StatusNext | AgentNext | TenantNext | WorkerNext | Up
                 | Down | PageUp | PageDown | Home | End | Pin | Search | Open | ShowGroup | Close | GroupByAgent
-                | GroupByTenant | GroupByWorker | Back | Help | SearchKeep | SearchClear | SearchErase | Suspend => {}
+                | GroupByTenant | GroupByWorker | Back | Help | SearchKeep | SearchClear | SearchErase | Suspend
+                | StepBack | StepForward | MinuteBack | MinuteForward | PlayPause | Faster | Slower | GoTo | GotoKeep
+                | GotoCancel | GotoErase => {}
             }
         }
         all
@@ -191,6 +235,7 @@ mod tests {
             for (k, _) in b.keys {
                 let name = match k {
                     Key::Char('\n') => "Enter".to_string(),
+                    Key::Char(' ') => "space".to_string(),
                     Key::Char(c) => c.to_string(),
                     Key::Ctrl(c) => format!("Ctrl-{}", c.to_ascii_uppercase()),
                     Key::Esc => "Esc".into(),

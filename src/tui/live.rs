@@ -5,6 +5,9 @@
 //! makes the worker sample), and never twice at once: a slow worker keeps
 //! its fetch and deadline while the others are drawn on time.
 //!
+//! A replay (`--replay`) is the same loop over a recording instead of the
+//! sockets: the keys move through it, and playing steps at recorded speed.
+//!
 //! Input is handled a batch (one read) at a time: signals and `q` are
 //! looked at between events, and the view is re-filtered once per batch
 //! (`App::settle`), so a paste of thousands of characters costs one
@@ -13,14 +16,20 @@
 use std::io;
 use std::time::{Duration, Instant};
 
-use super::app::{App, Effect};
+use std::os::fd::RawFd;
+
+use super::app::{App, Effect, ReplayView, Travel};
 use super::frame;
 use super::input::Event;
 use super::render::Paint;
 use super::screen::Screen;
 use super::term::{self, Terminal};
 use crate::cli::Config;
-use crate::source::Sources;
+use crate::clock;
+use crate::record::Recorder;
+use crate::snapshot::Pool;
+use crate::source::replay::{Move, Replay};
+use crate::source::{Sources, socket};
 
 /// How the live view ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,23 +42,54 @@ pub enum Exit {
     Signal(i32),
 }
 
-pub fn run(cfg: &Config, sources: &mut Sources) -> io::Result<Exit> {
+/// Where the live view's pool comes from: the sockets, or a recording.
+trait Feed {
+    /// Bring `app` up to date at `now` (`refetch`: `r` was pressed).
+    fn tick(&mut self, app: &mut App, now: Instant, refetch: bool) -> io::Result<Tick>;
+    /// Wait for input (on `input`) or for the next thing to do; whether
+    /// input is ready. A signal ends the wait early.
+    fn wait(&mut self, input: Option<RawFd>) -> io::Result<bool>;
+    /// A replay's move.
+    fn travel(&mut self, app: &mut App, t: Travel) -> io::Result<()>;
+}
+
+/// What a tick did.
+#[derive(Default)]
+struct Tick {
+    /// The view has something new to draw.
+    changed: bool,
+    /// Frames completed (for `-n`).
+    frames: u64,
+}
+
+/// The live view over the sockets; with `record`, each refresh recorded.
+pub fn run(cfg: &Config, sources: &mut Sources, record: Option<Recorder>) -> io::Result<Exit> {
+    let period = Duration::from_secs_f64(1.0 / cfg.refresh_hz);
+    let mut feed = Sockets { sources, record, period, grace: GRACE.min(period / 2), due: Instant::now(), round: None, holding: false };
+    run_feed(cfg, &mut feed, false)
+}
+
+/// The live view over a recording, from its first sample (or `--at`).
+pub fn replay(cfg: &Config, mut replay: Replay) -> io::Result<Exit> {
+    if let Some(t) = cfg.at.as_deref().and_then(|t| clock::parse_when(t, replay.rec.last().time)) {
+        replay.go(Move::To(t))?;
+    }
+    let mut feed = Replaying { replay, playing: false, speed: 1.0, next_at: None, base: Instant::now(), shown: None, note: None };
+    run_feed(cfg, &mut feed, true)
+}
+
+fn run_feed(cfg: &Config, feed: &mut dyn Feed, replaying: bool) -> io::Result<Exit> {
     term::catch_signals();
     let mut terminal = Terminal::enter()?;
     let paint = Paint::live(cfg.colour(true), cfg.charset);
     let test_panic = std::env::var_os("OPENRTC_TOP_TEST_PANIC").is_some();
     let mut app = App::new(cfg.query.clone(), cfg.charset);
+    if replaying {
+        app.replay = Some(ReplayView::default());
+    }
     let mut screen = Screen::default();
-    let period = Duration::from_secs_f64(1.0 / cfg.refresh_hz);
-    // How long a round's first results wait for the rest before they are
-    // drawn: a worker that answers later is drawn when it does.
-    let grace = GRACE.min(period / 2);
-    let mut due = Instant::now();
     let mut refetch = false;
     let mut frames = 0u64;
-    // When the round in flight started, and whether it is a scheduled one
-    // (which counts as a frame for -n).
-    let mut round: Option<(Instant, bool)> = None;
     // The first frame waits for the first round (or its grace).
     let mut redraw = false;
     loop {
@@ -68,39 +108,9 @@ pub fn run(cfg: &Config, sources: &mut Sources) -> io::Result<Exit> {
             screen.invalidate();
             redraw = true;
         }
-        let now = Instant::now();
-        let scheduled = now >= due;
-        if scheduled || refetch {
-            // What the last round brought goes out before the next starts
-            // (a round longer than the period would otherwise hold it forever).
-            if sources.news() {
-                apply(&mut app, sources);
-                redraw = true;
-            }
-            sources.start_round(now);
-            round = Some((now, scheduled || round.is_some_and(|r| r.1)));
-            if scheduled {
-                due += period;
-                if due < now {
-                    due = now + period; // a slow round: skip, do not burst
-                }
-            }
-            refetch = false;
-        }
-        // Draw a round when what it started is all in, or when its grace
-        // is over (then each late answer as it comes). A worker still busy
-        // with an earlier round's fetch holds nothing up.
-        let holding = sources.round_busy() && round.is_some_and(|(at, _)| now < at + grace);
-        if sources.news() && !holding {
-            apply(&mut app, sources);
-            redraw = true;
-        }
-        if !holding {
-            if let Some((_, scheduled)) = round.take() {
-                frames += u64::from(scheduled);
-                redraw = true;
-            }
-        }
+        let tick = feed.tick(&mut app, Instant::now(), std::mem::take(&mut refetch))?;
+        redraw |= tick.changed;
+        frames += tick.frames;
         let resized = term::take_resized();
         if resized {
             screen.invalidate();
@@ -119,12 +129,7 @@ pub fn run(cfg: &Config, sources: &mut Sources) -> io::Result<Exit> {
         if cfg.iterations.is_some_and(|n| frames >= n) {
             return Ok(Exit::Frames);
         }
-        let mut until = due;
-        if let (true, Some((at, _))) = (holding, round) {
-            until = until.min(at + grace);
-        }
-        let wake = sources.wait(terminal.input_fd(), until)?;
-        if !wake.input {
+        if !feed.wait(terminal.input_fd())? {
             continue;
         }
         for event in terminal.events(Duration::ZERO)? {
@@ -146,8 +151,90 @@ pub fn run(cfg: &Config, sources: &mut Sources) -> io::Result<Exit> {
                     // What was typed before the stop is not for after it.
                     break;
                 }
+                Effect::Travel(t) => feed.travel(&mut app, t)?,
                 Effect::None => {}
             }
+        }
+    }
+}
+
+/// The sockets: a round of fetches per period (and per `r`).
+struct Sockets<'a> {
+    sources: &'a mut Sources,
+    record: Option<Recorder>,
+    period: Duration,
+    /// How long a round's first results wait for the rest before they are
+    /// drawn: a worker that answers later is drawn when it does.
+    grace: Duration,
+    due: Instant,
+    /// When the round in flight started, and whether it is a scheduled one
+    /// (which counts as a frame for -n).
+    round: Option<(Instant, bool)>,
+    holding: bool,
+}
+
+impl Feed for Sockets<'_> {
+    fn tick(&mut self, app: &mut App, now: Instant, refetch: bool) -> io::Result<Tick> {
+        let mut tick = Tick::default();
+        let scheduled = now >= self.due;
+        if scheduled || refetch {
+            // What the last round brought goes out before the next starts
+            // (a round longer than the period would otherwise hold it forever).
+            if self.sources.news() {
+                apply(app, self.sources);
+                tick.changed = true;
+            }
+            self.sources.start_round(now);
+            self.round = Some((now, scheduled || self.round.is_some_and(|r| r.1)));
+            if scheduled {
+                self.due += self.period;
+                if self.due < now {
+                    self.due = now + self.period; // a slow round: skip, do not burst
+                }
+            }
+        }
+        // Draw a round when what it started is all in, or when its grace
+        // is over (then each late answer as it comes). A worker still busy
+        // with an earlier round's fetch holds nothing up.
+        self.holding = self.sources.round_busy() && self.round.is_some_and(|(at, _)| now < at + self.grace);
+        if self.sources.news() && !self.holding {
+            apply(app, self.sources);
+            tick.changed = true;
+        }
+        if !self.holding {
+            if let Some((_, scheduled)) = self.round.take() {
+                tick.frames += u64::from(scheduled);
+                tick.changed = true;
+                if scheduled {
+                    self.record(app);
+                }
+            }
+        }
+        Ok(tick)
+    }
+
+    fn wait(&mut self, input: Option<RawFd>) -> io::Result<bool> {
+        let mut until = self.due;
+        if let (true, Some((at, _))) = (self.holding, self.round) {
+            until = until.min(at + self.grace);
+        }
+        Ok(self.sources.wait(input, until)?.input)
+    }
+
+    fn travel(&mut self, _: &mut App, _: Travel) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Sockets<'_> {
+    /// One line per refresh to the recording; a failure stops recording
+    /// (the title says so).
+    fn record(&mut self, app: &mut App) {
+        let Some(r) = self.record.as_mut() else { return };
+        let ok = r.write(&app.pool, &clock::now_iso8601()).is_ok();
+        app.recording = Some(ok);
+        if !ok {
+            self.record = None;
         }
     }
 }
@@ -164,3 +251,157 @@ fn apply(app: &mut App, sources: &mut Sources) {
 /// How long the first answers of a round wait for the others (at most half
 /// a period).
 const GRACE: Duration = Duration::from_millis(250);
+
+/// A recording: the keys move through it; playing steps at its own pace
+/// (times `speed`).
+struct Replaying {
+    replay: Replay,
+    playing: bool,
+    speed: f64,
+    /// When playing, when the next step is due.
+    next_at: Option<Instant>,
+    /// The wall-clock instant standing for the first sample's time (the
+    /// trends need instants).
+    base: Instant,
+    /// The sample on screen (its offset), once loaded.
+    shown: Option<u64>,
+    note: Option<String>,
+}
+
+/// The slowest and fastest playing speeds.
+const SPEEDS: (f64, f64) = (0.125, 64.0);
+
+impl Replaying {
+    fn instant(&self, t: i64) -> Instant {
+        self.base + Duration::from_millis((t - self.replay.rec.first().time).max(0) as u64)
+    }
+
+    /// Show the sample the replay is at. `how`: it came by one step forward
+    /// (trends go on), one back (they rewind) or a jump (rebuilt from the
+    /// minute before it).
+    fn show(&mut self, app: &mut App, how: Came) -> io::Result<()> {
+        let Some(sample) = self.replay.load()? else {
+            self.note = Some("no line of the recording can be read".into());
+            return Ok(());
+        };
+        let at = self.replay.at;
+        match how {
+            Came::Forward => {}
+            Came::Back => app.trends.rewind(self.instant(at.time)),
+            Came::Jump => {
+                app.trends.clear();
+                for (t, s) in self.replay.before(60, 1000)? {
+                    let mut pool = Pool::default();
+                    pool.advance(self.replay.updates(s));
+                    app.trends.record(&pool, self.instant(t), None, None);
+                }
+            }
+        }
+        let updates = self.replay.updates(sample);
+        app.update(updates, self.instant(at.time));
+        self.shown = Some(at.offset);
+        app.replay = Some(ReplayView { time: at.time, playing: self.playing, speed: self.speed, bad: self.replay.rec.bad(), note: self.note.take() });
+        Ok(())
+    }
+
+    fn schedule(&mut self, now: Instant) {
+        self.next_at = None;
+        if !self.playing {
+            return;
+        }
+        let at = self.replay.at;
+        match self.replay.rec.next(at) {
+            Ok(Some(n)) => {
+                let gap = (n.time - at.time).max(0) as f64 / 1000.0 / self.speed;
+                // A long gap in the recording (the recorder was stopped) is
+                // not waited out: at most a few seconds.
+                self.next_at = Some(now + Duration::from_secs_f64(gap.min(5.0)));
+            }
+            _ => self.playing = false,
+        }
+    }
+}
+
+/// How the sample shown was reached.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Came {
+    Forward,
+    Back,
+    Jump,
+}
+
+impl Feed for Replaying {
+    fn tick(&mut self, app: &mut App, now: Instant, _: bool) -> io::Result<Tick> {
+        let mut tick = Tick::default();
+        if self.shown.is_none() {
+            self.show(app, Came::Jump)?;
+            return Ok(Tick { changed: true, frames: 1 });
+        }
+        if self.next_at.is_some_and(|t| now >= t) {
+            if self.replay.go(Move::Step(1))? {
+                self.show(app, Came::Forward)?;
+                tick = Tick { changed: true, frames: 1 };
+            }
+            self.schedule(now);
+            if let Some(v) = app.replay.as_mut() {
+                v.playing = self.playing;
+            }
+            tick.changed = true;
+        }
+        Ok(tick)
+    }
+
+    fn wait(&mut self, input: Option<RawFd>) -> io::Result<bool> {
+        let timeout = self.next_at.map_or(Duration::from_secs(3600), |t| t.saturating_duration_since(Instant::now()));
+        let mut fds = [libc::pollfd { fd: input.unwrap_or(-1), events: libc::POLLIN, revents: 0 }];
+        match socket::wait(&mut fds, timeout) {
+            Ok(_) => Ok(fds[0].revents != 0),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn travel(&mut self, app: &mut App, t: Travel) -> io::Result<()> {
+        let now = Instant::now();
+        let from = self.replay.at;
+        let (moved, how) = match t {
+            Travel::Step(n) => (self.replay.go(Move::Step(n))?, if n == 1 { Came::Forward } else if n == -1 { Came::Back } else { Came::Jump }),
+            Travel::Minutes(n) => (self.replay.go(Move::To(from.time + n * 60_000))?, Came::Jump),
+            Travel::To(text) => match clock::parse_when(&text, from.time) {
+                Some(t) => (self.replay.go(Move::To(t))?, Came::Jump),
+                None => {
+                    self.note = Some(format!(
+                        "not a time: '{}' (try 03:12, 2026-11-28T03:12:05Z, a stamp from the recording, -10m)",
+                        crate::text::in_message(&text)
+                    ));
+                    (false, Came::Jump)
+                }
+            },
+            Travel::PlayPause => {
+                self.playing = !self.playing;
+                (false, Came::Forward)
+            }
+            Travel::Faster => {
+                self.speed = (self.speed * 2.0).min(SPEEDS.1);
+                (false, Came::Forward)
+            }
+            Travel::Slower => {
+                self.speed = (self.speed / 2.0).max(SPEEDS.0);
+                (false, Came::Forward)
+            }
+        };
+        if moved {
+            self.show(app, how)?;
+        } else if let Some(v) = app.replay.as_mut() {
+            // Nothing to load: the title still says what happened.
+            v.playing = self.playing;
+            v.speed = self.speed;
+            v.note = self.note.take();
+        }
+        self.schedule(now);
+        if let Some(v) = app.replay.as_mut() {
+            v.playing = self.playing;
+        }
+        Ok(())
+    }
+}

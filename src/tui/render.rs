@@ -246,6 +246,11 @@ pub struct TitleView<'a> {
     /// The group view, when on (`agent`, `tenant` or `worker`).
     pub group: Option<&'a str>,
     pub stale: bool,
+    /// Replaying: the sample's time and how the replay goes (shown instead
+    /// of the worker's uptime), and anything it has to say.
+    pub replay: Option<(String, Option<String>)>,
+    /// Recording: whether the last line went to the file.
+    pub recording: Option<bool>,
 }
 
 impl<'a> TitleView<'a> {
@@ -261,6 +266,8 @@ impl<'a> TitleView<'a> {
             search: q.search.as_deref(),
             group: None,
             stale: false,
+            replay: None,
+            recording: None,
         }
     }
 }
@@ -295,6 +302,26 @@ pub fn title(pool: &Pool, v: &TitleView, width: usize, paint: Paint) -> String {
     l.attr(&style::Bold).text("openrtc-top").reset();
     if v.stale && l.room() >= 6 {
         l.text(" ").fg(&color::Yellow).attr(&style::Bold).attr(&style::Invert).text("STALE").reset();
+    }
+    if let Some((when, _)) = &v.replay {
+        if l.room() >= 7 {
+            l.text(" ").fg(&color::Cyan).attr(&style::Bold).attr(&style::Invert).text("REPLAY").reset();
+        }
+        l.item(&format!("{SEP}{when}"));
+    }
+    match v.recording {
+        Some(true) if l.room() >= 4 => {
+            l.text(" ").fg(&color::Red).attr(&style::Bold).text("REC").reset();
+        }
+        Some(false) if l.room() >= 11 => {
+            l.text(" ").fg(&color::Red).attr(&style::Bold).attr(&style::Invert).text("REC FAILED").reset();
+        }
+        _ => {}
+    }
+    if let Some((_, Some(note))) = &v.replay {
+        if l.room() > SEP.len() + 8 {
+            l.text(SEP).fg(&color::Yellow).untrusted(note).reset();
+        }
     }
     let arrow = paint.arrow(v.sort.numeric() != v.reverse);
     l.item(&format!("{SEP}sort {}{arrow}", v.sort.sort_name()));
@@ -334,7 +361,7 @@ pub fn title(pool: &Pool, v: &TitleView, width: usize, paint: Paint) -> String {
                 l.text(SEP).text(&text::truncate(&name, 32, paint.charset));
             }
         }
-        if let Some(up) = w.and_then(|w| w.uptime_s) {
+        if let Some(up) = w.and_then(|w| w.uptime_s).filter(|_| v.replay.is_none()) {
             l.item(&format!("{SEP}up {}", fmt_uptime(up)));
         }
         (w.and_then(|w| w.active_sessions).unwrap_or(pool.sessions.len() as f64), w.and_then(|w| w.max_sessions))

@@ -55,6 +55,21 @@ impl Trends {
         self.map.is_empty()
     }
 
+    /// Forget everything (a replay jumped).
+    pub fn clear(&mut self) {
+        self.map.clear();
+    }
+
+    /// Forget the samples after `to` (a replay stepped back).
+    pub fn rewind(&mut self, to: Instant) {
+        self.map.retain(|_, t| {
+            while t.samples.back().is_some_and(|&(at, _, _)| at > to) {
+                t.samples.pop_back();
+            }
+            !t.samples.is_empty()
+        });
+    }
+
     /// Add a snapshot taken at `now`, keep a minute of each session, and
     /// forget sessions that have ended unless `keep` names one (the detail
     /// pane's): a pool that churns fast must not leave a minute of dead

@@ -1,0 +1,128 @@
+//! A recording as a source (`--replay`): the sample shown, the moves
+//! through the recording, and the pool updates each sample gives, with
+//! worker keys that stay the same from sample to sample (so selection and
+//! pins follow a session through time as they do live).
+
+use std::collections::HashMap;
+use std::io;
+use std::path::Path;
+
+use super::recording::{Mark, OpenError, Recording};
+use crate::decode::sample::{Sample, sample};
+use crate::snapshot::{Snapshot, Update, WorkerState};
+
+#[derive(Debug)]
+pub struct Replay {
+    pub rec: Recording,
+    /// The sample shown.
+    pub at: Mark,
+    keys: HashMap<String, u32>,
+}
+
+/// A move through the recording.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Move {
+    /// This many samples forward (or back, negative).
+    Step(i64),
+    /// To the last sample at or before this time (ms).
+    To(i64),
+}
+
+impl Replay {
+    pub fn open(path: &Path) -> Result<Replay, OpenError> {
+        let rec = Recording::open(path)?;
+        let at = rec.first();
+        Ok(Replay { rec, at, keys: HashMap::new() })
+    }
+
+    /// Move; whether the sample shown changed.
+    pub fn go(&mut self, m: Move) -> io::Result<bool> {
+        let before = self.at;
+        match m {
+            Move::Step(n) => {
+                for _ in 0..n.unsigned_abs() {
+                    let next = if n > 0 { self.rec.next(self.at)? } else { self.rec.prev(self.at)? };
+                    match next {
+                        Some(x) => self.at = x,
+                        None => break,
+                    }
+                }
+            }
+            Move::To(t) => self.at = self.rec.at(t)?,
+        }
+        Ok(self.at != before)
+    }
+
+    /// The sample shown, read and decoded. A line that does not decode is
+    /// counted bad and passed over (forward, else back); `None` when no
+    /// line in the file decodes.
+    pub fn load(&mut self) -> io::Result<Option<Sample>> {
+        let mut forward = true;
+        loop {
+            let bytes = self.rec.read(self.at)?;
+            if let Ok(s) = sample(&bytes) {
+                return Ok(Some(s));
+            }
+            self.rec.mark_bad(self.at.offset);
+            let next = if forward { self.rec.next(self.at)? } else { None };
+            match next.or(self.rec.prev(self.at)?) {
+                Some(m) => {
+                    forward &= next.is_some();
+                    self.at = m;
+                }
+                None => return Ok(None),
+            }
+        }
+    }
+
+    /// A sample as pool updates: each worker it lists, with its sessions,
+    /// up or stale (with the error it was recorded with).
+    pub fn updates(&mut self, s: Sample) -> Vec<Update> {
+        let mut per: Vec<Vec<crate::snapshot::Session>> = vec![Vec::new(); s.workers.len()];
+        for row in s.sessions {
+            if let Some(v) = per.get_mut(usize::from(row.worker)) {
+                v.push(row);
+            }
+        }
+        s.workers
+            .into_iter()
+            .zip(per)
+            .map(|(w, sessions)| {
+                let n = self.keys.len() as u32;
+                let key = *self.keys.entry(w.label.clone()).or_insert(n);
+                Update {
+                    key,
+                    label: w.label,
+                    socket: w.socket.into(),
+                    state: w.error.map_or(WorkerState::Up, WorkerState::Stale),
+                    took: None,
+                    fresh: Some(Snapshot { worker: w.block, sessions }),
+                }
+            })
+            .collect()
+    }
+
+    /// Up to `count` samples before the one shown, at least `gap` ms apart,
+    /// oldest first: the history a jump lands without (for the trends).
+    pub fn before(&mut self, count: usize, gap: i64) -> io::Result<Vec<(i64, Sample)>> {
+        let mut marks = Vec::new();
+        let mut m = self.at;
+        while marks.len() < count {
+            let Some(p) = self.rec.prev(m)? else { break };
+            if marks.last().is_none_or(|l: &Mark| l.time - p.time >= gap) && self.at.time - p.time >= gap {
+                marks.push(p);
+            }
+            m = p;
+            if self.at.time - p.time > count as i64 * gap {
+                break;
+            }
+        }
+        let mut out = Vec::with_capacity(marks.len());
+        for m in marks.into_iter().rev() {
+            if let Ok(s) = sample(&self.rec.read(m)?) {
+                out.push((m.time, s));
+            }
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,190 @@
+//! Recording (`--record`) and replaying (`--replay`): the recorder alone
+//! and beside the live view, rotation, reading back a sample by time or a
+//! range, every kind of bad line, and the time keys in a real terminal.
+
+use std::time::{Duration, Instant};
+
+use crate::util::pty::Live;
+use crate::util::*;
+
+/// A recorded line at `secs` past 03:00 with these sessions (slow ones
+/// named `slow-*`), written as the recorder writes (`--format json`).
+fn line(secs: u32, ids: &[&str]) -> String {
+    let rows = ids.iter().map(|id| payload::session(id, "support", Some("acme"), 10.0, 1.0, if id.starts_with("slow") { "slow" } else { "active" })).collect();
+    let json = String::from_utf8(payload::encode(Some(payload::worker("w", ids.len(), 8)), rows)).unwrap();
+    format!("{{\"time\": \"2026-11-28T03:{:02}:{:02}.000Z\", {}", secs / 60, secs % 60, &json[1..])
+}
+
+#[test]
+fn the_recorder_alone_writes_a_line_per_refresh_and_stops_cleanly() {
+    let d = TempDir::new("rec-alone");
+    let (s, cell) = Server::swappable(&d.join("w.sock"), payload::encode(Some(payload::worker("w", 1, 8)), vec![payload::session("a", "x", None, 1.0, 1.0, "active")]));
+    let file = d.join("rec.ndjson");
+    let out = run(&["--socket", s.path.to_str().unwrap(), "--record", file.to_str().unwrap(), "-n", "3", "--refresh-rate", "10"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "", "the recorder prints nothing");
+    let rec = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(rec.lines().count(), 3);
+    assert!(rec.lines().all(|l| l.starts_with("{\"time\": \"20") && l.contains("\"sessions\": [{\"session_id\": \"a\"")), "{rec}");
+    // Appends; a worker that goes away is said once, and recording goes on.
+    *cell.lock().unwrap() = Vec::new();
+    let child = std::process::Command::new(BIN)
+        .args(["--socket", s.path.to_str().unwrap(), "--record", file.to_str().unwrap(), "--refresh-rate", "10"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(600));
+    *cell.lock().unwrap() = payload::encode(None, vec![payload::session("b", "x", None, 1.0, 1.0, "active")]);
+    wait_until("more lines", Duration::from_secs(5), || std::fs::read_to_string(&file).unwrap().lines().count() >= 5);
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let err = text(&out.stderr);
+    assert_eq!(err.matches("closed the connection without sending a snapshot").count(), 1, "{err}");
+    let rec = std::fs::read_to_string(&file).unwrap();
+    assert!(rec.ends_with("]}\n") && rec.lines().all(|l| l.ends_with("]}")), "whole lines only");
+}
+
+#[test]
+fn rotation_keeps_the_disk_bounded() {
+    let d = TempDir::new("rec-rotate");
+    let s = Server::bytes(&d.join("w.sock"), payload::encode(None, vec![payload::session("a", "x", None, 1.0, 1.0, "active")]));
+    let file = d.join("rec.ndjson");
+    let out = run(&["--socket", s.path.to_str().unwrap(), "--record", file.to_str().unwrap(), "--record-max", "1K", "-n", "60", "--refresh-rate", "10"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let mut total = 0;
+    for name in ["rec.ndjson", "rec.ndjson.1", "rec.ndjson.2", "rec.ndjson.3", "rec.ndjson.4"] {
+        let n = std::fs::metadata(d.join(name)).unwrap().len();
+        assert!(n > 0 && n <= 1024, "{name}: {n}");
+        total += n;
+    }
+    assert!(!d.join("rec.ndjson.5").exists());
+    assert!(total <= 5 * 1024);
+}
+
+#[test]
+fn a_sample_by_time_and_a_range_with_a_time_column() {
+    let d = TempDir::new("rec-read");
+    let file = d.join("rec.ndjson");
+    let text_in: String = [line(10, &["a"]), line(20, &["a", "slow-1"]), line(30, &["a", "slow-1"]), line(40, &["a"])].concat();
+    std::fs::write(&file, text_in).unwrap();
+    let f = file.to_str().unwrap();
+    let ids = |args: &[&str]| {
+        let out = run(args);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    // The last sample at or before the time asked for.
+    assert_eq!(ids(&["--replay", f, "--once", "--at", "03:00:25", "--status", "slow", "--no-header", "--format", "tsv"]).split('\t').next(), Some("slow-1"));
+    assert_eq!(ids(&["--replay", f, "--once", "--at", "2026-11-28T03:00:35.000Z", "--format", "tsv", "--no-header"]).lines().count(), 2);
+    // Without --at: the last sample.
+    assert_eq!(ids(&["--replay", f, "--once", "--format", "tsv", "--no-header"]).lines().count(), 1);
+    // -10s is before the last sample.
+    assert_eq!(ids(&["--replay", f, "--once", "--at", "-10s", "--format", "tsv", "--no-header"]).lines().count(), 2);
+    // Slow sessions over a range, counted per session with awk-ready TSV.
+    let tsv = ids(&["--replay", f, "--from", "03:00:15", "--to", "03:00:40", "--status", "slow", "--format", "tsv"]);
+    assert_eq!(tsv, "time\tsession\tagent\ttenant\tdur(s)\tmem(MB)\tpeak\tcpu%\tstatus\tpin\n2026-11-28T03:00:20.000Z\tslow-1\tsupport\tacme\t60\t10\t10\t1\tslow\t-\n2026-11-28T03:00:30.000Z\tslow-1\tsupport\tacme\t60\t10\t10\t1\tslow\t-\n");
+    // JSON lines of a range read back as the recording's own lines would.
+    let json = ids(&["--replay", f, "--from", "03:00:30", "--format", "json"]);
+    assert_eq!(json.lines().count(), 2);
+    assert!(json.starts_with("{\"time\": \"2026-11-28T03:00:30.000Z\", \"worker\": {\"name\": \"w\""), "{json}");
+}
+
+#[test]
+fn bad_lines_are_skipped_and_counted_and_no_sample_is_an_error() {
+    let d = TempDir::new("rec-bad");
+    let file = d.join("rec.ndjson");
+    let lines = [
+        "not json at all\n".to_string(),
+        line(10, &["a"]),
+        "{\"level\": \"info\", \"msg\": \"another program\"}\n".into(),
+        line(20, &["b"]),
+        line(15, &["out-of-order"]),
+        "{\"time\": \"2026-11-28T03:00:25.000Z\", \"sessions\": [{\"session_id\": \"broken\"\n".into(),
+        line(30, &["c"]),
+        line(40, &["d"])[..50].to_string(),
+    ];
+    std::fs::write(&file, lines.concat()).unwrap();
+    let out = run(&["--replay", file.to_str().unwrap(), "--from", "03:00:00", "--format", "tsv", "--no-header"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let got: Vec<&str> = stdout.lines().map(|l| l.split('\t').nth(1).unwrap()).collect();
+    assert_eq!(got, ["a", "b", "c"], "{stdout}");
+    assert_eq!(text(&out.stderr), format!("openrtc-top: skipped 5 bad lines in {} (cut off, not a sample, or out of time order)\n", file.display()));
+    std::fs::write(&file, "garbage\n{\"time\": 5}\n").unwrap();
+    let out = run(&["--replay", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(text(&out.stderr).lines().count(), 1);
+    assert!(text(&out.stderr).contains("holds no sample"), "{}", text(&out.stderr));
+    let out = run(&["--replay", d.join("missing").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).starts_with("openrtc-top: cannot read the recording "), "{}", text(&out.stderr));
+}
+
+/// The title's sample time.
+fn shown_time(screen: &[String]) -> String {
+    screen[0].split_whitespace().find(|w| w.starts_with("2026-")).unwrap_or("").to_string()
+}
+
+#[test]
+fn the_time_keys_move_through_a_recording() {
+    let d = TempDir::new("rec-keys");
+    let file = d.join("rec.ndjson");
+    // Every 10 s for three minutes; one slow session at 03:01:30.
+    let text_in: String = (0..18).map(|k| line(k * 10, if k == 9 { &["a", "slow-1"] } else { &["a"] })).collect();
+    std::fs::write(&file, text_in).unwrap();
+    let mut t = Live::start(BIN, &["--replay", file.to_str().unwrap()], &[], 140, 24);
+    let s = t.wait_text("REPLAY");
+    assert_eq!(shown_time(&s), "2026-11-28T03:00:00.000Z", "{}", s.join("\n"));
+    assert!(s[0].contains("paused"), "{}", s[0]);
+    let step = |t: &mut Live, keys: &[u8], want: &str| {
+        t.send(keys);
+        t.wait_for(want, Duration::from_secs(5), |s| shown_time(s) == want);
+    };
+    step(&mut t, b".", "2026-11-28T03:00:10.000Z");
+    step(&mut t, b">", "2026-11-28T03:01:10.000Z");
+    step(&mut t, b",", "2026-11-28T03:01:00.000Z");
+    step(&mut t, b"<", "2026-11-28T03:00:00.000Z");
+    step(&mut t, b"T03:01:35\r", "2026-11-28T03:01:30.000Z");
+    let s = t.wait_text("slow-1");
+    assert!(s.iter().any(|l| l.contains("slow-1") && l.contains("slow")), "{}", s.join("\n"));
+    step(&mut t, b"T-1m\r", "2026-11-28T03:00:30.000Z");
+    // A stamp copied from a recorded line, pasted.
+    t.send(b"T\x1b[200~2026-11-28T03:02:40.000Z\x1b[201~\r");
+    t.wait_for("the pasted stamp", Duration::from_secs(5), |s| shown_time(s) == "2026-11-28T03:02:40.000Z");
+    t.send(b"Tnonsense\r");
+    t.wait_text("not a time: 'nonsense'");
+    // Play: at 64x, ten seconds of recording go by in about 160 ms.
+    step(&mut t, b"<<<", "2026-11-28T03:00:00.000Z");
+    t.send(b"++++++ ");
+    t.wait_text("playing 64x");
+    t.wait_for("the end of the recording", Duration::from_secs(10), |s| shown_time(s) == "2026-11-28T03:02:50.000Z" && s[0].contains("paused"));
+    t.send(b"?");
+    let help = t.wait_text("replay: go to a time");
+    for k in ["replay: one sample back, one forward", "replay: a minute back, a minute forward", "replay: play at recorded speed, or pause"] {
+        assert!(help.iter().any(|l| l.contains(k)), "{k}");
+    }
+    t.send(b" q");
+    assert_eq!(t.wait_exit(Duration::from_secs(5)).code(), Some(0));
+}
+
+#[test]
+fn the_live_view_records_while_it_shows() {
+    let d = TempDir::new("rec-live");
+    let s = Server::bytes(&d.join("w.sock"), payload::encode(Some(payload::worker("w", 1, 8)), vec![payload::session("a", "x", None, 1.0, 1.0, "active")]));
+    let file = d.join("rec.ndjson");
+    let mut t = Live::start(BIN, &["--socket", s.path.to_str().unwrap(), "--record", file.to_str().unwrap(), "--refresh-rate", "5"], &[], 120, 20);
+    t.wait_text(" REC ");
+    let t0 = Instant::now();
+    wait_until("three recorded lines", Duration::from_secs(5), || std::fs::read_to_string(&file).map(|r| r.lines().count() >= 3).unwrap_or(false));
+    assert!(t0.elapsed() < Duration::from_secs(3));
+    // Keys and filters change the view, not the recording.
+    t.send(b"fff");
+    t.send(b"q");
+    assert_eq!(t.wait_exit(Duration::from_secs(5)).code(), Some(0));
+    let rec = std::fs::read_to_string(&file).unwrap();
+    assert!(rec.lines().all(|l| l.contains("\"session_id\": \"a\"")), "{rec}");
+    let out = run(&["--replay", file.to_str().unwrap(), "--once", "--format", "tsv", "--no-header"]);
+    assert_eq!(text(&out.stdout).split('\t').next(), Some("a"));
+}

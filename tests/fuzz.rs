@@ -56,6 +56,8 @@ const SEEDS: &[&[u8]] = &[
     br#"[[], {}, 1, "x", null, {"session_id": ""}]"#,
     // Rows far smaller than real ones, past the row budget.
     TINY_ROWS,
+    // A recorded sample of several workers (`--record`).
+    br#"{"time": "2026-11-28T03:12:05.123Z", "workers": [{"label": "w\"1", "socket": "/s/1.sock", "worker": {"name": "a", "max_sessions": 4}, "error": null}, {"label": "b", "socket": "/s/2.sock", "worker": null, "error": "sent nothing"}], "sessions": [{"worker": "w\"1", "session_id": "x", "status": "slow"}, {"worker": "zz", "session_id": "y"}, {"worker": 5, "session_id": "z"}]}"#,
     br#"[{"session_id": "AJ_vic\u200btim", "agent_name": "\u0ba4\u0bae\u0bbf\u0bb4\u0bcd", "tenant": "\ud83c\uddf2\ud83c\uddfd", "status": "sl\u2028ow"}, {"session_id": "AJ_victim", "agent_name": "\u17d8\u17d8", "tenant": "\u3164\ufeff-"}]"#,
 ];
 
@@ -277,9 +279,13 @@ fn fuzz_the_snapshot_decoder() {
         let other = SEEDS[rng.below(SEEDS.len())];
         let input = mutate(&mut rng, base, other);
         let t0 = Instant::now();
-        let outcome = catch_unwind(AssertUnwindSafe(|| match decode(&input) {
-            Ok(snap) => render_everything(snap).map(|()| true),
-            Err(_) => Ok(false),
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            // Every input is also read as a recorded sample (`--replay`).
+            let _ = openrtc_top::decode::sample::sample(&input);
+            match decode(&input) {
+                Ok(snap) => render_everything(snap).map(|()| true),
+                Err(_) => Ok(false),
+            }
         }));
         let took = t0.elapsed();
         match outcome {

@@ -150,10 +150,24 @@ fn reference() -> Option<PathBuf> {
 }
 
 /// The peak resident set of a live process, from /proc.
-fn vm_hwm_kib(pid: u32) -> u64 {
+/// A `/proc/PID/status` figure in KiB (`VmHWM`, `VmRSS`).
+fn proc_kib(pid: u32, key: &str) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+    let line = status.lines().find(|l| l.starts_with(key) && l[key.len()..].starts_with(':')).unwrap();
     line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+fn vm_hwm_kib(pid: u32) -> u64 {
+    proc_kib(pid, "VmHWM")
+}
+
+/// A directory of `n` static workers serving `sessions` sessions each.
+fn pool_dir(d: &TempDir, name: &str, n: usize, sessions: usize) -> (PathBuf, Vec<Static>) {
+    let dir = d.join(name);
+    std::fs::create_dir(&dir).unwrap();
+    let bytes = Arc::new(Mutex::new(Arc::new(payload_for(sessions))));
+    let servers = (0..n).map(|k| Static::start(&dir.join(format!("w-{k:02}.sock")), bytes.clone())).collect();
+    (dir, servers)
 }
 
 /// Payloads of about 60 MB shaped to make a decoder multiply them.
@@ -507,10 +521,7 @@ struct PoolFigures {
 /// hangs, timing when each of the other seven is asked.
 fn several_workers(md: &mut String, d: &TempDir, reps: usize) -> PoolFigures {
     let _ = writeln!(md, "\n## Several workers\n");
-    let dir = d.join("pool");
-    std::fs::create_dir(&dir).unwrap();
-    let small = Arc::new(Mutex::new(Arc::new(payload_for(300))));
-    let servers: Vec<Static> = (0..32).map(|k| Static::start(&dir.join(format!("w-{k:02}.sock")), small.clone())).collect();
+    let (dir, servers) = pool_dir(d, "pool", 32, 300);
     let one = Static::start(&d.join("pool-one.sock"), Arc::new(Mutex::new(Arc::new(payload_for(9_600)))));
     let time = |args: &[&str]| {
         let mut cmd = Command::new(BIN);
@@ -546,10 +557,8 @@ fn several_workers(md: &mut String, d: &TempDir, reps: usize) -> PoolFigures {
     println!("pool live: {live_share:.2}% of a core (one worker of 9,600: {one_share:.2}%)");
     drop(servers);
 
-    let hang_dir = d.join("pool-hang");
-    std::fs::create_dir(&hang_dir).unwrap();
-    let seven: Vec<Static> = (1..8).map(|k| Static::start(&hang_dir.join(format!("w-{k}.sock")), small.clone())).collect();
-    let _hung = Server::hung(&hang_dir.join("w-0.sock"), Duration::from_secs(60));
+    let (hang_dir, seven) = pool_dir(d, "pool-hang", 7, 300);
+    let _hung = Server::hung(&hang_dir.join("hung.sock"), Duration::from_secs(60));
     let mut t = Live::start(BIN, &["--socket", hang_dir.to_str().unwrap()], &[], 120, 40);
     t.wait_for("the hung worker stale", Duration::from_secs(10), |s| s.iter().any(|l| l.contains("STALE")));
     let from = Instant::now();
@@ -577,10 +586,6 @@ struct ExporterFigures {
     peak_kib: u64,
 }
 
-fn vm_rss_kib(pid: u32) -> u64 {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse().ok()).unwrap_or(0)
-}
 
 /// The exporter over 8 workers of 300 sessions: a scrape (client side,
 /// request to last byte) against a whole `--once --format json` process
@@ -588,10 +593,7 @@ fn vm_rss_kib(pid: u32) -> u64 {
 fn exporter(md: &mut String, d: &TempDir, reps: usize) -> ExporterFigures {
     use std::net::{TcpListener, TcpStream};
     let _ = writeln!(md, "\n## The exporter\n");
-    let dir = d.join("exporter");
-    std::fs::create_dir(&dir).unwrap();
-    let small = Arc::new(Mutex::new(Arc::new(payload_for(300))));
-    let _servers: Vec<Static> = (0..8).map(|k| Static::start(&dir.join(format!("w-{k}.sock")), small.clone())).collect();
+    let (dir, _servers) = pool_dir(d, "exporter", 8, 300);
     let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let mut child = Command::new(BIN).args(["--serve", &port.to_string(), "--socket", dir.to_str().unwrap()]).stderr(Stdio::null()).spawn().unwrap();
     let scrape = || {
@@ -610,7 +612,7 @@ fn exporter(md: &mut String, d: &TempDir, reps: usize) -> ExporterFigures {
     };
     scrape();
     std::thread::sleep(Duration::from_millis(300));
-    let idle_kib = vm_rss_kib(child.id());
+    let idle_kib = proc_kib(child.id(), "VmRSS");
     let scraped = median((0..reps).map(|_| scrape()).collect());
     let peak_kib = vm_hwm_kib(child.id());
     let _ = child.kill();

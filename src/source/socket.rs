@@ -499,6 +499,14 @@ mod tests {
         d
     }
 
+    /// A step that must have ended the fetch.
+    fn done(s: Step) -> Result<Payload, FetchError> {
+        match s {
+            Step::Done(r) => r,
+            Step::Pending => panic!("the fetch should have ended"),
+        }
+    }
+
     /// Drive one fetch to its end, as `fetch` does, with `room` bytes.
     fn drive(t: &Target, room: usize) -> Result<Payload, FetchError> {
         let mut f = Fetch::start(t, Instant::now())?;
@@ -550,10 +558,7 @@ mod tests {
         std::io::Write::write_all(&mut s, b"{\"sessions\": [").unwrap();
         std::thread::sleep(Duration::from_millis(50));
         drop(s);
-        let r = match f.step(Instant::now(), &t.path, 1 << 20) {
-            Step::Done(r) => r,
-            Step::Pending => panic!("the reset is there to read"),
-        };
+        let r = done(f.step(Instant::now(), &t.path, 1 << 20));
         assert!(matches!(r, Err(FetchError::Reset(14))), "{r:?}");
         std::fs::remove_dir_all(&d).unwrap();
     }
@@ -567,10 +572,7 @@ mod tests {
         let mut f = Fetch::start(&t, t0).unwrap();
         assert!(matches!(f.step(t0, &t.path, 1 << 20), Step::Pending));
         assert_eq!(f.wake_at(), t0 + TIMEOUT);
-        let r = match f.step(t0 + TIMEOUT, &t.path, 1 << 20) {
-            Step::Done(r) => r,
-            Step::Pending => panic!("past its deadline"),
-        };
+        let r = done(f.step(t0 + TIMEOUT, &t.path, 1 << 20));
         assert!(matches!(r, Err(FetchError::Silent)), "{r:?}");
         std::fs::remove_dir_all(&d).unwrap();
     }

@@ -63,7 +63,7 @@ fn fish_completes_flag_values() {
     let script = format!("source {}; complete -C 'openrtc-top --format '", dir.join("openrtc-top.fish").display());
     let out = Command::new("fish").args(["--no-config", "-c", &script]).output().unwrap();
     let got: Vec<String> = text(&out.stdout).lines().map(|l| l.split('\t').next().unwrap().to_string()).collect();
-    assert_eq!(got, ["json", "table", "tsv"], "{}", text(&out.stderr));
+    assert_eq!(got, ["json", "openmetrics", "prometheus", "table", "tsv"], "{}", text(&out.stderr));
 }
 
 #[test]

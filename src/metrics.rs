@@ -21,7 +21,7 @@ use std::io::{self, Write};
 
 use crate::column::Column;
 use crate::number;
-use crate::snapshot::{Pool, Session, Status};
+use crate::snapshot::{Pool, Status};
 use crate::text;
 use crate::view::{self, Query};
 
@@ -142,7 +142,7 @@ pub fn write(out: &mut dyn Write, pool: &Pool, how: Exposition) -> io::Result<()
     // (workers in label order, then agent, tenant, status).
     let mut counts: BTreeMap<(u16, &str, &str, &str), usize> = BTreeMap::new();
     let mut shares: BTreeMap<(u16, &str, &str), Shares> = BTreeMap::new();
-    for s in pool.sessions.iter().filter(|s| answered(pool, s)) {
+    for s in pool.sessions.iter().filter(|s| pool.answered(s)) {
         let (agent, tenant) = (&*s.agent_name, s.tenant.as_deref().unwrap_or(""));
         *counts.entry((s.worker, agent, tenant, s.status.as_str())).or_default() += 1;
         let g = shares.entry((s.worker, agent, tenant)).or_default();
@@ -170,7 +170,7 @@ pub fn write(out: &mut dyn Write, pool: &Pool, how: Exposition) -> io::Result<()
     if how.per_session > 0 {
         let q = Query { sort: Column::Cpu, ..Query::default() };
         let (mut one_cpu, mut one_mem, mut one_dur) = (Series::new(&ONE_CPU), Series::new(&ONE_MEM), Series::new(&ONE_DURATION));
-        let busiest = view::order(pool, &q, &[]).into_iter().map(|i| &pool.sessions[i]).filter(|s| answered(pool, s)).take(how.per_session);
+        let busiest = view::order(pool, &q, &[]).into_iter().map(|i| &pool.sessions[i]).filter(|s| pool.answered(s)).take(how.per_session);
         for s in busiest {
             let l = vec![
                 ("worker", label(usize::from(s.worker))),
@@ -197,11 +197,6 @@ pub fn write(out: &mut dyn Write, pool: &Pool, how: Exposition) -> io::Result<()
         buf.push_str("# EOF\n");
     }
     out.write_all(buf.as_bytes())
-}
-
-/// Rows of a worker that answered (a stale worker's are not current).
-fn answered(pool: &Pool, s: &Session) -> bool {
-    pool.worker_of(s).is_some_and(|w| w.state.up())
 }
 
 /// One family: its metadata lines, then its samples.

@@ -81,7 +81,7 @@ impl<'a> Printer<'a> {
                 }
                 let title = TitleView::of(&cfg.query);
                 let width = term::size().map_or_else(|| columns_env(std::env::var("COLUMNS").ok()), |(w, _)| usize::from(w));
-                render::once_frame(out, pool, &order, &title, cfg.header, width, Paint::new(self.color, cfg.charset))
+                render::once_frame(out, pool, &order, title, cfg.header, width, Paint::new(self.color, cfg.charset))
             }
             Format::Table => {
                 if n > 0 {

@@ -41,7 +41,7 @@ impl Recorder {
     /// Record `pool` as sampled at `stamp`: the sessions of the workers
     /// that answered, in pool order.
     pub fn write(&mut self, pool: &Pool, stamp: &str) -> io::Result<()> {
-        let shown: Vec<usize> = (0..pool.sessions.len()).filter(|&i| pool.worker_of(&pool.sessions[i]).is_some_and(|w| w.state.up())).collect();
+        let shown: Vec<usize> = (0..pool.sessions.len()).filter(|&i| pool.answered(&pool.sessions[i])).collect();
         self.line.clear();
         output::json(&mut self.line, pool, &shown, Plain { header: false, stamp: Some(stamp), charset: Charset::Utf8 })?;
         if self.max.is_some_and(|max| self.size > 0 && self.size + self.line.len() as u64 > max) {

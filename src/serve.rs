@@ -167,8 +167,6 @@ fn answer(cfg: &Config, sources: &mut Sources, mut stream: TcpStream) -> io::Res
         "/" => (index(sources).into_bytes(), "text/plain; charset=utf-8"),
         _ => return respond(&mut stream, "404 Not Found", "text/plain; charset=utf-8", b"not found: try /metrics\n", !head_only),
     };
-    // Writing the answer has its own time: the fetches took theirs.
-    stream.set_write_timeout(Some(REQUEST_TIME))?;
     respond(&mut stream, "200 OK", kind, &body, !head_only)
 }
 
@@ -190,8 +188,9 @@ fn index(sources: &Sources) -> String {
     s
 }
 
+/// Write an answer, within its own time (a scrape's fetches took theirs).
 fn respond(stream: &mut TcpStream, status: &str, kind: &str, body: &[u8], with_body: bool) -> io::Result<()> {
-    let _ = stream.set_write_timeout(Some(REQUEST_TIME));
+    stream.set_write_timeout(Some(REQUEST_TIME))?;
     let head = format!(
         "HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n{}\r\n",
         body.len(),

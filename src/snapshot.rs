@@ -175,12 +175,19 @@ pub struct Update {
     pub fresh: Option<Snapshot>,
 }
 
+impl Update {
+    /// The one worker of a pool of one, up, named by its own name.
+    pub fn single(snap: Snapshot, socket: PathBuf) -> Update {
+        let label = snap.worker.as_ref().and_then(|w| w.name.clone()).unwrap_or_default();
+        Update { key: 0, label, socket, state: WorkerState::Up, took: None, fresh: Some(snap) }
+    }
+}
+
 impl Pool {
     /// A pool of one worker serving `snap` from `socket`.
     pub fn single(snap: Snapshot, socket: PathBuf) -> Pool {
-        let label = snap.worker.as_ref().and_then(|w| w.name.clone()).unwrap_or_default();
         let mut pool = Pool::default();
-        pool.advance(vec![Update { key: 0, label, socket, state: WorkerState::Up, took: None, fresh: Some(snap) }]);
+        pool.advance(vec![Update::single(snap, socket)]);
         pool
     }
 
@@ -191,12 +198,17 @@ impl Pool {
         // (Keys are unique, so the order is total: no need for a stable sort.)
         updates.sort_unstable_by(|a, b| a.label.cmp(&b.label).then(a.key.cmp(&b.key)));
         let old = std::mem::take(self);
-        // Each old worker's sessions, by its key, moved out of the old pool.
+        // The block and sessions of each worker without a new snapshot,
+        // moved out of the old pool; the rest of it is dropped.
+        let keep: std::collections::HashSet<u32> = updates.iter().filter(|u| u.fresh.is_none()).map(|u| u.key).collect();
+        let keys: Vec<u32> = old.workers.iter().map(|w| w.key).collect();
         let mut kept: std::collections::HashMap<u32, (Option<Worker>, Vec<Session>)> =
-            old.workers.iter().map(|w| (w.key, (w.block.clone(), Vec::new()))).collect();
-        for s in old.sessions {
-            if let Some(w) = old.workers.get(usize::from(s.worker)) {
-                kept.get_mut(&w.key).expect("every old worker has an entry").1.push(s);
+            old.workers.into_iter().filter(|w| keep.contains(&w.key)).map(|w| (w.key, (w.block, Vec::new()))).collect();
+        if !kept.is_empty() {
+            for s in old.sessions {
+                if let Some(k) = keys.get(usize::from(s.worker)).and_then(|k| kept.get_mut(k)) {
+                    k.1.push(s);
+                }
             }
         }
         let total: usize = updates
@@ -236,6 +248,11 @@ impl Pool {
     /// The worker that served `s`.
     pub fn worker_of(&self, s: &Session) -> Option<&WorkerEntry> {
         self.workers.get(usize::from(s.worker))
+    }
+
+    /// Whether `s` is current: its worker answered its last fetch.
+    pub fn answered(&self, s: &Session) -> bool {
+        self.worker_of(s).is_some_and(|w| w.state.up())
     }
 
     /// What identifies `s` across refreshes: its worker and its id.

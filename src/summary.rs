@@ -1,14 +1,33 @@
 //! Figures of a pool by worker and in total: what the worker lines of the
-//! live view, the title and the exporter show. Pure sums over the pool.
+//! live view and the title show. Pure sums over the pool, made once per
+//! new pool (`Summary::of`), not once per frame.
 
 use crate::snapshot::{Pool, Status, System, WorkerEntry};
+
+/// A pool's figures: each worker's and the totals.
+#[derive(Debug, Clone, Default)]
+pub struct Summary {
+    pub workers: Vec<WorkerFigures>,
+    pub totals: Totals,
+}
+
+impl Summary {
+    pub fn of(pool: &Pool) -> Summary {
+        let workers = by_worker(pool);
+        let totals = totals(&workers);
+        Summary { workers, totals }
+    }
+}
 
 /// One worker's figures. Session shares are summed over the rows it sent
 /// (non-finite values left out, as a sum must stay a number); the counts
 /// from its worker block are `None` when it sent none.
 #[derive(Debug, Clone)]
-pub struct WorkerFigures<'a> {
-    pub worker: &'a WorkerEntry,
+pub struct WorkerFigures {
+    /// Its index in `Pool::workers`.
+    pub index: usize,
+    /// It answered its last fetch.
+    pub up: bool,
     /// Rows it sent (its last snapshot's, when stale).
     pub rows: usize,
     /// Its block's active count, else its row count.
@@ -22,23 +41,30 @@ pub struct WorkerFigures<'a> {
     pub draining: Option<bool>,
 }
 
-impl WorkerFigures<'_> {
+impl WorkerFigures {
     /// Worth a line of its own in a condensed list: not up, slow sessions,
     /// or draining.
     pub fn notable(&self) -> bool {
-        !self.worker.state.up() || self.slow > 0 || self.draining == Some(true)
+        !self.up || self.slow > 0 || self.draining == Some(true)
+    }
+
+    /// Its entry in `pool` (the pool it was made from).
+    pub fn of<'a>(&self, pool: &'a Pool) -> &'a WorkerEntry {
+        &pool.workers[self.index]
     }
 }
 
 /// Each worker's figures, in the pool's (label) order.
-pub fn by_worker(pool: &Pool) -> Vec<WorkerFigures<'_>> {
+pub fn by_worker(pool: &Pool) -> Vec<WorkerFigures> {
     let mut out: Vec<WorkerFigures> = pool
         .workers
         .iter()
-        .map(|w| {
+        .enumerate()
+        .map(|(index, w)| {
             let b = w.block.as_ref();
             WorkerFigures {
-                worker: w,
+                index,
+                up: w.state.up(),
                 rows: 0,
                 active: f64::NAN,
                 max: b.and_then(|b| b.max_sessions),
@@ -62,8 +88,8 @@ pub fn by_worker(pool: &Pool) -> Vec<WorkerFigures<'_>> {
             f.mem_mb += s.mem_mb;
         }
     }
-    for f in &mut out {
-        f.active = f.worker.block.as_ref().and_then(|b| b.active_sessions).filter(|a| a.is_finite()).unwrap_or(f.rows as f64);
+    for (f, w) in out.iter_mut().zip(&pool.workers) {
+        f.active = w.block.as_ref().and_then(|b| b.active_sessions).filter(|a| a.is_finite()).unwrap_or(f.rows as f64);
     }
     out
 }
@@ -87,7 +113,7 @@ pub struct Totals {
 pub fn totals(figures: &[WorkerFigures]) -> Totals {
     let mut t = Totals { workers: figures.len(), max: Some(0.0), ..Totals::default() };
     for f in figures {
-        t.up += usize::from(f.worker.state.up());
+        t.up += usize::from(f.up);
         t.active += f.active;
         t.max = t.max.zip(f.max).map(|(a, b)| a + b);
         t.cpu_pct += f.cpu_pct;
@@ -130,7 +156,7 @@ mod tests {
             Update { key: 2, label: "a".into(), socket: "a".into(), state: WorkerState::Stale("late".into()), took: None, fresh: Some(Snapshot { worker: None, sessions: vec![row(1.0, f64::INFINITY, false)] }) },
         ]);
         let f = by_worker(&pool);
-        assert_eq!((f[0].worker.label.as_str(), f[0].rows, f[0].active, f[0].max, f[0].cpu_pct, f[0].mem_mb), ("a", 1, 1.0, None, 1.0, 0.0));
+        assert_eq!((f[0].of(&pool).label.as_str(), f[0].rows, f[0].active, f[0].max, f[0].cpu_pct, f[0].mem_mb), ("a", 1, 1.0, None, 1.0, 0.0));
         assert_eq!((f[1].rows, f[1].active, f[1].cpu_pct, f[1].mem_mb, f[1].slow, f[1].failed), (2, 5.0, 10.0, 3.5, 1, Some(2.0)));
         assert!(f[0].notable() && f[1].notable());
         let t = totals(&f);

@@ -178,7 +178,10 @@ fn a_hung_worker_never_stalls_the_others_and_one_that_restarts_comes_back() {
     t.wait_text("worker w1");
     t.send(b"wwwwW");
     let s = t.wait_for("the per-worker view", Duration::from_secs(5), |s| s.iter().any(|l| l.starts_with("worker") && l.contains("sessions") && l.contains("slow")));
-    assert!(s.iter().any(|l| l.starts_with("w-4 ")), "{}", s.join("\n"));
+    // A group row per worker with sessions: name, sessions, slow, memory, CPU.
+    for w in ["w1", "w2", "w3", "w5"] {
+        assert!(s.iter().any(|l| l.split_whitespace().collect::<Vec<_>>() == [w, "1", "0", "10.0", "1.0"]), "{w}: {}", s.join("\n"));
+    }
     t.send(b"q");
     assert_eq!(t.wait_exit(Duration::from_secs(5)).code(), Some(0));
 }

@@ -55,11 +55,7 @@ impl fmt::Display for DecodeError {
 
 /// Decode one payload line (without its newline).
 pub fn decode(bytes: &[u8]) -> Result<Snapshot, DecodeError> {
-    let text = utf8(bytes)?;
-    match guard::check(text).map_err(not_json)? {
-        Cow::Borrowed(text) => lex(text, true),
-        Cow::Owned(fixed) => lex(&fixed, true),
-    }
+    guarded(bytes, document)
 }
 
 /// `decode` of a payload it may consume: when the guard has to rewrite it,
@@ -69,10 +65,10 @@ pub fn decode_owned(bytes: Vec<u8>) -> Result<Snapshot, DecodeError> {
     utf8(&bytes)?;
     let text = String::from_utf8(bytes).map_err(|e| DecodeError(format!("not UTF-8 text ({e})")))?;
     match guard::check(&text).map_err(not_json)? {
-        Cow::Borrowed(_) => lex(&text, true),
+        Cow::Borrowed(_) => document(&mut Lexer::new(&text, true)?),
         Cow::Owned(fixed) => {
             drop(text);
-            lex(&fixed, true)
+            document(&mut Lexer::new(&fixed, true)?)
         }
     }
 }
@@ -90,7 +86,7 @@ fn not_json(e: guard::GuardError) -> DecodeError {
 #[cfg(test)]
 fn decode_with(bytes: &[u8], fast: bool) -> Result<Snapshot, DecodeError> {
     let text = guard::check(utf8(bytes)?).map_err(not_json)?;
-    lex(&text, fast)
+    document(&mut Lexer::new(&text, fast)?)
 }
 
 /// Guard, then read `text` with `read` (the snapshot reader, or the sample
@@ -100,9 +96,8 @@ fn guarded<T>(bytes: &[u8], read: fn(&mut Lexer) -> Result<T, DecodeError>) -> R
     read(&mut Lexer::new(&text, true)?)
 }
 
-/// The lexer over a guarded text, and the document's two shapes.
-fn lex(text: &str, fast: bool) -> Result<Snapshot, DecodeError> {
-    let mut lx = Lexer::new(text, fast)?;
+/// A payload, over the lexer of its guarded text: the document's two shapes.
+fn document(lx: &mut Lexer) -> Result<Snapshot, DecodeError> {
     let snapshot = match lx.tok() {
         DeJsonTok::CurlyOpen => {
             let mut snap = Snapshot::default();
@@ -116,7 +111,7 @@ fn lex(text: &str, fast: bool) -> Result<Snapshot, DecodeError> {
             })?;
             snap
         }
-        DeJsonTok::BlockOpen => Snapshot { worker: None, sessions: rows(&mut lx, None)? },
+        DeJsonTok::BlockOpen => Snapshot { worker: None, sessions: rows(lx, None)? },
         _ => Snapshot::default(),
     };
     Ok(snapshot)

@@ -76,11 +76,6 @@ impl Failure {
             Failure::Decode(_) => None,
         }
     }
-
-    /// A signal arrived while waiting: the caller decides what it means.
-    pub fn interrupted(&self) -> bool {
-        matches!(self, Failure::Fetch(FetchError::Interrupted))
-    }
 }
 
 /// A message that names a path, split around the path so that a narrow
@@ -118,11 +113,6 @@ fn decode_payload(p: Payload) -> Result<Snapshot, Failure> {
         // No newline and no valid document: the worker went away mid-write.
         if newline { Failure::Decode(e) } else { Failure::Fetch(FetchError::CutOff(len)) }
     })
-}
-
-/// Fetch and decode one snapshot from `target`, waiting for it.
-pub fn fetch(target: &Target, abort: &dyn Fn() -> bool) -> Result<Snapshot, Failure> {
-    decode_payload(socket::fetch(target, abort).map_err(Failure::Fetch)?)
 }
 
 /// A worker whose socket left its directory is dropped this long after.
@@ -258,46 +248,47 @@ impl Sources {
         matches!(self.specs.as_slice(), [Spec::Socket(_)])
     }
 
-    /// The first source's target (for messages about a single worker).
-    pub fn target(&self) -> Option<&Target> {
-        self.list.first().map(|s| &s.target)
-    }
-
     /// Scan the directories again: sockets that appeared become sources,
     /// ones that went away are marked gone (and dropped after
     /// `GONE_AFTER`), ones that came back are sources again.
     fn rescan(&mut self, now: Instant) {
         self.dirs.clear();
         self.overflow = 0;
+        // The sockets found, and the directories that could be listed (a
+        // socket of a directory that could not be is not taken for gone).
         let mut seen: Vec<PathBuf> = Vec::new();
-        for spec in self.specs.clone() {
+        let mut scanned: Vec<PathBuf> = Vec::new();
+        for spec in &self.specs {
             let Spec::Dir { path, check } = spec else { continue };
             let listed = match check {
-                true => socket::check_dir(&path).map_err(Failure::Fetch),
+                true => socket::check_dir(path).map_err(Failure::Fetch),
                 false => Ok(()),
             }
-            .and_then(|()| discover::scan(&path).map_err(|e| Failure::Fetch(dir_error(e))));
+            .and_then(|()| discover::scan(path).map_err(|e| Failure::Fetch(dir_error(e))));
             match listed {
-                Ok(found) => seen.extend(found),
-                Err(failure) => self.dirs.push(DirProblem { path, failure }),
+                Ok(found) => {
+                    seen.extend(found);
+                    scanned.push(path.clone());
+                }
+                Err(failure) => self.dirs.push(DirProblem { path: path.clone(), failure }),
             }
         }
         let explicit = self.list.iter().filter(|s| !s.found).count();
-        for path in seen {
-            if let Some(s) = self.list.iter_mut().find(|s| s.target.path == path) {
+        for path in &seen {
+            if let Some(s) = self.list.iter_mut().find(|s| s.target.path == *path) {
                 if s.gone_since.take().is_some() {
                     s.state = WorkerState::Waiting;
                     s.news = true;
                 }
             } else if self.list.len() - explicit < discover::MAX {
-                self.add(Target { path, default: false }, true);
+                self.add(Target { path: path.clone(), default: false }, true);
             } else {
                 self.overflow += 1;
             }
         }
-        let still: Vec<bool> = self.list.iter().map(|s| !s.found || self.listed(&s.target.path)).collect();
-        for (s, here) in self.list.iter_mut().zip(still) {
-            if !here && s.gone_since.is_none() {
+        for s in &mut self.list {
+            let left = s.found && s.target.path.parent().is_some_and(|d| scanned.iter().any(|x| x == d)) && !seen.contains(&s.target.path);
+            if left && s.gone_since.is_none() {
                 s.gone_since = Some(now);
                 s.state = WorkerState::Gone;
                 s.fetch = None;
@@ -305,18 +296,6 @@ impl Sources {
             }
         }
         self.list.retain(|s| s.gone_since.is_none_or(|t| now.saturating_duration_since(t) < GONE_AFTER));
-    }
-
-    /// Whether a directory scan just listed `path` (a socket left the
-    /// directory if none did).
-    fn listed(&self, path: &std::path::Path) -> bool {
-        self.specs.iter().any(|spec| match spec {
-            Spec::Dir { path: dir, .. } => {
-                path.parent() == Some(dir.as_path())
-                    && std::fs::symlink_metadata(path).is_ok_and(|m| std::os::unix::fs::FileTypeExt::is_socket(&m.file_type()))
-            }
-            Spec::Socket(_) => false,
-        })
     }
 
     /// Start a round: scan the directories, then start a fetch on every

@@ -17,7 +17,7 @@ use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use crate::clock;
-use crate::source::socket::MAX_PAYLOAD;
+use crate::source::socket::{MAX_PAYLOAD, memchr_newline};
 
 /// A line longer than a payload can be (plus its stamp and labels) is not
 /// a sample: never read whole.
@@ -156,57 +156,50 @@ impl Recording {
     /// The time a line starting at `offset` is stamped with, if it starts
     /// as a sample does.
     fn stamp_at(&mut self, offset: u64) -> io::Result<Option<i64>> {
-        let head = self.bytes_at(offset, PREFIX.len() + 40)?;
-        let Some(rest) = head.strip_prefix(PREFIX) else { return Ok(None) };
-        let Some(end) = rest.iter().position(|&b| b == b'"') else { return Ok(None) };
-        Ok(std::str::from_utf8(&rest[..end]).ok().and_then(clock::parse_iso8601))
+        Ok(stamp_in(&self.bytes_at(offset, HEAD)?))
     }
 
-    /// The length of the line at `offset` (up to its newline or the end of
-    /// the file), and whether it is whole: ended by a newline within
-    /// `MAX_LINE`.
-    fn line_len(&mut self, offset: u64) -> io::Result<(u64, bool)> {
-        let mut at = offset;
-        while at < self.size && at - offset <= MAX_LINE {
-            let chunk = self.bytes_at(at, CHUNK)?;
-            if let Some(i) = memchr(b'\n', &chunk) {
-                let len = at + i as u64 - offset;
-                return Ok((len, len <= MAX_LINE));
-            }
-            at += chunk.len() as u64;
-        }
-        // No newline: a cut-off last line, or one too long to be a sample
-        // (skip to its end: the next newline, or the end of the file).
+    /// The line at `offset`: its length (up to its newline or the end of
+    /// the file), whether it is whole (ended by a newline within
+    /// `MAX_LINE`), and its stamp (read from the same first chunk).
+    fn line_at(&mut self, offset: u64) -> io::Result<(u64, bool, Option<i64>)> {
+        let first = self.bytes_at(offset, CHUNK)?;
+        let stamp = stamp_in(&first);
+        let end = match memchr_newline(&first) {
+            Some(i) => Some(offset + i as u64),
+            None => self.newline_from(offset + first.len() as u64)?,
+        };
+        Ok(match end {
+            Some(e) => (e - offset, e - offset <= MAX_LINE, stamp),
+            // No newline: a cut-off last line.
+            None => (self.size - offset, false, stamp),
+        })
+    }
+
+    /// Where the next newline at or after `at` is, if there is one.
+    fn newline_from(&mut self, mut at: u64) -> io::Result<Option<u64>> {
         while at < self.size {
             let chunk = self.bytes_at(at, CHUNK)?;
-            if let Some(i) = memchr(b'\n', &chunk) {
-                return Ok((at + i as u64 - offset, false));
+            if let Some(i) = memchr_newline(&chunk) {
+                return Ok(Some(at + i as u64));
             }
             at += chunk.len() as u64;
         }
-        Ok((self.size - offset, false))
+        Ok(None)
     }
 
     /// Where the first line starting after `offset` starts (the byte after
     /// the next newline), or the end of the file.
     fn line_start_after(&mut self, offset: u64) -> io::Result<u64> {
-        let mut at = offset;
-        while at < self.size {
-            let chunk = self.bytes_at(at, CHUNK)?;
-            if let Some(i) = memchr(b'\n', &chunk) {
-                return Ok(at + i as u64 + 1);
-            }
-            at += chunk.len() as u64;
-        }
-        Ok(self.size)
+        Ok(self.newline_from(offset)?.map_or(self.size, |e| e + 1))
     }
 
     /// The first sample starting at or after `offset` and before `before`,
     /// stamped no earlier than `after`; the lines passed over are bad.
     fn forward_from(&mut self, mut offset: u64, after: i64, before: u64) -> io::Result<Option<Mark>> {
         while offset < self.size && offset < before {
-            let (len, complete) = self.line_len(offset)?;
-            match self.stamp_at(offset)? {
+            let (len, complete, stamp) = self.line_at(offset)?;
+            match stamp {
                 Some(time) if complete && time >= after => return Ok(Some(Mark { offset, len, time })),
                 _ if len == 0 && complete => {} // an empty line: nothing to count
                 _ => self.mark_bad(offset),
@@ -272,8 +265,14 @@ impl Recording {
     }
 }
 
-fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
-    hay.iter().position(|&b| b == needle)
+/// How much of a line's start holds its stamp.
+const HEAD: usize = PREFIX.len() + 40;
+
+/// The stamp at the start of a line, if it starts as a sample does.
+fn stamp_in(head: &[u8]) -> Option<i64> {
+    let rest = head.get(..HEAD.min(head.len()))?.strip_prefix(PREFIX)?;
+    let end = rest.iter().position(|&b| b == b'"')?;
+    std::str::from_utf8(&rest[..end]).ok().and_then(clock::parse_iso8601)
 }
 
 #[cfg(test)]

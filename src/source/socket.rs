@@ -481,7 +481,7 @@ pub fn check_peer(fd: RawFd) -> Result<(), FetchError> {
 }
 
 /// The first newline in `b` (libc's memchr: vectorised, unlike a byte loop).
-fn memchr_newline(b: &[u8]) -> Option<usize> {
+pub(crate) fn memchr_newline(b: &[u8]) -> Option<usize> {
     // SAFETY: memchr reads at most b.len() bytes of b.
     let p = unsafe { libc::memchr(b.as_ptr().cast(), i32::from(b'\n'), b.len()) };
     (!p.is_null()).then(|| p as usize - b.as_ptr() as usize)

@@ -13,8 +13,9 @@ use super::keys::{self, Action, Context};
 use super::panel::{Panel, RowKey};
 use super::trends::Trends;
 use crate::column;
-use crate::snapshot::{Pool, Session, SessionKey, Snapshot, Update, WorkerState};
+use crate::snapshot::{Pool, Session, SessionKey, Snapshot, Update};
 use crate::source::Banner;
+use crate::summary::Summary;
 use crate::text::Charset;
 use crate::view::{self, Group, GroupRow, Query};
 
@@ -110,6 +111,9 @@ pub struct App {
     pub goto: String,
     /// Recording (`--record`): whether the last line went to the file.
     pub recording: Option<bool>,
+    /// Several workers: their figures, summed once per new pool (the
+    /// worker lines and the title read them every frame).
+    pub summary: Summary,
 }
 
 impl App {
@@ -134,13 +138,13 @@ impl App {
             replay: None,
             goto: String::new(),
             recording: None,
+            summary: Summary::default(),
         }
     }
 
     /// One worker's snapshot: the pool of one (tests and tools).
     pub fn set_snapshot(&mut self, snap: Snapshot, now: Instant) {
-        let label = snap.worker.as_ref().and_then(|w| w.name.clone()).unwrap_or_default();
-        self.update(vec![Update { key: 0, label, socket: PathBuf::new(), state: WorkerState::Up, took: None, fresh: Some(snap) }], now);
+        self.update(vec![Update::single(snap, PathBuf::new())], now);
     }
 
     /// What every source gave this round (see `Pool::advance`): workers
@@ -148,6 +152,7 @@ impl App {
     pub fn update(&mut self, updates: Vec<Update>, now: Instant) {
         self.loaded |= updates.iter().any(|u| u.fresh.is_some());
         self.pool.advance(updates);
+        self.summary = if self.pool.multi() { Summary::of(&self.pool) } else { Summary::default() };
         self.problem = None;
         // A pinned session that has ended will not come back (ids are jobs).
         // Pins and the detail pane take this snapshot's ids: an old copy of
@@ -260,7 +265,7 @@ impl App {
     /// Whether the session at `i` of the pool is shown as stale: the view
     /// is, or its worker did not answer this round.
     pub fn row_stale(&self, i: usize) -> bool {
-        self.stale() || self.pool.worker_of(&self.pool.sessions[i]).is_some_and(|w| !w.state.up())
+        self.stale() || !self.pool.answered(&self.pool.sessions[i])
     }
 
     /// Keep the cursor on screen for a view of `page` rows.

@@ -37,7 +37,7 @@ pub fn plan(app: &App, h: usize) -> Plan {
         // The workers' lines take at most a third of the screen (the rest
         // is for sessions), and leave a few rows for the table.
         let budget = (h / 3).min(avail.saturating_sub(4));
-        let workers = super::workers::height(&app.pool, budget);
+        let workers = super::workers::height(&app.summary, budget);
         return Plan { banner, header: None, workers, page: avail - workers };
     }
     let header = match app.pool.block() {
@@ -63,7 +63,8 @@ pub fn live_frame(app: &App, w: usize, h: usize, paint: Paint) -> Vec<String> {
         let bad = if r.bad > 0 { format!("  {} bad lines skipped", r.bad) } else { String::new() };
         (format!("{} {how}{bad}", crate::clock::stamp(r.time)), r.note.clone())
     });
-    let view = TitleView { group: app.group.map(|g| g.header()), stale: app.stale(), replay, recording: app.recording, ..TitleView::of(&app.query) };
+    let totals = app.pool.multi().then_some(&app.summary.totals);
+    let view = TitleView { group: app.group.map(|g| g.header()), stale: app.stale(), replay, recording: app.recording, totals, ..TitleView::of(&app.query) };
     let mut lines = vec![title(&app.pool, &view, w, paint)];
     if let Some(why) = &app.problem {
         let mut l = StyledLine::new(w, paint);
@@ -75,7 +76,7 @@ pub fn live_frame(app: &App, w: usize, h: usize, paint: Paint) -> Vec<String> {
         lines.extend(worker_lines(worker, w, full, graph, paint));
     }
     if p.workers > 0 && app.mode != Mode::Help {
-        lines.extend(super::workers::lines(&app.pool, w, p.workers, paint));
+        lines.extend(super::workers::lines(&app.pool, &app.summary, w, p.workers, paint));
     }
     let area = h.saturating_sub(lines.len() + 1);
     match &app.mode {

@@ -74,7 +74,7 @@ pub fn replay(cfg: &Config, mut replay: Replay) -> io::Result<Exit> {
     if let Some(t) = cfg.at.as_deref().and_then(|t| clock::parse_when(t, replay.rec.last().time)) {
         replay.go(Move::To(t))?;
     }
-    let mut feed = Replaying { replay, playing: false, speed: 1.0, next_at: None, base: Instant::now(), shown: None, note: None };
+    let mut feed = Replaying { replay, playing: false, speed: 1.0, next_at: None, base: Instant::now(), loaded: false, note: None };
     run_feed(cfg, &mut feed, true)
 }
 
@@ -263,8 +263,8 @@ struct Replaying {
     /// The wall-clock instant standing for the first sample's time (the
     /// trends need instants).
     base: Instant,
-    /// The sample on screen (its offset), once loaded.
-    shown: Option<u64>,
+    /// A sample is on screen.
+    loaded: bool,
     note: Option<String>,
 }
 
@@ -299,9 +299,20 @@ impl Replaying {
         }
         let updates = self.replay.updates(sample);
         app.update(updates, self.instant(at.time));
-        self.shown = Some(at.offset);
-        app.replay = Some(ReplayView { time: at.time, playing: self.playing, speed: self.speed, bad: self.replay.rec.bad(), note: self.note.take() });
+        self.loaded = true;
         Ok(())
+    }
+
+    /// What the title says: the sample, how the replay goes, bad lines, and
+    /// what the last move had to say.
+    fn status(&mut self, app: &mut App) {
+        app.replay = Some(ReplayView {
+            time: self.replay.at.time,
+            playing: self.playing,
+            speed: self.speed,
+            bad: self.replay.rec.bad(),
+            note: self.note.take(),
+        });
     }
 
     fn schedule(&mut self, now: Instant) {
@@ -333,20 +344,19 @@ enum Came {
 impl Feed for Replaying {
     fn tick(&mut self, app: &mut App, now: Instant, _: bool) -> io::Result<Tick> {
         let mut tick = Tick::default();
-        if self.shown.is_none() {
+        if !self.loaded {
             self.show(app, Came::Jump)?;
-            return Ok(Tick { changed: true, frames: 1 });
-        }
-        if self.next_at.is_some_and(|t| now >= t) {
+            tick = Tick { changed: true, frames: 1 };
+        } else if self.next_at.is_some_and(|t| now >= t) {
             if self.replay.go(Move::Step(1))? {
                 self.show(app, Came::Forward)?;
-                tick = Tick { changed: true, frames: 1 };
+                tick.frames = 1;
             }
             self.schedule(now);
-            if let Some(v) = app.replay.as_mut() {
-                v.playing = self.playing;
-            }
             tick.changed = true;
+        }
+        if tick.changed {
+            self.status(app);
         }
         Ok(tick)
     }
@@ -392,16 +402,9 @@ impl Feed for Replaying {
         };
         if moved {
             self.show(app, how)?;
-        } else if let Some(v) = app.replay.as_mut() {
-            // Nothing to load: the title still says what happened.
-            v.playing = self.playing;
-            v.speed = self.speed;
-            v.note = self.note.take();
         }
         self.schedule(now);
-        if let Some(v) = app.replay.as_mut() {
-            v.playing = self.playing;
-        }
+        self.status(app);
         Ok(())
     }
 }

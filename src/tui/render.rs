@@ -16,6 +16,7 @@ use termion::{color, style};
 
 use crate::column::{self, Column};
 use crate::snapshot::{Pool, Session, Status, Worker};
+use crate::summary::{Summary, Totals};
 use crate::text::{self, Charset};
 
 /// How lines are painted: with colour or not, for a UTF-8 reader or an
@@ -251,6 +252,8 @@ pub struct TitleView<'a> {
     pub replay: Option<(String, Option<String>)>,
     /// Recording: whether the last line went to the file.
     pub recording: Option<bool>,
+    /// Several workers: their totals (`summary::Summary`).
+    pub totals: Option<&'a Totals>,
 }
 
 impl<'a> TitleView<'a> {
@@ -268,6 +271,7 @@ impl<'a> TitleView<'a> {
             stale: false,
             replay: None,
             recording: None,
+            totals: None,
         }
     }
 }
@@ -345,8 +349,7 @@ pub fn title(pool: &Pool, v: &TitleView, width: usize, paint: Paint) -> String {
             }
         }
     }
-    let (active, max) = if multi {
-        let t = crate::summary::totals(&crate::summary::by_worker(pool));
+    let (active, max) = if let Some(t) = v.totals.filter(|_| multi) {
         let stale = t.workers - t.up;
         l.item(&format!("{SEP}workers {}", t.workers));
         if stale > 0 && l.room() >= SEP.len() + 12 {
@@ -621,7 +624,7 @@ pub fn once_frame(
     out: &mut dyn Write,
     pool: &Pool,
     order: &[usize],
-    view: &TitleView,
+    view: TitleView,
     header: bool,
     width: usize,
     paint: Paint,
@@ -630,9 +633,11 @@ pub fn once_frame(
         out.write_all(l.as_bytes())?;
         out.write_all(b"\n")
     };
-    line(title(pool, view, width, paint))?;
-    let head = if pool.multi() {
-        super::workers::lines(pool, width, usize::MAX, paint)
+    let sum = pool.multi().then(|| Summary::of(pool));
+    let sort = view.sort;
+    line(title(pool, &TitleView { totals: sum.as_ref().map(|s| &s.totals), ..view }, width, paint))?;
+    let head = if let Some(sum) = &sum {
+        super::workers::lines(pool, sum, width, usize::MAX, paint)
     } else {
         pool.block().map(|w| worker_lines(w, width, true, 2, paint)).unwrap_or_default()
     };
@@ -641,11 +646,11 @@ pub fn once_frame(
     }
     let t = layout(pool, &column::natural_widths(pool, order, false, paint.charset), order, width);
     if header {
-        line(header_line(&t, view.sort, width, paint))?;
+        line(header_line(&t, sort, width, paint))?;
     }
     for &i in order {
         let s = &pool.sessions[i];
-        let look = RowLook { stale: pool.worker_of(s).is_some_and(|w| !w.state.up()), ..RowLook::default() };
+        let look = RowLook { stale: !pool.answered(s), ..RowLook::default() };
         line(row_line(&t, pool, s, look, width, paint))?;
     }
     Ok(())
@@ -675,7 +680,7 @@ mod tests {
 
     fn frame(snap: &Pool, ord: &[usize], width: usize, paint: Paint) -> String {
         let mut out = Vec::new();
-        once_frame(&mut out, snap, ord, &view(), true, width, paint).unwrap();
+        once_frame(&mut out, snap, ord, view(), true, width, paint).unwrap();
         String::from_utf8(out).unwrap()
     }
 

@@ -10,7 +10,7 @@ use termion::{color, style};
 use super::render::{Paint, StyledLine, worker_lines};
 use crate::column::Column;
 use crate::snapshot::{Pool, Worker, WorkerState};
-use crate::summary::{self, Totals, WorkerFigures};
+use crate::summary::{self, Summary, Totals, WorkerFigures};
 use crate::text;
 
 /// How the header is drawn in the lines it may take.
@@ -35,12 +35,12 @@ fn shape(workers: usize, budget: usize) -> Shape {
     }
 }
 
-/// How many lines `lines` gives for `pool` within `budget`.
-pub fn height(pool: &Pool, budget: usize) -> usize {
-    let figures = summary::by_worker(pool);
+/// How many lines `lines` gives for these figures within `budget`.
+pub fn height(sum: &Summary, budget: usize) -> usize {
+    let figures = &sum.workers;
     match shape(figures.len(), budget) {
         Shape::Full => figures.len() + 3,
-        Shape::Condensed(room) => 3 + notable_lines(&figures, room),
+        Shape::Condensed(room) => 3 + notable_lines(figures, room),
         Shape::Totals => 1,
         Shape::None => 0,
     }
@@ -52,29 +52,29 @@ fn notable_lines(figures: &[WorkerFigures], room: usize) -> usize {
     figures.iter().filter(|f| f.notable()).count().min(room)
 }
 
-/// The header in at most `budget` lines, each at most `width` columns.
-pub fn lines(pool: &Pool, width: usize, budget: usize, paint: Paint) -> Vec<String> {
-    let figures = summary::by_worker(pool);
-    let totals = summary::totals(&figures);
-    let label_w = figures.iter().map(|f| text::width(&text::display(&f.worker.label, paint.charset))).max().unwrap_or(0).clamp(6, 24);
+/// The header of `pool` (summed up in `sum`) in at most `budget` lines,
+/// each at most `width` columns.
+pub fn lines(pool: &Pool, sum: &Summary, width: usize, budget: usize, paint: Paint) -> Vec<String> {
+    let (figures, totals) = (&sum.workers, &sum.totals);
+    let label_w = pool.workers.iter().map(|w| text::width(&text::display(&w.label, paint.charset))).max().unwrap_or(0).clamp(6, 24);
     let mut out = Vec::new();
     match shape(figures.len(), budget) {
         Shape::None => {}
-        Shape::Totals => out.push(totals_line(&totals, label_w, width, paint)),
+        Shape::Totals => out.push(totals_line(totals, label_w, width, paint)),
         Shape::Full => {
-            out.push(host_line(pool, &totals, width, paint));
+            out.push(host_line(pool, totals, width, paint));
             out.push(head_line(label_w, width, paint));
-            out.extend(figures.iter().map(|f| worker_line(f, label_w, width, paint)));
-            out.push(totals_line(&totals, label_w, width, paint));
+            out.extend(figures.iter().map(|f| worker_line(pool, f, label_w, width, paint)));
+            out.push(totals_line(totals, label_w, width, paint));
         }
         Shape::Condensed(room) => {
-            out.push(host_line(pool, &totals, width, paint));
-            out.push(totals_line(&totals, label_w, width, paint));
+            out.push(host_line(pool, totals, width, paint));
+            out.push(totals_line(totals, label_w, width, paint));
             out.push(head_line(label_w, width, paint));
             let notable: Vec<&WorkerFigures> = figures.iter().filter(|f| f.notable()).collect();
             let fits = notable.len() <= room;
             let shown = if fits { room } else { room.saturating_sub(1) };
-            out.extend(notable.iter().take(shown).map(|f| worker_line(f, label_w, width, paint)));
+            out.extend(notable.iter().take(shown).map(|f| worker_line(pool, f, label_w, width, paint)));
             if !fits && room > 0 {
                 let mut l = StyledLine::new(width, paint);
                 l.attr(&style::Faint).text(&format!("  and {} more not up, slow or draining", notable.len() - shown));
@@ -156,11 +156,12 @@ fn push_cells(l: &mut StyledLine, cells: &[String; 5], draining: &str, mut at: u
     }
 }
 
-fn worker_line(f: &WorkerFigures, label_w: usize, width: usize, paint: Paint) -> String {
+fn worker_line(pool: &Pool, f: &WorkerFigures, label_w: usize, width: usize, paint: Paint) -> String {
+    let w = f.of(pool);
     let mut l = StyledLine::new(width, paint);
-    let label = text::display(&f.worker.label, paint.charset);
+    let label = text::display(&w.label, paint.charset);
     l.text(&text::truncate(&label, label_w, paint.charset)).pad(label_w);
-    let state = &f.worker.state;
+    let state = &w.state;
     let word = match state {
         WorkerState::Up => "up",
         WorkerState::Stale(_) => "STALE",
@@ -176,7 +177,7 @@ fn worker_line(f: &WorkerFigures, label_w: usize, width: usize, paint: Paint) ->
         WorkerState::Gone | WorkerState::Waiting => l.attr(&style::Faint),
     };
     l.text(word).reset().pad(label_w + COLS[0].1);
-    if matches!(state, WorkerState::Refused(_)) || (f.worker.block.is_none() && f.rows == 0 && !state.up()) {
+    if matches!(state, WorkerState::Refused(_)) || (w.block.is_none() && f.rows == 0 && !state.up()) {
         // Nothing was ever read from it: no figures, only why.
     } else {
         let cells = figures_cells(f.active, f.max, f.cpu_pct, f.mem_mb, f.slow, f.failed);
@@ -238,9 +239,9 @@ mod tests {
     #[test]
     fn one_line_per_worker_above_the_totals() {
         let p = pool(4);
-        let l: Vec<String> = lines(&p, 120, 24, PLAIN).iter().map(|l| strip(l)).collect();
+        let l: Vec<String> = lines(&p, &Summary::of(&p), 120, 24, PLAIN).iter().map(|l| strip(l)).collect();
         assert_eq!(l.len(), 7);
-        assert_eq!(height(&p, 24), 7);
+        assert_eq!(height(&Summary::of(&p), 24), 7);
         assert!(l[0].starts_with("CPU 12.5%") && l[0].contains("FAILED 2"), "{}", l[0]);
         assert!(l[1].starts_with("WORKER") && l[1].contains("SESSIONS") && l[1].contains("DRAINING"), "{}", l[1]);
         assert!(l[2].starts_with("w-00    up") || l[2].starts_with("w-00   up") && l[2].contains("2/10") && l[2].contains("3.0") && l[2].contains("20.0"), "{}", l[2]);
@@ -252,18 +253,18 @@ mod tests {
     #[test]
     fn many_workers_condense_to_the_notable_ones() {
         let p = pool(12);
-        let l: Vec<String> = lines(&p, 120, 8, PLAIN).iter().map(|l| strip(l)).collect();
-        assert_eq!(l.len(), height(&p, 8));
+        let l: Vec<String> = lines(&p, &Summary::of(&p), 120, 8, PLAIN).iter().map(|l| strip(l)).collect();
+        assert_eq!(l.len(), height(&Summary::of(&p), 8));
         assert!(l[1].starts_with("total") && l[1].contains("11/12 up"), "{l:?}");
         // Stale w-02 and draining w-03 only.
         assert_eq!(l.len(), 5, "{l:?}");
         assert!(l[3].starts_with("w-02") && l[4].starts_with("w-03"), "{l:?}");
         // Too little room for both: one, and how many more.
-        let l: Vec<String> = lines(&p, 120, 4, PLAIN).iter().map(|l| strip(l)).collect();
-        assert_eq!((l.len(), height(&p, 4)), (4, 4));
+        let l: Vec<String> = lines(&p, &Summary::of(&p), 120, 4, PLAIN).iter().map(|l| strip(l)).collect();
+        assert_eq!((l.len(), height(&Summary::of(&p), 4)), (4, 4));
         assert!(l[3].contains("and 2 more"), "{l:?}");
-        assert_eq!(lines(&p, 120, 2, PLAIN).len(), 1);
-        assert!(lines(&p, 120, 0, PLAIN).is_empty());
+        assert_eq!(lines(&p, &Summary::of(&p), 120, 2, PLAIN).len(), 1);
+        assert!(lines(&p, &Summary::of(&p), 120, 0, PLAIN).is_empty());
     }
 
     #[test]
@@ -271,7 +272,7 @@ mod tests {
         let p = pool(5);
         for width in 0..140 {
             for budget in [0, 1, 3, 5, 8, 50] {
-                for l in lines(&p, width, budget, PLAIN) {
+                for l in lines(&p, &Summary::of(&p), width, budget, PLAIN) {
                     assert!(text::width(&strip(&l)) <= width, "{width}: {l:?}");
                 }
             }

@@ -215,14 +215,19 @@ impl Pool {
             .iter()
             .map(|u| u.fresh.as_ref().map_or_else(|| kept.get(&u.key).map_or(0, |k| k.1.len()), |f| f.sessions.len()))
             .sum();
-        self.sessions.reserve_exact(total);
         for (i, u) in updates.into_iter().enumerate() {
             let (block, sessions) = match u.fresh {
                 Some(snap) => (snap.worker, snap.sessions),
                 None => kept.remove(&u.key).unwrap_or_default(),
             };
             let at = self.sessions.len();
-            self.sessions.extend(sessions);
+            if at == 0 && sessions.len() == total {
+                // All the sessions there are (one worker's): moved whole.
+                self.sessions = sessions;
+            } else {
+                self.sessions.reserve_exact(total - at);
+                self.sessions.extend(sessions);
+            }
             for s in &mut self.sessions[at..] {
                 s.worker = i as u16;
             }

@@ -330,6 +330,24 @@ pub fn plain_string(s: &str) -> Option<&str> {
     (s.as_bytes().get(n) == Some(&b'"')).then(|| s.get(..n)).flatten()
 }
 
+/// The length of a string's contents (escapes included) whose opening
+/// quote has been read: `s` is what follows the quote, the result ends
+/// before the closing quote. `None` when it is not terminated. Only for
+/// text the guard has checked, where a backslash always starts an escape
+/// and every character an escape covers after its first is ordinary.
+pub fn string_len(s: &str) -> Option<usize> {
+    let b = s.as_bytes();
+    let mut i = 0;
+    loop {
+        i += ordinary_run(&b[i.min(b.len())..]);
+        match b.get(i)? {
+            b'"' => return Some(i),
+            b'\\' => i += 2,
+            _ => i += 1,
+        }
+    }
+}
+
 /// Where the first `"`, `\\` or byte below 0x20 of `block` is, if any.
 #[cfg(target_arch = "x86_64")]
 fn first_special(block: [u8; 16]) -> Option<usize> {

@@ -1,8 +1,7 @@
-//! nanoserde's JSON tokenizer with a tolerant reader on top, and the fast
-//! paths that read keys, plain strings and numbers in place (see `decode`).
+//! A byte cursor over guarded JSON: the tokens a payload is made of are
+//! read in place, and nanoserde's tokenizer reads the rest (see `bump`).
 
 use std::rc::Rc;
-use std::str::Chars;
 
 use nanoserde::{DeJsonState, DeJsonTok};
 
@@ -10,44 +9,49 @@ use super::fields::Field;
 use super::guard;
 use super::DecodeError;
 
-/// nanoserde's tokenizer with a tolerant reader on top. The input has passed
-/// `guard`, so every token sequence here is well-formed JSON.
+/// Tokens of guarded text. The input has passed `guard`, so every token
+/// sequence here is well-formed JSON.
 ///
-/// Keys, strings without escapes and numbers are read in place (see `bump`
-/// and `key`); nanoserde reads everything else. nanoserde keeps one
-/// character of lookahead in `st.cur`, already taken from `it`.
+/// Punctuation, literals, keys and strings without escapes and numbers are
+/// read in place from a byte position (see `bump` and `key`); nanoserde
+/// reads strings with escapes. The current token is `st.tok`, and `pos`
+/// is the first byte after it.
 pub struct Lexer<'a> {
     text: &'a str,
+    pos: usize,
     /// Whether `bump` and `key` may read in place (always, outside tests).
     fast: bool,
     st: DeJsonState,
-    it: Chars<'a>,
     /// Recently seen agents and tenants, to share rather than copy.
     recent: Recent,
     /// The current string token, when read in place (see `str`).
     plain: Option<&'a str>,
+    /// The current string token's contents as written, escapes and all,
+    /// while they have not been decoded (see `str`).
+    escaped: Option<&'a str>,
 }
 
-/// The last few distinct agent and tenant strings, replaced round-robin.
+/// The last few distinct agent and tenant strings, replaced round-robin,
+/// each under its text as the payload wrote it (escapes and all): a string
+/// seen before is shared without decoding it again.
 #[derive(Default)]
 struct Recent {
-    items: Vec<Rc<str>>,
+    items: Vec<(Rc<str>, Rc<str>)>,
     next: usize,
 }
 
 impl Recent {
-    fn share(&mut self, text: &str) -> Rc<str> {
-        if let Some(r) = self.items.iter().find(|r| ***r == *text) {
-            return Rc::clone(r);
-        }
-        let r: Rc<str> = Rc::from(text);
+    fn find(&self, raw: &str) -> Option<Rc<str>> {
+        self.items.iter().find(|(r, _)| **r == *raw).map(|(_, v)| Rc::clone(v))
+    }
+
+    fn add(&mut self, raw: Rc<str>, value: Rc<str>) {
         if self.items.len() < RECENT {
-            self.items.push(Rc::clone(&r));
+            self.items.push((raw, value));
         } else {
-            self.items[self.next] = Rc::clone(&r);
+            self.items[self.next] = (raw, value);
             self.next = (self.next + 1) % RECENT;
         }
-        r
     }
 }
 
@@ -56,9 +60,7 @@ const RECENT: usize = 16;
 
 impl<'a> Lexer<'a> {
     pub(super) fn new(text: &'a str, fast: bool) -> Result<Self, DecodeError> {
-        let mut lx =
-            Lexer { text, fast, st: DeJsonState::default(), it: text.chars(), recent: Recent::default(), plain: None };
-        lx.st.next(&mut lx.it);
+        let mut lx = Lexer { text, pos: 0, fast, st: DeJsonState::default(), recent: Recent::default(), plain: None, escaped: None };
         lx.bump()?;
         Ok(lx)
     }
@@ -67,84 +69,110 @@ impl<'a> Lexer<'a> {
         &self.st.tok
     }
 
-    /// nanoserde's `next` without its line and column bookkeeping (only its
-    /// error messages use them, and the guard leaves it none to report).
-    fn advance(&mut self) {
-        self.st.cur = self.it.next().unwrap_or('\0');
-    }
-
-    fn skip_ws(&mut self) {
-        while let ' ' | '\t' | '\n' | '\r' = self.st.cur {
-            self.advance();
+    /// The position of the next byte that is not JSON whitespace.
+    fn skip_ws(&self) -> usize {
+        let b = self.text.as_bytes();
+        let mut i = self.pos;
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = b.get(i) {
+            i += 1;
         }
-    }
-
-    /// The text from the lookahead character on; only called when that
-    /// character is a real one (not nanoserde's end-of-input NUL).
-    fn here(&self) -> &'a str {
-        &self.text[self.text.len() - self.it.as_str().len() - self.st.cur.len_utf8()..]
-    }
-
-    /// Continue at `rest`, a suffix of the text.
-    fn seek(&mut self, rest: &'a str) {
-        self.it = rest.chars();
-        self.advance();
+        i
     }
 
     /// Move to the next token.
     ///
-    /// nanoserde decodes and appends strings and numbers to a buffer a
-    /// character at a time (with line and column bookkeeping per
-    /// character); at 100,000 sessions that was most of the decoding time.
-    /// A string without escapes is therefore copied in one piece, and a
-    /// number parsed straight from the text (every value is read as an f64
-    /// anyway); escapes, literals and punctuation stay nanoserde's. Numbers
+    /// nanoserde reads a `Chars` a character at a time, decodes strings and
+    /// numbers into buffers with line and column bookkeeping per
+    /// character, and keeps a character of lookahead; at 100,000 sessions
+    /// that was most of the decoding time, and a cursor kept in its terms
+    /// cost about 150 instructions a token. Here a token is found from its
+    /// first byte: punctuation and the literals (which the guard has
+    /// checked) in one step, a string without escapes borrowed in one
+    /// piece, a number parsed straight from the text (every value is read
+    /// as an f64 anyway). Strings with escapes stay nanoserde's, where
+    /// getting JSON's rules right matters more than speed. Numbers
     /// nanoserde cannot read at all (Python's `NaN`, `Infinity`,
     /// `-Infinity`, `1e+16`, integers of 19 digits and more) are read here
     /// on the reference path too.
     pub(super) fn bump(&mut self) -> Result<(), DecodeError> {
-        self.skip_ws();
-        match self.st.cur {
-            '-' | '0'..='9' | 'N' | 'I' if !self.fast => {
-                let here = self.here();
+        let i = self.skip_ws();
+        self.pos = i;
+        self.plain = None;
+        self.escaped = None;
+        let b = self.text.as_bytes();
+        let Some(&c) = b.get(i) else {
+            self.st.tok = DeJsonTok::Eof;
+            return Ok(());
+        };
+        let (len, tok) = match c {
+            b'-' | b'0'..=b'9' | b'N' | b'I' => {
+                let here = &self.text[i..];
                 let (len, v) = number_at(here);
-                if let Some(v) = v.filter(|_| !nanoserde_reads(&here[..len])) {
-                    self.st.tok = DeJsonTok::F64(v);
-                    self.seek(&here[len..]);
-                    return Ok(());
+                match v.filter(|_| self.fast || !nanoserde_reads(&here[..len])) {
+                    Some(v) => (len, DeJsonTok::F64(v)),
+                    None => return self.nanoserde(),
                 }
             }
-            _ if !self.fast => {}
-            '"' => {
-                let rest = self.it.as_str();
+            _ if !self.fast => return self.nanoserde(),
+            b'"' => {
+                let rest = &self.text[i + 1..];
                 if let Some(text) = guard::plain_string(rest) {
                     self.plain = Some(text);
-                    self.st.tok = DeJsonTok::Str;
-                    self.seek(&rest[text.len() + 1..]);
-                    return Ok(());
+                    (text.len() + 2, DeJsonTok::Str)
+                } else if let Some(n) = guard::string_len(rest) {
+                    // Decoded only if asked for (see `str`).
+                    self.escaped = Some(&rest[..n]);
+                    (n + 2, DeJsonTok::Str)
+                } else {
+                    return self.nanoserde();
                 }
             }
-            '-' | '0'..='9' | 'N' | 'I' => {
-                let here = self.here();
-                let (len, v) = number_at(here);
-                if let Some(v) = v {
-                    self.st.tok = DeJsonTok::F64(v);
-                    self.seek(&here[len..]);
-                    return Ok(());
-                }
-            }
-            _ => {}
-        }
+            b'{' => (1, DeJsonTok::CurlyOpen),
+            b'}' => (1, DeJsonTok::CurlyClose),
+            b'[' => (1, DeJsonTok::BlockOpen),
+            b']' => (1, DeJsonTok::BlockClose),
+            b',' => (1, DeJsonTok::Comma),
+            b':' => (1, DeJsonTok::Colon),
+            b't' if b[i..].starts_with(b"true") => (4, DeJsonTok::Bool(true)),
+            b'f' if b[i..].starts_with(b"false") => (5, DeJsonTok::Bool(false)),
+            b'n' if b[i..].starts_with(b"null") => (4, DeJsonTok::Null),
+            _ => return self.nanoserde(),
+        };
+        self.st.tok = tok;
+        self.pos = i + len;
+        Ok(())
+    }
+
+    /// The token at `pos`, read by nanoserde's tokenizer. It takes one
+    /// character of lookahead (into `st.cur`) past the token, so the token
+    /// ends that character before what it leaves unread.
+    fn nanoserde(&mut self) -> Result<(), DecodeError> {
         self.plain = None;
-        self.st
-            .next_tok(&mut self.it)
-            .map_err(|e| DecodeError(format!("not JSON: {e}")))
+        self.escaped = None;
+        let mut it = self.text[self.pos..].chars();
+        self.st.next(&mut it);
+        let read = self.st.next_tok(&mut it);
+        let rest = it.as_str().len();
+        // At the end of the input the lookahead is nanoserde's NUL, which
+        // takes no bytes (the guard refuses a real one).
+        let ahead = if rest == 0 && self.st.cur == '\0' { 0 } else { self.st.cur.len_utf8() };
+        self.pos = self.text.len().saturating_sub(rest + ahead);
+        read.map_err(|e| DecodeError(format!("not JSON: {e}")))
     }
 
     /// The current string token's text: borrowed from the payload when it
-    /// had no escapes (no copy, however long), else nanoserde's decoding.
-    fn str(&self) -> &str {
-        self.plain.unwrap_or(&self.st.strbuf)
+    /// had no escapes (no copy, however long), else nanoserde's decoding,
+    /// done here the first time it is asked for: a skipped string, or an
+    /// agent or tenant seen before (see `shared`), is never decoded.
+    fn str(&mut self) -> Result<&str, DecodeError> {
+        if let Some(raw) = self.escaped.take() {
+            // The token with its quotes, which are ASCII.
+            let start = raw.as_ptr() as usize - self.text.as_ptr() as usize - 1;
+            let mut it = self.text[start..start + raw.len() + 2].chars();
+            self.st.next(&mut it);
+            self.st.next_tok(&mut it).map_err(|e| DecodeError(format!("not JSON: {e}")))?;
+        }
+        Ok(self.plain.unwrap_or(&self.st.strbuf))
     }
 
     pub(super) fn expect(&mut self, tok: DeJsonTok, what: &str) -> Result<(), DecodeError> {
@@ -208,15 +236,15 @@ impl<'a> Lexer<'a> {
     /// was the largest single cost of decoding. Keys with escapes take
     /// nanoserde's path. The guard has checked the syntax either way.
     pub(super) fn key(&mut self) -> Result<Option<Field>, DecodeError> {
-        self.skip_ws();
-        if self.fast && self.st.cur == '"' {
-            let rest = self.it.as_str();
+        let i = self.skip_ws();
+        if self.fast && self.text.as_bytes().get(i) == Some(&b'"') {
+            let rest = &self.text[i + 1..];
             if let Some(name) = guard::plain_string(rest) {
                 // (ASCII whitespace includes form feed, which JSON does not,
                 // but the guard has refused any that stood here.)
                 if let Some(value) = rest[name.len() + 1..].trim_ascii_start().strip_prefix(':') {
                     let key = Field::of(name);
-                    self.seek(value);
+                    self.pos = self.text.len() - value.len();
                     self.bump()?;
                     return Ok(Some(key));
                 }
@@ -226,7 +254,7 @@ impl<'a> Lexer<'a> {
         match self.st.tok {
             DeJsonTok::CurlyClose => Ok(None),
             DeJsonTok::Str => {
-                let key = Field::of(self.str());
+                let key = Field::of(self.str()?);
                 self.bump()?;
                 self.expect(DeJsonTok::Colon, "':'")?;
                 Ok(Some(key))
@@ -274,7 +302,7 @@ impl<'a> Lexer<'a> {
 
     /// Bytes of text not yet read (for sizing what is read next).
     pub(super) fn remaining(&self) -> usize {
-        self.it.as_str().len()
+        self.text.len() - self.pos
     }
 
     /// The last `keep` numbers of an array (other elements are skipped):
@@ -301,19 +329,38 @@ impl<'a> Lexer<'a> {
         if self.st.tok != DeJsonTok::Str {
             return self.skip().map(|()| None);
         }
-        let v = read(self.str());
+        let v = read(self.str()?);
         self.bump()?;
         Ok(Some(v))
     }
 
-    /// `text`, shared with earlier rows holding the same text. (Spelled out:
-    /// `text`'s closure cannot borrow `recent` beside `&mut self`.)
+    /// `text`, shared with earlier rows holding the same text.
     pub(super) fn shared(&mut self) -> Result<Option<Rc<str>>, DecodeError> {
         if self.st.tok != DeJsonTok::Str {
             return self.skip().map(|()| None);
         }
-        let text = self.plain.unwrap_or(&self.st.strbuf);
-        let r = self.recent.share(text);
+        let r = match self.escaped {
+            Some(raw) => match self.recent.find(raw) {
+                Some(r) => r,
+                None => {
+                    let value: Rc<str> = Rc::from(self.str()?);
+                    self.recent.add(Rc::from(raw), Rc::clone(&value));
+                    value
+                }
+            },
+            None => {
+                // Read in place or already decoded (`str` without `&mut`).
+                let text = self.plain.unwrap_or(&self.st.strbuf);
+                match self.recent.find(text) {
+                    Some(r) => r,
+                    None => {
+                        let value: Rc<str> = Rc::from(text);
+                        self.recent.add(Rc::clone(&value), Rc::clone(&value));
+                        value
+                    }
+                }
+            }
+        };
         self.bump()?;
         Ok(Some(r))
     }
@@ -325,7 +372,7 @@ impl<'a> Lexer<'a> {
             DeJsonTok::U64(v) => Some(v as f64),
             DeJsonTok::I64(v) => Some(v as f64),
             DeJsonTok::F64(v) => Some(v),
-            DeJsonTok::Str => parse_float(self.str()),
+            DeJsonTok::Str => parse_float(self.str()?),
             _ => return self.skip().map(|()| None),
         };
         self.bump()?;
@@ -358,12 +405,15 @@ fn nanoserde_reads(t: &str) -> bool {
 /// nanoserde and Python, so `-0` is 0.
 fn number_at(s: &str) -> (usize, Option<f64>) {
     const POW10: [f64; 16] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
-    for (name, v) in [("NaN", f64::NAN), ("Infinity", f64::INFINITY), ("-Infinity", f64::NEG_INFINITY)] {
-        if s.starts_with(name) {
-            return (name.len(), Some(v));
+    let b = s.as_bytes();
+    // (Only a number starting with a letter, or `-` and one, is a name.)
+    if b.get(usize::from(b.first() == Some(&b'-'))).is_some_and(u8::is_ascii_alphabetic) {
+        for (name, v) in [("NaN", f64::NAN), ("Infinity", f64::INFINITY), ("-Infinity", f64::NEG_INFINITY)] {
+            if s.starts_with(name) {
+                return (name.len(), Some(v));
+            }
         }
     }
-    let b = s.as_bytes();
     let neg = b.first() == Some(&b'-');
     let mut i = usize::from(neg);
     let (mut m, mut digits, mut frac) = (0u64, 0usize, 0usize);

@@ -305,7 +305,7 @@ impl Sources {
         self.rescan(now);
         for s in self.list.iter_mut().filter(|s| s.fetch.is_none() && s.gone_since.is_none()) {
             s.started = Some(now);
-            match Fetch::start(&s.target, now) {
+            match Fetch::start(&s.target, now, s.held) {
                 Ok(f) => {
                     s.fetch = Some(f);
                     s.in_round = true;

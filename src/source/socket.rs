@@ -197,6 +197,9 @@ pub struct Fetch {
     addr: libc::sockaddr_un,
     phase: Phase,
     buf: Vec<u8>,
+    /// The size of this worker's last payload: the first read makes room
+    /// for about that much at once.
+    expect: usize,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -218,7 +221,7 @@ const RETRY: Duration = Duration::from_millis(10);
 impl Fetch {
     /// Check the directory when the path is the default one, open a socket
     /// and try to connect once. Errors known now are returned now.
-    pub fn start(t: &Target, now: Instant) -> Result<Fetch, FetchError> {
+    pub fn start(t: &Target, now: Instant, expect: usize) -> Result<Fetch, FetchError> {
         if t.default {
             check_dir(t.path.parent().unwrap_or(Path::new(".")))?;
         }
@@ -239,7 +242,7 @@ impl Fetch {
         }
         // SAFETY: raw is a fresh descriptor that we own.
         let fd = unsafe { OwnedFd::from_raw_fd(raw) };
-        let mut f = Fetch { fd, addr, phase: Phase::Connecting { by: now + TIMEOUT, retry_at: now }, buf: Vec::new() };
+        let mut f = Fetch { fd, addr, phase: Phase::Connecting { by: now + TIMEOUT, retry_at: now }, buf: Vec::new(), expect };
         f.connect(now, &t.path)?;
         Ok(f)
     }
@@ -324,14 +327,20 @@ impl Fetch {
     /// closed), `None` while more is to come.
     fn read(&mut self, room: usize) -> Result<Option<Payload>, FetchError> {
         const CHUNK: usize = 256 * 1024;
+        let expect = self.expect;
         let buf = &mut self.buf;
         loop {
             let len = buf.len();
             if buf.capacity() == len {
                 // Exactly 1.5x (not reserve's doubling): address space counts
-                // under `ulimit -v`, touched or not.
+                // under `ulimit -v`, touched or not. The first time, room for
+                // the last payload and an eighth: a payload of megabytes
+                // growing from 256 KiB was copied five times and faulted in
+                // three times its size (at 9,600 sessions, a tenth of the
+                // live view's time).
                 let cap = MAX_PAYLOAD.min(room.max(len));
-                buf.reserve_exact(CHUNK.max(len / 2).min(cap + 1 - len.min(cap)));
+                let want = if len == 0 { expect + expect / 8 } else { len / 2 };
+                buf.reserve_exact(CHUNK.max(want).min(cap + 1 - len.min(cap)));
             }
             // Read straight into the buffer's spare room: no second copy of a
             // snapshot that can be tens of megabytes.
@@ -375,7 +384,7 @@ impl Fetch {
 /// One fetch, waiting for it: poll(2) on its one socket. `abort` is asked
 /// when a signal interrupts the wait.
 pub fn fetch(t: &Target, abort: &dyn Fn() -> bool) -> Result<Payload, FetchError> {
-    let mut f = Fetch::start(t, Instant::now())?;
+    let mut f = Fetch::start(t, Instant::now(), 0)?;
     loop {
         let now = Instant::now();
         if let Step::Done(r) = f.step(now, &t.path, MAX_PAYLOAD) {
@@ -509,7 +518,7 @@ mod tests {
 
     /// Drive one fetch to its end, as `fetch` does, with `room` bytes.
     fn drive(t: &Target, room: usize) -> Result<Payload, FetchError> {
-        let mut f = Fetch::start(t, Instant::now())?;
+        let mut f = Fetch::start(t, Instant::now(), 0)?;
         loop {
             let now = Instant::now();
             if let Step::Done(r) = f.step(now, &t.path, room) {
@@ -551,7 +560,7 @@ mod tests {
         let d = tmpdir("reset");
         let l = UnixListener::bind(d.join("s")).unwrap();
         let t = Target { path: d.join("s"), default: false };
-        let mut f = Fetch::start(&t, Instant::now()).unwrap();
+        let mut f = Fetch::start(&t, Instant::now(), 0).unwrap();
         let (mut s, _) = l.accept().unwrap();
         // SAFETY: a one-byte write to our own connected socket.
         assert_eq!(unsafe { libc::write(f.poll_fd().unwrap(), b"x".as_ptr().cast(), 1) }, 1);
@@ -569,7 +578,7 @@ mod tests {
         let _l = UnixListener::bind(d.join("s")).unwrap();
         let t = Target { path: d.join("s"), default: false };
         let t0 = Instant::now();
-        let mut f = Fetch::start(&t, t0).unwrap();
+        let mut f = Fetch::start(&t, t0, 0).unwrap();
         assert!(matches!(f.step(t0, &t.path, 1 << 20), Step::Pending));
         assert_eq!(f.wake_at(), t0 + TIMEOUT);
         let r = done(f.step(t0 + TIMEOUT, &t.path, 1 << 20));
@@ -594,7 +603,7 @@ mod tests {
     #[test]
     fn connect_reports_what_the_path_is() {
         let d = tmpdir("connect");
-        let connect = |p: PathBuf| Fetch::start(&Target { path: p, default: false }, Instant::now()).map(|_| ());
+        let connect = |p: PathBuf| Fetch::start(&Target { path: p, default: false }, Instant::now(), 0).map(|_| ());
         assert!(matches!(connect(d.join("missing")), Err(FetchError::NoSocket)));
         std::fs::write(d.join("file"), b"x").unwrap();
         assert!(matches!(connect(d.join("file")), Err(FetchError::NotSocket("a regular file"))));

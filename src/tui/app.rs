@@ -173,8 +173,8 @@ impl App {
             _ => None,
         };
         let cursor = self.order.get(self.panel.cursor).filter(|_| self.group.is_none());
-        let focus = detail.clone().or_else(|| cursor.map(|&i| self.pool.key_of(&self.pool.sessions[i])));
-        self.trends.record(&self.pool, now, focus.as_ref(), detail.as_ref());
+        let focus = detail.or_else(|| cursor.map(|&i| self.pool.key_of(&self.pool.sessions[i])));
+        self.trends.record(&self.pool, now, focus.as_ref());
     }
 
     pub fn set_problem(&mut self, why: Banner) {
@@ -786,7 +786,7 @@ mod tests {
         for k in 0..50 {
             a.set_snapshot(next.clone(), t0 + Duration::from_secs(201) + Duration::from_millis(100 * k));
         }
-        let s = &a.trends.get(&"s001".into()).unwrap().samples;
+        let s = a.trends.get(&"s001".into()).unwrap().samples;
         assert!((6..=8).contains(&s.len()), "{}", s.len());
         let gaps: Vec<Duration> = s.iter().zip(s.iter().skip(1)).map(|(x, y)| y.0 - x.0).collect();
         assert!(gaps[..gaps.len() - 1].iter().all(|g| *g >= Duration::from_millis(900)), "{gaps:?}");
@@ -801,6 +801,10 @@ mod tests {
             a.set_snapshot(decode(format!("[{}]", rows.join(", ")).as_bytes()).unwrap(), t0 + Duration::from_millis(100 * k));
         }
         assert_eq!(a.trends.len(), 50);
+        // The first snapshot's 3 sessions, then ten seconds at 10 Hz: a
+        // frame a second and the live one, each of the 50 sessions of its
+        // moment.
+        assert_eq!(a.trends.held(), 3 + 11 * 50);
     }
 
     #[test]

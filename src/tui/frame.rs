@@ -10,7 +10,7 @@ use termion::{color, style};
 use super::app::{App, Mode};
 use crate::source::Banner;
 use super::keys;
-use super::trends::{SPAN as TREND_SPAN, Trend};
+use super::trends::SPAN as TREND_SPAN;
 use crate::column::Column;
 use super::render::{self, Paint, RowLook, StyledLine, TitleView, header_line, layout, row_line, title, worker_lines};
 use crate::text;
@@ -279,7 +279,7 @@ fn detail(app: &App, w: usize, area: usize, paint: Paint) -> Vec<String> {
     }
     lines.push(String::new());
     let trend = app.trends.get(key);
-    lines.extend(trend_lines(trend, w, paint));
+    lines.extend(trend_lines(trend.map(|t| t.samples).unwrap_or_default(), w, paint));
     lines.truncate(area);
     lines
 }
@@ -301,8 +301,7 @@ fn field_line(w: usize, paint: Paint, label: &str, value: &str) -> String {
 
 /// CPU and memory sparklines over the last minute: one column per slice of
 /// time, averaged; a slice with no snapshot stays blank.
-fn trend_lines(trend: Option<&Trend>, w: usize, paint: Paint) -> Vec<String> {
-    let samples: Vec<(Instant, f64, f64)> = trend.map(|t| t.samples.iter().copied().collect()).unwrap_or_default();
+fn trend_lines(samples: Vec<(Instant, f64, f64)>, w: usize, paint: Paint) -> Vec<String> {
     let label_w = 20;
     let width = w.saturating_sub(label_w).clamp(1, 60);
     let series = |pick: fn(&(Instant, f64, f64)) -> f64| bucket(&samples, width, pick);

@@ -293,7 +293,7 @@ impl Replaying {
                 for (t, s) in self.replay.before(60, 1000)? {
                     let mut pool = Pool::default();
                     pool.advance(self.replay.updates(s));
-                    app.trends.record(&pool, self.instant(t), None, None);
+                    app.trends.record(&pool, self.instant(t), None);
                 }
             }
         }

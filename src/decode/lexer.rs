@@ -263,6 +263,119 @@ impl<'a> Lexer<'a> {
         }
     }
 
+    // Raw reading, for `decode::session_fast`: straight from the text
+    // after the current token, without making tokens. Each returns `None`
+    // where the text is not the simple form it reads (nothing is consumed
+    // then that matters: the caller goes back to its `mark`).
+
+    /// Whether raw reading may be used (not on the reference path).
+    pub(super) fn fast(&self) -> bool {
+        self.fast
+    }
+
+    /// Where raw reading stands, to come back to.
+    pub(super) fn mark(&self) -> usize {
+        self.pos
+    }
+
+    /// Back to `mark`; the current token is as it was there.
+    pub(super) fn reset(&mut self, mark: usize) {
+        self.pos = mark;
+    }
+
+    /// A key without escapes and its colon: its field.
+    pub(super) fn raw_key(&mut self) -> Option<Field> {
+        let i = self.skip_ws();
+        let rest = self.text.get(i + 1..).filter(|_| self.text.as_bytes().get(i) == Some(&b'"'))?;
+        let name = guard::plain_string(rest)?;
+        let value = rest[name.len() + 1..].trim_ascii_start().strip_prefix(':')?;
+        self.pos = self.text.len() - value.len();
+        Some(Field::of(name))
+    }
+
+    /// A string value without escapes.
+    pub(super) fn raw_str(&mut self) -> Option<&'a str> {
+        let i = self.skip_ws();
+        let rest = self.text.get(i + 1..).filter(|_| self.text.as_bytes().get(i) == Some(&b'"'))?;
+        let text = guard::plain_string(rest)?;
+        self.pos = i + text.len() + 2;
+        Some(text)
+    }
+
+    /// A number value (Python's non-finite names included).
+    pub(super) fn raw_number(&mut self) -> Option<f64> {
+        let i = self.skip_ws();
+        let (len, v) = number_at(self.text.get(i..)?);
+        self.pos = i + len;
+        v.filter(|_| len > 0)
+    }
+
+    /// `true`, `false` or `null` (`Some(None)`).
+    pub(super) fn raw_literal(&mut self) -> Option<Option<bool>> {
+        let i = self.skip_ws();
+        let rest = &self.text.as_bytes()[i.min(self.text.len())..];
+        let (len, v) = if rest.starts_with(b"true") {
+            (4, Some(true))
+        } else if rest.starts_with(b"false") {
+            (5, Some(false))
+        } else if rest.starts_with(b"null") {
+            (4, None)
+        } else {
+            return None;
+        };
+        self.pos = i + len;
+        Some(v)
+    }
+
+    /// `,` (`true`: another member follows) or `}` (`false`: the object
+    /// ends, and the token after it is made current).
+    pub(super) fn raw_next(&mut self) -> Option<bool> {
+        let i = self.skip_ws();
+        let more = match self.text.as_bytes().get(i)? {
+            b',' => true,
+            b'}' => false,
+            _ => return None,
+        };
+        self.pos = i + 1;
+        Some(more)
+    }
+
+    /// A string value shared with earlier rows (`shared`): escapes and all,
+    /// since one seen before is found by its text as written.
+    pub(super) fn raw_shared(&mut self) -> Option<Rc<str>> {
+        let i = self.skip_ws();
+        let rest = self.text.get(i + 1..).filter(|_| self.text.as_bytes().get(i) == Some(&b'"'))?;
+        if let Some(text) = guard::plain_string(rest) {
+            self.pos = i + text.len() + 2;
+            return Some(self.share(text));
+        }
+        let raw = &rest[..guard::string_len(rest)?];
+        self.pos = i + raw.len() + 2;
+        if let Some(r) = self.recent.find(raw) {
+            return Some(r);
+        }
+        // Decoded by `str`, which must leave the current token as it was.
+        let (tok, plain) = (self.st.tok.clone(), self.plain.take());
+        self.escaped = Some(raw);
+        let value: Option<Rc<str>> = self.str().ok().map(Rc::from);
+        (self.st.tok, self.plain) = (tok, plain);
+        let value = value?;
+        self.recent.add(Rc::from(raw), Rc::clone(&value));
+        Some(value)
+    }
+
+    /// `shared` for a string read raw.
+    pub(super) fn share(&mut self, text: &str) -> Rc<str> {
+        match self.recent.find(text) {
+            Some(r) => r,
+            None => {
+                let value: Rc<str> = Rc::from(text);
+                self.recent.add(Rc::clone(&value), Rc::clone(&value));
+                value
+            }
+        }
+    }
+
     /// An object decoded by `f`, or `None` (value skipped) for any other type.
     pub(super) fn maybe_object<T>(
         &mut self,
@@ -348,18 +461,16 @@ impl<'a> Lexer<'a> {
                     value
                 }
             },
-            None => {
-                // Read in place or already decoded (`str` without `&mut`).
-                let text = self.plain.unwrap_or(&self.st.strbuf);
-                match self.recent.find(text) {
-                    Some(r) => r,
-                    None => {
-                        let value: Rc<str> = Rc::from(text);
-                        self.recent.add(Rc::clone(&value), Rc::clone(&value));
-                        value
-                    }
+            None => match self.plain {
+                Some(text) => self.share(text),
+                None => {
+                    // Decoded by nanoserde (on the reference path).
+                    let text = std::mem::take(&mut self.st.strbuf);
+                    let r = self.share(&text);
+                    self.st.strbuf = text;
+                    r
                 }
-            }
+            },
         };
         self.bump()?;
         Ok(Some(r))

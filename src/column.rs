@@ -239,7 +239,8 @@ pub fn natural_widths(pool: &Pool, rows: &[usize], numeric: bool, cs: Charset) -
         if c.numeric() != numeric || (c == Column::Worker && !pool.multi()) {
             return 0;
         }
-        let widest = if numeric || c == Column::Pin {
+        // (Ids are one per row: nothing to remember.)
+        let widest = if numeric || matches!(c, Column::Pin | Column::Session) {
             rows.iter().map(|&i| text::width(&c.screen_text(pool, &pool.sessions[i], false, cs))).max().unwrap_or(0)
         } else {
             c.widest_text(pool, rows, cs)
@@ -257,9 +258,11 @@ impl Column {
     /// live view's refresh at 9,600 sessions. A text is known by its
     /// address and length, which no other live string shares.
     fn widest_text(self, pool: &Pool, rows: &[usize], cs: Charset) -> usize {
-        const MEMO: usize = 8;
-        let mut memo = [(usize::MAX, usize::MAX, 0usize); MEMO];
-        let mut next = 0;
+        // Direct-mapped by address: each worker decodes its own copies of
+        // the agents and tenants, so 32 workers bring hundreds of distinct
+        // strings in rows sorted across them.
+        const MEMO: usize = 1024;
+        let mut memo = vec![(usize::MAX, usize::MAX, 0usize); MEMO];
         let mut widest = 0;
         for &i in rows {
             let s = &pool.sessions[i];
@@ -268,16 +271,11 @@ impl Column {
                 Some(t) if !self.missing(s) => (t.as_ptr() as usize, t.len()),
                 _ => (0, 0),
             };
-            let w = match memo.iter().find(|m| (m.0, m.1) == id) {
-                Some(m) => m.2,
-                None => {
-                    let w = text::width(&self.screen_text(pool, s, false, cs));
-                    memo[next] = (id.0, id.1, w);
-                    next = (next + 1) % MEMO;
-                    w
-                }
-            };
-            widest = widest.max(w);
+            let slot = &mut memo[((id.0 ^ id.1.rotate_left(32)).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 54) as usize % MEMO];
+            if (slot.0, slot.1) != id {
+                *slot = (id.0, id.1, text::width(&self.screen_text(pool, s, false, cs)));
+            }
+            widest = widest.max(slot.2);
         }
         widest
     }

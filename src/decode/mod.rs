@@ -137,8 +137,10 @@ pub const MAX_HISTORY: usize = 600;
 /// worker's label; the rows then index this list of the labels seen.
 fn rows(lx: &mut Lexer, mut labels: Option<&mut Vec<Rc<str>>>) -> Result<Vec<Session>, DecodeError> {
     let budget = (lx.len() / MIN_ROW_BYTES).max(MIN_ROWS);
-    // A row takes about 190 bytes of payload: reserve once, not by doubling.
-    let mut rows = Vec::with_capacity((lx.remaining() / 200).min(1 << 20));
+    // A real row takes 140 to 190 bytes of payload: reserve once for the
+    // most rows that could be (not by doubling, which copies), and give
+    // back what was not used (in place) at the end.
+    let mut rows = Vec::with_capacity((lx.remaining() / 140).min(1 << 20));
     lx.array(|lx| {
         if *lx.tok() == DeJsonTok::CurlyOpen {
             if rows.len() == budget {
@@ -160,6 +162,7 @@ fn rows(lx: &mut Lexer, mut labels: Option<&mut Vec<Rc<str>>>) -> Result<Vec<Ses
             lx.skip()
         }
     })?;
+    rows.shrink_to_fit();
     Ok(rows)
 }
 

@@ -44,17 +44,45 @@ struct Frame {
 /// and its id rather than the id: an id can be megabytes long, and a key
 /// kept from an earlier snapshot would keep that snapshot's copy alive.
 /// Two sessions of one hash would share a sparkline, nothing worse.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Trends {
     /// Oldest first; the newest is a live slot, replaced by each refresh
     /// until a second has passed since the frame before it.
     frames: VecDeque<Frame>,
-    hasher: RandomState,
+    /// Random per run, so keys cannot be chosen to collide.
+    seed: u64,
+}
+
+impl Default for Trends {
+    fn default() -> Self {
+        Trends { frames: VecDeque::new(), seed: RandomState::new().hash_one(0x5eed_u64) }
+    }
 }
 
 impl Trends {
+    /// A session's key: a keyed 64-bit hash of its worker and id, a
+    /// folded 128-bit multiply per 8 bytes (as wyhash does). Not SipHash
+    /// (a map's hash, which a hostile worker must not be able to flood):
+    /// nothing here is a hash table, and at 9,600 sessions SipHash was a
+    /// fifth of recording a frame. A collision would cost a sparkline.
     fn key(&self, worker: u32, id: &str) -> u64 {
-        self.hasher.hash_one((worker, id))
+        const P: [u64; 3] = [0xa076_1d64_78bd_642f, 0xe703_7ed1_a0b4_28db, 0x8ebc_6af0_9c88_c6e3];
+        let mum = |a: u64, b: u64| {
+            let r = u128::from(a) * u128::from(b);
+            r as u64 ^ (r >> 64) as u64
+        };
+        let b = id.as_bytes();
+        let mut h = mum(self.seed ^ P[0], (u64::from(worker) << 32 | b.len() as u64) ^ P[1]);
+        let mut words = b.chunks_exact(8);
+        // (The word is mixed with a secret, so an id cannot be made of the
+        // one word that would zero the product.)
+        let secret = self.seed.rotate_left(32) ^ P[2];
+        for w in &mut words {
+            h = mum(h ^ P[0], u64::from_le_bytes(w.try_into().unwrap_or([0; 8])) ^ secret);
+        }
+        let mut last = [0u8; 8];
+        last[..words.remainder().len()].copy_from_slice(words.remainder());
+        mum(h ^ P[1], u64::from_le_bytes(last) ^ secret)
     }
 
     /// The samples of one session, from every frame that has it. A session
@@ -145,5 +173,36 @@ impl Trends {
             frame.rows.shrink_to_fit();
         }
         self.frames.push_back(frame);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Keys of distinct sessions are distinct: ids of every length up to
+    /// 40 (around the 8-byte steps), ids differing in one byte anywhere,
+    /// and one id under several workers.
+    #[test]
+    fn keys_are_distinct() {
+        let t = Trends::default();
+        let mut seen = std::collections::HashSet::new();
+        let mut n = 0;
+        for len in 0..=40usize {
+            for k in 0..2_000u32 {
+                let mut id: Vec<u8> = (0..len).map(|i| b'a' + ((i * 7 + 3) % 26) as u8).collect();
+                if len > 0 {
+                    let at = (k as usize * 13) % len;
+                    id[at] = id[at].wrapping_add(1 + (k / len as u32 % 200) as u8) % 128;
+                }
+                let id = String::from_utf8_lossy(&id).into_owned();
+                for worker in [0, 1, u32::MAX] {
+                    n += usize::from(seen.insert((worker, id.clone())));
+                }
+            }
+        }
+        let keys: std::collections::HashSet<u64> = seen.iter().map(|(w, id)| t.key(*w, id)).collect();
+        assert_eq!(keys.len(), n);
+        assert_ne!(Trends::default().key(0, "x"), t.key(0, "x"), "the key is seeded per run");
     }
 }

@@ -35,11 +35,21 @@ impl fmt::Display for GuardError {
 /// surrogate escape replaced by `\ufffd` when it has any.
 pub fn check(input: &str) -> Result<Cow<'_, str>, GuardError> {
     let mut g = Guard { b: input.as_bytes(), i: 0, lone_surrogate: false };
-    g.document()?;
+    g.document(true, MAX_DEPTH)?;
     if !g.lone_surrogate {
         return Ok(Cow::Borrowed(input));
     }
     Ok(Cow::Owned(replace_lone_surrogates(input)))
+}
+
+/// Where the one value at `at` ends, by the rules `check` applies, when
+/// it needs no rewriting; nested at most `depth` deep. For the decoder's
+/// strict pass (see `decode`), which checks each token it reads itself and
+/// hands the rest here.
+pub fn value_end(b: &[u8], at: usize, depth: usize) -> Option<usize> {
+    let mut g = Guard { b, i: at, lone_surrogate: false };
+    g.document(false, depth).ok()?;
+    (!g.lone_surrogate).then_some(g.i)
 }
 
 /// `input` (valid JSON, so every backslash is an escape inside a string)
@@ -102,7 +112,9 @@ impl Guard<'_> {
         }
     }
 
-    fn document(&mut self) -> Result<(), GuardError> {
+    /// A whole document (`whole`: nothing but whitespace may follow), or
+    /// one value, ending at `i`.
+    fn document(&mut self, whole: bool, depth: usize) -> Result<(), GuardError> {
         // The stack holds the open containers; iteration instead of recursion
         // keeps a hostile nesting depth from reaching the call stack.
         let mut stack: Vec<u8> = Vec::new();
@@ -110,7 +122,7 @@ impl Guard<'_> {
             self.ws();
             match self.peek() {
                 Some(b'{') => {
-                    self.open(&mut stack, b'{')?;
+                    self.open(&mut stack, b'{', depth)?;
                     self.ws();
                     if self.peek() == Some(b'}') {
                         self.i += 1;
@@ -121,7 +133,7 @@ impl Guard<'_> {
                     }
                 }
                 Some(b'[') => {
-                    self.open(&mut stack, b'[')?;
+                    self.open(&mut stack, b'[', depth)?;
                     self.ws();
                     if self.peek() == Some(b']') {
                         self.i += 1;
@@ -144,6 +156,7 @@ impl Guard<'_> {
             loop {
                 self.ws();
                 match (stack.last(), self.peek()) {
+                    (None, _) if !whole => return Ok(()),
                     (None, None) => return Ok(()),
                     (None, Some(_)) => return self.err("trailing data after the document"),
                     (Some(b'{'), Some(b',')) => {
@@ -167,8 +180,8 @@ impl Guard<'_> {
         }
     }
 
-    fn open(&mut self, stack: &mut Vec<u8>, c: u8) -> Result<(), GuardError> {
-        if stack.len() >= MAX_DEPTH {
+    fn open(&mut self, stack: &mut Vec<u8>, c: u8, depth: usize) -> Result<(), GuardError> {
+        if stack.len() >= depth {
             return self.err("nested too deeply");
         }
         stack.push(c);

@@ -21,6 +21,11 @@ pub struct Lexer<'a> {
     pos: usize,
     /// Whether `bump` and `key` may read in place (always, outside tests).
     fast: bool,
+    /// The strict pass over unguarded text (see `decode`): everything read
+    /// is checked by the guard's rules as it is read, and anything they
+    /// would refuse, or that this pass does not check itself, is an error
+    /// (the caller then guards the text and reads it again).
+    strict: bool,
     st: DeJsonState,
     /// Recently seen agents and tenants, to share rather than copy.
     recent: Recent,
@@ -60,9 +65,36 @@ const RECENT: usize = 16;
 
 impl<'a> Lexer<'a> {
     pub(super) fn new(text: &'a str, fast: bool) -> Result<Self, DecodeError> {
-        let mut lx = Lexer { text, pos: 0, fast, st: DeJsonState::default(), recent: Recent::default(), plain: None, escaped: None };
+        let mut lx = Lexer { text, pos: 0, fast, strict: false, st: DeJsonState::default(), recent: Recent::default(), plain: None, escaped: None };
         lx.bump()?;
         Ok(lx)
+    }
+
+    /// A lexer for the strict pass over text the guard has not seen; it
+    /// starts on a `{` or `[` (a document of any other shape is the
+    /// guard's).
+    pub(super) fn strict(text: &'a str) -> Result<Self, DecodeError> {
+        let mut lx = Lexer { text, pos: 0, fast: true, strict: true, st: DeJsonState::default(), recent: Recent::default(), plain: None, escaped: None };
+        lx.bump()?;
+        match lx.st.tok {
+            DeJsonTok::CurlyOpen | DeJsonTok::BlockOpen => Ok(lx),
+            _ => Err(not_strict()),
+        }
+    }
+
+    /// The end of the strict pass: nothing but whitespace left.
+    pub(super) fn finish(&self) -> Result<(), DecodeError> {
+        if self.strict && self.st.tok != DeJsonTok::Eof {
+            return Err(not_strict());
+        }
+        Ok(())
+    }
+
+    /// In the strict pass, where the value at `at` ends by the guard's
+    /// rules (containers nested at most a few levels below the snapshot's
+    /// own four, so that the guard's cap over the whole document holds).
+    fn checked_end(&self, at: usize) -> Option<usize> {
+        guard::value_end(self.text.as_bytes(), at, guard::MAX_DEPTH - 8)
     }
 
     pub(super) fn tok(&self) -> &DeJsonTok {
@@ -71,8 +103,13 @@ impl<'a> Lexer<'a> {
 
     /// The position of the next byte that is not JSON whitespace.
     fn skip_ws(&self) -> usize {
+        self.skip_ws_from(self.pos)
+    }
+
+    /// The position of the first byte from `i` on that is not JSON
+    /// whitespace.
+    fn skip_ws_from(&self, mut i: usize) -> usize {
         let b = self.text.as_bytes();
-        let mut i = self.pos;
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = b.get(i) {
             i += 1;
         }
@@ -108,6 +145,9 @@ impl<'a> Lexer<'a> {
             b'-' | b'0'..=b'9' | b'N' | b'I' => {
                 let here = &self.text[i..];
                 let (len, v) = number_at(here);
+                if self.strict && self.checked_end(i).is_none_or(|end| self.skip_ws_from(i + len) != end) {
+                    return Err(not_strict());
+                }
                 match v.filter(|_| self.fast || !nanoserde_reads(&here[..len])) {
                     Some(v) => (len, DeJsonTok::F64(v)),
                     None => return self.nanoserde(),
@@ -119,7 +159,7 @@ impl<'a> Lexer<'a> {
                 if let Some(text) = guard::plain_string(rest) {
                     self.plain = Some(text);
                     (text.len() + 2, DeJsonTok::Str)
-                } else if let Some(n) = guard::string_len(rest) {
+                } else if let Some(n) = guard::string_len(rest).filter(|&n| !self.strict || self.checked_end(i).is_some_and(|end| self.skip_ws_from(i + n + 2) == end)) {
                     // Decoded only if asked for (see `str`).
                     self.escaped = Some(&rest[..n]);
                     (n + 2, DeJsonTok::Str)
@@ -147,6 +187,9 @@ impl<'a> Lexer<'a> {
     /// character of lookahead (into `st.cur`) past the token, so the token
     /// ends that character before what it leaves unread.
     fn nanoserde(&mut self) -> Result<(), DecodeError> {
+        if self.strict {
+            return Err(not_strict());
+        }
         self.plain = None;
         self.escaped = None;
         let mut it = self.text[self.pos..].chars();
@@ -186,6 +229,18 @@ impl<'a> Lexer<'a> {
     /// container is an error rather than the endless loop nanoserde's own
     /// `whole_field` falls into.
     pub(super) fn skip(&mut self) -> Result<(), DecodeError> {
+        if self.strict {
+            // A scalar was checked as it was read; a container is checked
+            // (and passed over) by the guard from its opening bracket.
+            match self.st.tok {
+                DeJsonTok::CurlyOpen | DeJsonTok::BlockOpen => {
+                    self.pos = self.checked_end(self.pos - 1).ok_or_else(not_strict)?;
+                }
+                DeJsonTok::Str | DeJsonTok::F64(_) | DeJsonTok::Bool(_) | DeJsonTok::Null => {}
+                _ => return Err(not_strict()),
+            }
+            return self.bump();
+        }
         let mut depth = 0usize;
         loop {
             match self.st.tok {
@@ -218,6 +273,9 @@ impl<'a> Lexer<'a> {
         while let Some(key) = self.key()? {
             field(self, key)?;
             match self.st.tok {
+                DeJsonTok::Comma if self.strict && self.text.as_bytes().get(self.skip_ws()) != Some(&b'"') => {
+                    return Err(not_strict());
+                }
                 DeJsonTok::Comma => {}
                 DeJsonTok::CurlyClose => break,
                 _ => return Err(DecodeError("not JSON: expected ',' or '}'".into())),
@@ -242,9 +300,10 @@ impl<'a> Lexer<'a> {
             if let Some(name) = guard::plain_string(rest) {
                 // (ASCII whitespace includes form feed, which JSON does not,
                 // but the guard has refused any that stood here.)
-                if let Some(value) = rest[name.len() + 1..].trim_ascii_start().strip_prefix(':') {
+                let colon = self.skip_ws_from(i + name.len() + 2);
+                if self.text.as_bytes().get(colon) == Some(&b':') {
                     let key = Field::of(name);
-                    self.pos = self.text.len() - value.len();
+                    self.pos = colon + 1;
                     self.bump()?;
                     return Ok(Some(key));
                 }
@@ -288,8 +347,9 @@ impl<'a> Lexer<'a> {
         let i = self.skip_ws();
         let rest = self.text.get(i + 1..).filter(|_| self.text.as_bytes().get(i) == Some(&b'"'))?;
         let name = guard::plain_string(rest)?;
-        let value = rest[name.len() + 1..].trim_ascii_start().strip_prefix(':')?;
-        self.pos = self.text.len() - value.len();
+        let colon = self.skip_ws_from(i + name.len() + 2);
+        (self.text.as_bytes().get(colon) == Some(&b':')).then_some(())?;
+        self.pos = colon + 1;
         Some(Field::of(name))
     }
 
@@ -306,6 +366,9 @@ impl<'a> Lexer<'a> {
     pub(super) fn raw_number(&mut self) -> Option<f64> {
         let i = self.skip_ws();
         let (len, v) = number_at(self.text.get(i..)?);
+        if self.strict && self.checked_end(i).is_none_or(|end| self.skip_ws_from(i + len) != end) {
+            return None;
+        }
         self.pos = i + len;
         v.filter(|_| len > 0)
     }
@@ -350,6 +413,9 @@ impl<'a> Lexer<'a> {
             return Some(self.share(text));
         }
         let raw = &rest[..guard::string_len(rest)?];
+        if self.strict && self.checked_end(i).is_none_or(|end| self.skip_ws_from(i + raw.len() + 2) != end) {
+            return None;
+        }
         self.pos = i + raw.len() + 2;
         if let Some(r) = self.recent.find(raw) {
             return Some(r);
@@ -402,6 +468,11 @@ impl<'a> Lexer<'a> {
             item(self)?;
             if self.st.tok == DeJsonTok::Comma {
                 self.bump()?;
+                if self.strict && self.st.tok == DeJsonTok::BlockClose {
+                    return Err(not_strict());
+                }
+            } else if self.strict && self.st.tok != DeJsonTok::BlockClose {
+                return Err(not_strict());
             }
         }
         self.bump()?;
@@ -496,6 +567,12 @@ impl<'a> Lexer<'a> {
         self.bump()?;
         Ok(Some(b))
     }
+}
+
+/// What the strict pass gives up with (its caller reads the text again
+/// behind the guard, which says what is wrong, if anything is).
+fn not_strict() -> DecodeError {
+    DecodeError("not read by the strict pass".into())
 }
 
 /// Whether nanoserde's tokenizer reads the number `t` (the reference path

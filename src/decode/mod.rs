@@ -64,6 +64,9 @@ pub fn decode(bytes: &[u8]) -> Result<Snapshot, DecodeError> {
 pub fn decode_owned(bytes: Vec<u8>) -> Result<Snapshot, DecodeError> {
     utf8(&bytes)?;
     let text = String::from_utf8(bytes).map_err(|e| DecodeError(format!("not UTF-8 text ({e})")))?;
+    if let Ok(snap) = strict(&text, document) {
+        return Ok(snap);
+    }
     match guard::check(&text).map_err(not_json)? {
         Cow::Borrowed(_) => document(&mut Lexer::new(&text, true)?),
         Cow::Owned(fixed) => {
@@ -89,11 +92,36 @@ fn decode_with(bytes: &[u8], fast: bool) -> Result<Snapshot, DecodeError> {
     document(&mut Lexer::new(&text, fast)?)
 }
 
-/// Guard, then read `text` with `read` (the snapshot reader, or the sample
-/// reader of `sample`).
+/// Read `bytes` with `read` (the snapshot reader, or the sample reader of
+/// `sample`): the strict pass, or else guarded.
 fn guarded<T>(bytes: &[u8], read: fn(&mut Lexer) -> Result<T, DecodeError>) -> Result<T, DecodeError> {
-    let text = guard::check(utf8(bytes)?).map_err(not_json)?;
+    let text = utf8(bytes)?;
+    if let Ok(v) = strict(text, read) {
+        return Ok(v);
+    }
+    let text = guard::check(text).map_err(not_json)?;
     read(&mut Lexer::new(&text, true)?)
+}
+
+/// The strict pass: `text` read once, each token checked by the guard's
+/// rules as it is read (see `Lexer::strict`). A payload as workers write
+/// it passes, and the guard's own pass over the whole text is saved (a
+/// quarter of decoding). Anything else, whether the guard would refuse it,
+/// rewrite it or only the strict pass does not check it, is an error here,
+/// and the caller reads the text again behind the guard; so the result is
+/// always the guarded one, which a test holds it to.
+fn strict<T>(text: &str, read: fn(&mut Lexer) -> Result<T, DecodeError>) -> Result<T, DecodeError> {
+    let mut lx = Lexer::strict(text)?;
+    let v = read(&mut lx)?;
+    lx.finish()?;
+    Ok(v)
+}
+
+/// `decode` without the strict pass: guarded, always.
+#[cfg(test)]
+fn decode_guarded(bytes: &[u8]) -> Result<Snapshot, DecodeError> {
+    let text = guard::check(utf8(bytes)?).map_err(not_json)?;
+    document(&mut Lexer::new(&text, true)?)
 }
 
 /// A payload, over the lexer of its guarded text: the document's two shapes.
@@ -393,6 +421,59 @@ mod tests {
         assert_eq!(s.sessions.iter().filter(|r| r.status == Status::Slow).count(), 4);
     }
 
+    /// Payloads as the real workers write them take the strict pass (and
+    /// a recorded sample of several workers too).
+    #[test]
+    fn real_payloads_pass_the_strict_pass() {
+        for doc in [V020, V020_EMPTY, V03] {
+            assert!(strict(doc.trim_end(), document).is_ok(), "{doc}");
+        }
+        let big = format!("{{\"worker\": {{\"name\": \"w\", \"system\": {{\"available\": true, \"net_rate_bps\": null}}, \"cpu_history\": [1.5, NaN]}}, \"future\": {{\"a\": [1, {{\"b\": \"\\u00e9\"}}]}}, \"sessions\": [{}]}}",
+            (0..50).map(|i| format!("{{\"session_id\": \"AJ_{i}\", \"agent_name\": \"a\\u00e9\", \"tenant\": null, \"duration_s\": {i}.5, \"mem_mb\": -1e+3, \"peak_mb\": 0, \"cpu_pct\": Infinity, \"status\": \"slow\", \"pinned\": true, \"extra\": [1, 2]}}")).collect::<Vec<_>>().join(", "));
+        assert!(strict(&big, document).is_ok());
+        assert_eq!(format!("{:?}", decode(big.as_bytes())), format!("{:?}", decode_guarded(big.as_bytes())));
+    }
+
+    /// The strict pass gives what the guarded pass gives, on every input:
+    /// the random documents of `fast_paths_agree_with_nanoserde`'s kind,
+    /// and a real payload with bytes replaced, inserted and removed
+    /// anywhere and cut short (most of them no longer JSON, or JSON the
+    /// guard must rewrite).
+    #[test]
+    fn the_strict_pass_agrees_with_the_guard() {
+        let same = |doc: &[u8]| {
+            assert_eq!(format!("{:?}", decode(doc)), format!("{:?}", decode_guarded(doc)), "{}", String::from_utf8_lossy(doc));
+        };
+        let base = format!("{{\"worker\": {{\"name\": \"w\", \"active_sessions\": 3, \"system\": {{\"available\": true, \"cpu_pct\": 1e2}}, \"cpu_history\": [1.5, 2]}}, \"x\": [[{{}}], \"\\ud83d\\ude00\"], \"sessions\": [{}]}}",
+            (0..3).map(|i| format!("{{\"session_id\": \"AJ_{i}\", \"agent_name\": \"a\\u00e9\", \"tenant\": \"t\", \"duration_s\": {i}.5, \"mem_mb\": -0.25, \"peak_mb\": 10, \"cpu_pct\": NaN, \"status\": \"active\", \"pinned\": false}}")).collect::<Vec<_>>().join(", "));
+        same(base.as_bytes());
+        let mut seed = 0x1234_5678_9abc_def1_u64;
+        let mut pick = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        const SUBST: &[u8] = b"{}[],:\" 0-9eE.+-tfnNIxu\\\n\t\x0c\x01\x00";
+        for _ in 0..30_000 {
+            let mut b = base.as_bytes().to_vec();
+            for _ in 0..1 + pick(2) {
+                let at = pick(b.len());
+                match pick(3) {
+                    0 => b[at] = SUBST[pick(SUBST.len())],
+                    1 => {
+                        b.remove(at);
+                    }
+                    _ => b.insert(at, SUBST[pick(SUBST.len())]),
+                }
+            }
+            if pick(8) == 0 {
+                b.truncate(pick(b.len()));
+            }
+            same(&b);
+        }
+    }
+
     /// Every row the real workers wrote takes the direct path.
     #[test]
     fn real_rows_are_read_directly() {
@@ -589,6 +670,8 @@ mod tests {
             let slow = decode_with(doc.as_bytes(), false);
             // Debug, not ==, so that NaN compares equal to itself.
             assert_eq!(format!("{fast:?}"), format!("{slow:?}"), "{doc}");
+            // And the strict pass (`decode`) reads them the same.
+            assert_eq!(format!("{:?}", decode(doc.as_bytes())), format!("{slow:?}"), "{doc}");
         };
         for doc in [V020, V020_EMPTY, V03] {
             same(doc.trim_end());

@@ -239,9 +239,18 @@ pub fn natural_widths(pool: &Pool, rows: &[usize], numeric: bool, cs: Charset) -
         if c.numeric() != numeric || (c == Column::Worker && !pool.multi()) {
             return 0;
         }
-        // (Ids are one per row: nothing to remember.)
-        let widest = if numeric || matches!(c, Column::Pin | Column::Session) {
+        let widest = if numeric || c == Column::Pin {
             rows.iter().map(|&i| text::width(&c.screen_text(pool, &pool.sessions[i], false, cs))).max().unwrap_or(0)
+        } else if c == Column::Session {
+            // Ids are one per row: nothing to remember, and nearly all are
+            // printable ASCII, one column a byte.
+            rows.iter()
+                .map(|&i| match &pool.sessions[i] {
+                    s if !c.missing(s) && text::plain(&s.session_id) => s.session_id.len(),
+                    s => text::width(&c.screen_text(pool, s, false, cs)),
+                })
+                .max()
+                .unwrap_or(0)
         } else {
             c.widest_text(pool, rows, cs)
         };
@@ -345,7 +354,7 @@ mod tests {
                 .map(|i| {
                     let tenant = ["\"acme\"", "\"m\\u00fcnchen-gmbh\"", "null", "\"\\u4e2d\\u6587-very-long-tenant-name\"", "\"a\\u200bb\""][(i + k) % 5];
                     let agent = if i % 7 == 0 { String::new() } else { format!(", \"agent_name\": \"agent-{}\"", (i * k) % 11) };
-                    format!("{{\"session_id\": \"s{k}-{}\"{agent}, \"tenant\": {tenant}, \"status\": \"{}\"}}", "x".repeat(i % 23), ["active", "slow", "weird\\u0007"][i % 3])
+                    format!("{{\"session_id\": \"s{k}-{}{}\"{agent}, \"tenant\": {tenant}, \"status\": \"{}\"}}", "x".repeat(i % 23), ["", "\\u4e2d", "a\\\\b", "\\u0007", "\\u200b", " "][i % 6], ["active", "slow", "weird\\u0007"][i % 3])
                 })
                 .collect();
             format!("[{}]", items.join(", "))

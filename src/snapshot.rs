@@ -197,20 +197,22 @@ impl Pool {
     pub fn advance(&mut self, mut updates: Vec<Update>) {
         // (Keys are unique, so the order is total: no need for a stable sort.)
         updates.sort_unstable_by(|a, b| a.label.cmp(&b.label).then(a.key.cmp(&b.key)));
-        let old = std::mem::take(self);
+        let mut old = std::mem::take(self);
+        // The old sessions' memory holds the new ones (a megabyte at 9,600
+        // sessions, freed and faulted in again every refresh otherwise).
+        let mut recycled = std::mem::take(&mut old.sessions);
         // The block and sessions of each worker without a new snapshot,
         // moved out of the old pool; the rest of it is dropped.
         let keep: std::collections::HashSet<u32> = updates.iter().filter(|u| u.fresh.is_none()).map(|u| u.key).collect();
         let keys: Vec<u32> = old.workers.iter().map(|w| w.key).collect();
         let mut kept: std::collections::HashMap<u32, (Option<Worker>, Vec<Session>)> =
             old.workers.into_iter().filter(|w| keep.contains(&w.key)).map(|w| (w.key, (w.block, Vec::new()))).collect();
-        if !kept.is_empty() {
-            for s in old.sessions {
-                if let Some(k) = keys.get(usize::from(s.worker)).and_then(|k| kept.get_mut(k)) {
-                    k.1.push(s);
-                }
+        for s in recycled.drain(..) {
+            if let Some(k) = keys.get(usize::from(s.worker)).and_then(|k| kept.get_mut(k)) {
+                k.1.push(s);
             }
         }
+        self.sessions = recycled;
         let total: usize = updates
             .iter()
             .map(|u| u.fresh.as_ref().map_or_else(|| kept.get(&u.key).map_or(0, |k| k.1.len()), |f| f.sessions.len()))
@@ -232,6 +234,10 @@ impl Pool {
                 s.worker = i as u16;
             }
             self.workers.push(WorkerEntry { key: u.key, label: u.label, socket: u.socket, block, state: u.state, took: u.took });
+        }
+        // A pool that shrank a lot gives the memory back.
+        if self.sessions.capacity() > 2 * self.sessions.len() + 1024 {
+            self.sessions.shrink_to_fit();
         }
     }
 

@@ -339,8 +339,13 @@ impl Fetch {
                 // three times its size (at 9,600 sessions, a tenth of the
                 // live view's time).
                 let cap = MAX_PAYLOAD.min(room.max(len));
-                let want = if len == 0 { expect + expect / 8 } else { len / 2 };
-                buf.reserve_exact(CHUNK.max(want).min(cap + 1 - len.min(cap)));
+                // (Not rounded up to CHUNK then: 32 workers of 56 KB each
+                // took 256 KiB apiece.)
+                let want = match len {
+                    0 if expect > 0 => expect + expect / 8 + 64,
+                    _ => CHUNK.max(len / 2),
+                };
+                buf.reserve_exact(want.min(cap + 1 - len.min(cap)));
             }
             // Read straight into the buffer's spare room: no second copy of a
             // snapshot that can be tens of megabytes.

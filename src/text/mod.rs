@@ -106,7 +106,7 @@ fn push_escape(out: &mut String, c: char) {
 /// characters escaped, `\` doubled, unknown and ambiguous ones `?`, other
 /// non-ASCII `?` when the charset is ASCII.
 pub fn display(s: &str, cs: Charset) -> Cow<'_, str> {
-    if s.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b'\\') {
+    if plain(s) {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 8);
@@ -120,6 +120,12 @@ pub fn display(s: &str, cs: Charset) -> Cow<'_, str> {
         }
     }
     Cow::Owned(out)
+}
+
+/// Printable ASCII without `\\`: text `display` shows as it is, one
+/// column a byte.
+pub fn plain(s: &str) -> bool {
+    s.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b'\\')
 }
 
 /// Untrusted text inside a message (stderr, the live view's banner), for

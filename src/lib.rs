@@ -24,6 +24,7 @@ pub mod once;
 pub mod record;
 pub mod serve;
 pub mod number;
+pub mod sort;
 pub mod text;
 pub mod clock;
 pub mod signal;

@@ -196,7 +196,7 @@ impl Pool {
     /// copied). A worker left out of `updates` is dropped with its sessions.
     pub fn advance(&mut self, mut updates: Vec<Update>) {
         // (Keys are unique, so the order is total: no need for a stable sort.)
-        updates.sort_unstable_by(|a, b| a.label.cmp(&b.label).then(a.key.cmp(&b.key)));
+        crate::sort::sort_by(&mut updates, |a, b| a.label.cmp(&b.label).then(a.key.cmp(&b.key)));
         let mut old = std::mem::take(self);
         // The old sessions' memory holds the new ones (a megabyte at 9,600
         // sessions, freed and faulted in again every refresh otherwise).

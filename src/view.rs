@@ -251,7 +251,7 @@ pub fn groups(pool: &Pool, order: &[usize], by: Group, q: &Query) -> Vec<GroupRo
         g.cpu_pct /= g.sessions as f64;
     }
     // Names are distinct, so the order is total and need not be stable.
-    rows.sort_unstable_by(|a, b| {
+    crate::sort::sort_by(&mut rows, |a, b| {
         let primary = match q.sort {
             Column::Mem | Column::Peak => crate::number::cmp_f64(b.mem_mb, a.mem_mb),
             Column::Cpu => crate::number::cmp_f64(b.cpu_pct, a.cpu_pct),

@@ -294,19 +294,10 @@ impl<'a> Lexer<'a> {
     /// was the largest single cost of decoding. Keys with escapes take
     /// nanoserde's path. The guard has checked the syntax either way.
     pub(super) fn key(&mut self) -> Result<Option<Field>, DecodeError> {
-        let i = self.skip_ws();
-        if self.fast && self.text.as_bytes().get(i) == Some(&b'"') {
-            let rest = &self.text[i + 1..];
-            if let Some(name) = guard::plain_string(rest) {
-                // (ASCII whitespace includes form feed, which JSON does not,
-                // but the guard has refused any that stood here.)
-                let colon = self.skip_ws_from(i + name.len() + 2);
-                if self.text.as_bytes().get(colon) == Some(&b':') {
-                    let key = Field::of(name);
-                    self.pos = colon + 1;
-                    self.bump()?;
-                    return Ok(Some(key));
-                }
+        if self.fast {
+            if let Some(key) = self.raw_key() {
+                self.bump()?;
+                return Ok(Some(key));
             }
         }
         self.bump()?;
@@ -342,7 +333,8 @@ impl<'a> Lexer<'a> {
         self.pos = mark;
     }
 
-    /// A key without escapes and its colon: its field.
+    /// A key without escapes and its colon: its field (`key`'s fast path;
+    /// nothing is consumed when it is not one).
     pub(super) fn raw_key(&mut self) -> Option<Field> {
         let i = self.skip_ws();
         let rest = self.text.get(i + 1..).filter(|_| self.text.as_bytes().get(i) == Some(&b'"'))?;

@@ -64,7 +64,7 @@ pub fn scan(dir: &Path) -> io::Result<Vec<PathBuf>> {
         .filter(|e| e.file_type().is_ok_and(|t| t.is_socket()))
         .map(|e| e.path())
         .collect();
-    found.sort_unstable();
+    crate::sort::sort_by(&mut found, |a, b| a.cmp(b));
     Ok(found)
 }
 

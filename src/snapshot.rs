@@ -222,14 +222,12 @@ impl Pool {
                 Some(snap) => (snap.worker, snap.sessions),
                 None => kept.remove(&u.key).unwrap_or_default(),
             };
+            // Copied into the recycled memory even when one worker's
+            // sessions are all there are: their own buffer, freed, is where
+            // the next snapshot's rows are decoded, already faulted in.
             let at = self.sessions.len();
-            if at == 0 && sessions.len() == total {
-                // All the sessions there are (one worker's): moved whole.
-                self.sessions = sessions;
-            } else {
-                self.sessions.reserve_exact(total - at);
-                self.sessions.extend(sessions);
-            }
+            self.sessions.reserve_exact(total - at);
+            self.sessions.extend(sessions);
             for s in &mut self.sessions[at..] {
                 s.worker = i as u16;
             }

@@ -60,20 +60,30 @@ pub fn decode(bytes: &[u8]) -> Result<Snapshot, DecodeError> {
 
 /// `decode` of a payload it may consume: when the guard has to rewrite it,
 /// the original goes before the rewritten copy is read, so the two are
-/// never held beside the rows being built.
-pub fn decode_owned(bytes: Vec<u8>) -> Result<Snapshot, DecodeError> {
-    utf8(&bytes)?;
-    let text = String::from_utf8(bytes).map_err(|e| DecodeError(format!("not UTF-8 text ({e})")))?;
-    if let Ok(snap) = strict(&text, document) {
-        return Ok(snap);
+/// never held beside the rows being built. When the strict pass read it,
+/// its buffer comes back emptied, for the next fetch from the same worker
+/// (a fresh buffer each refresh was faulted in page by page each time).
+pub fn decode_owned(bytes: Vec<u8>) -> (Result<Snapshot, DecodeError>, Option<Vec<u8>>) {
+    if let Err(e) = utf8(&bytes) {
+        return (Err(e), None);
     }
-    match guard::check(&text).map_err(not_json)? {
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => return (Err(DecodeError(format!("not UTF-8 text ({e})"))), None),
+    };
+    if let Ok(snap) = strict(&text, document) {
+        let mut buf = text.into_bytes();
+        buf.clear();
+        return (Ok(snap), Some(buf));
+    }
+    let read = || match guard::check(&text).map_err(not_json)? {
         Cow::Borrowed(_) => document(&mut Lexer::new(&text, true)?),
         Cow::Owned(fixed) => {
             drop(text);
             document(&mut Lexer::new(&fixed, true)?)
         }
-    }
+    };
+    (read(), None)
 }
 
 fn utf8(bytes: &[u8]) -> Result<&str, DecodeError> {
@@ -166,8 +176,10 @@ pub const MAX_HISTORY: usize = 600;
 fn rows(lx: &mut Lexer, mut labels: Option<&mut Vec<Rc<str>>>) -> Result<Vec<Session>, DecodeError> {
     let budget = (lx.len() / MIN_ROW_BYTES).max(MIN_ROWS);
     // A real row takes 140 to 190 bytes of payload: reserve once for the
-    // most rows that could be (not by doubling, which copies), and give
-    // back what was not used (in place) at the end.
+    // most rows that could be (not by doubling, which copies). What is not
+    // used is never touched, so it costs address space, not memory; and
+    // not trimming it keeps the allocation the same size from one refresh
+    // to the next, which the allocator then hands back already faulted in.
     let mut rows = Vec::with_capacity((lx.remaining() / 140).min(1 << 20));
     lx.array(|lx| {
         if *lx.tok() == DeJsonTok::CurlyOpen {
@@ -190,7 +202,6 @@ fn rows(lx: &mut Lexer, mut labels: Option<&mut Vec<Rc<str>>>) -> Result<Vec<Ses
             lx.skip()
         }
     })?;
-    rows.shrink_to_fit();
     Ok(rows)
 }
 

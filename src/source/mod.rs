@@ -106,13 +106,15 @@ impl Banner {
     }
 }
 
-/// Decode a fetched payload.
-fn decode_payload(p: Payload) -> Result<Snapshot, Failure> {
+/// Decode a fetched payload; its buffer back when it can be used again.
+fn decode_payload(p: Payload) -> (Result<Snapshot, Failure>, Option<Vec<u8>>) {
     let (len, newline) = (p.bytes.len(), p.newline);
-    decode::decode_owned(p.bytes).map_err(|e| {
+    let (snap, buf) = decode::decode_owned(p.bytes);
+    let snap = snap.map_err(|e| {
         // No newline and no valid document: the worker went away mid-write.
         if newline { Failure::Decode(e) } else { Failure::Fetch(FetchError::CutOff(len)) }
-    })
+    });
+    (snap, buf)
 }
 
 /// A worker whose socket left its directory is dropped this long after.
@@ -144,6 +146,9 @@ struct Source {
     /// Payload bytes of its last snapshot (the pool's budget counts them:
     /// the decoded snapshot is kept).
     held: usize,
+    /// The last payload's buffer, emptied, for the next fetch (counted in
+    /// the budget again once that fetch holds it).
+    spare: Vec<u8>,
     gone_since: Option<Instant>,
 }
 
@@ -163,6 +168,7 @@ impl Source {
             news: true,
             last_error: None,
             held: 0,
+            spare: Vec::new(),
             gone_since: None,
         }
     }
@@ -174,7 +180,16 @@ impl Source {
         self.took = self.started.take().map(|t| t.elapsed());
         self.news = true;
         let size = got.as_ref().map_or(0, |p| p.bytes.len());
-        match got.map_err(Failure::Fetch).and_then(decode_payload) {
+        let decoded = match got {
+            Ok(p) => {
+                let (snap, buf) = decode_payload(p);
+                // Kept unless far larger than what the worker now sends.
+                self.spare = buf.filter(|b| b.capacity() <= 2 * size + 64 * 1024).unwrap_or_default();
+                snap
+            }
+            Err(e) => Err(Failure::Fetch(e)),
+        };
+        match decoded {
             Ok(snap) => {
                 self.name = snap.worker.as_ref().and_then(|w| w.name.clone());
                 self.fresh = Some(snap);
@@ -305,7 +320,7 @@ impl Sources {
         self.rescan(now);
         for s in self.list.iter_mut().filter(|s| s.fetch.is_none() && s.gone_since.is_none()) {
             s.started = Some(now);
-            match Fetch::start(&s.target, now, s.held) {
+            match Fetch::start(&s.target, now, s.held, std::mem::take(&mut s.spare)) {
                 Ok(f) => {
                     s.fetch = Some(f);
                     s.in_round = true;

@@ -221,7 +221,7 @@ const RETRY: Duration = Duration::from_millis(10);
 impl Fetch {
     /// Check the directory when the path is the default one, open a socket
     /// and try to connect once. Errors known now are returned now.
-    pub fn start(t: &Target, now: Instant, expect: usize) -> Result<Fetch, FetchError> {
+    pub fn start(t: &Target, now: Instant, expect: usize, buf: Vec<u8>) -> Result<Fetch, FetchError> {
         if t.default {
             check_dir(t.path.parent().unwrap_or(Path::new(".")))?;
         }
@@ -242,7 +242,7 @@ impl Fetch {
         }
         // SAFETY: raw is a fresh descriptor that we own.
         let fd = unsafe { OwnedFd::from_raw_fd(raw) };
-        let mut f = Fetch { fd, addr, phase: Phase::Connecting { by: now + TIMEOUT, retry_at: now }, buf: Vec::new(), expect };
+        let mut f = Fetch { fd, addr, phase: Phase::Connecting { by: now + TIMEOUT, retry_at: now }, buf, expect };
         f.connect(now, &t.path)?;
         Ok(f)
     }
@@ -389,7 +389,7 @@ impl Fetch {
 /// One fetch, waiting for it: poll(2) on its one socket. `abort` is asked
 /// when a signal interrupts the wait.
 pub fn fetch(t: &Target, abort: &dyn Fn() -> bool) -> Result<Payload, FetchError> {
-    let mut f = Fetch::start(t, Instant::now(), 0)?;
+    let mut f = Fetch::start(t, Instant::now(), 0, Vec::new())?;
     loop {
         let now = Instant::now();
         if let Step::Done(r) = f.step(now, &t.path, MAX_PAYLOAD) {
@@ -523,7 +523,7 @@ mod tests {
 
     /// Drive one fetch to its end, as `fetch` does, with `room` bytes.
     fn drive(t: &Target, room: usize) -> Result<Payload, FetchError> {
-        let mut f = Fetch::start(t, Instant::now(), 0)?;
+        let mut f = Fetch::start(t, Instant::now(), 0, Vec::new())?;
         loop {
             let now = Instant::now();
             if let Step::Done(r) = f.step(now, &t.path, room) {
@@ -565,7 +565,7 @@ mod tests {
         let d = tmpdir("reset");
         let l = UnixListener::bind(d.join("s")).unwrap();
         let t = Target { path: d.join("s"), default: false };
-        let mut f = Fetch::start(&t, Instant::now(), 0).unwrap();
+        let mut f = Fetch::start(&t, Instant::now(), 0, Vec::new()).unwrap();
         let (mut s, _) = l.accept().unwrap();
         // SAFETY: a one-byte write to our own connected socket.
         assert_eq!(unsafe { libc::write(f.poll_fd().unwrap(), b"x".as_ptr().cast(), 1) }, 1);
@@ -583,7 +583,7 @@ mod tests {
         let _l = UnixListener::bind(d.join("s")).unwrap();
         let t = Target { path: d.join("s"), default: false };
         let t0 = Instant::now();
-        let mut f = Fetch::start(&t, t0, 0).unwrap();
+        let mut f = Fetch::start(&t, t0, 0, Vec::new()).unwrap();
         assert!(matches!(f.step(t0, &t.path, 1 << 20), Step::Pending));
         assert_eq!(f.wake_at(), t0 + TIMEOUT);
         let r = done(f.step(t0 + TIMEOUT, &t.path, 1 << 20));
@@ -608,7 +608,7 @@ mod tests {
     #[test]
     fn connect_reports_what_the_path_is() {
         let d = tmpdir("connect");
-        let connect = |p: PathBuf| Fetch::start(&Target { path: p, default: false }, Instant::now(), 0).map(|_| ());
+        let connect = |p: PathBuf| Fetch::start(&Target { path: p, default: false }, Instant::now(), 0, Vec::new()).map(|_| ());
         assert!(matches!(connect(d.join("missing")), Err(FetchError::NoSocket)));
         std::fs::write(d.join("file"), b"x").unwrap();
         assert!(matches!(connect(d.join("file")), Err(FetchError::NotSocket("a regular file"))));

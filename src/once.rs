@@ -120,6 +120,9 @@ pub fn run(cfg: &Config, sources: &mut Sources, screen: bool) -> Result<Outcome,
     let mut p = Printer::new(cfg, screen);
     let period = Duration::from_secs_f64(1.0 / cfg.refresh_hz);
     let count = cfg.iterations.unwrap_or(1);
+    if count > 1 {
+        sources.keep_buffers();
+    }
     let mut due = Instant::now();
     let mut outcome = Outcome::All;
     for n in 0..count {
@@ -158,6 +161,9 @@ pub fn record(cfg: &Config, sources: &mut Sources, mut rec: Recorder) -> Result<
     }
     let period = Duration::from_secs_f64(1.0 / cfg.refresh_hz);
     let count = cfg.iterations.unwrap_or(if cfg.once { 1 } else { u64::MAX });
+    if count > 1 {
+        sources.keep_buffers();
+    }
     let mut due = Instant::now();
     let mut said: Vec<String> = Vec::new();
     for _ in 0..count {

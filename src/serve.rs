@@ -48,6 +48,7 @@ pub fn run(cfg: &Config, sources: &mut Sources, addr: SocketAddr) -> Result<(), 
     for sig in [libc::SIGTERM, libc::SIGINT, libc::SIGHUP] {
         signal::handle(sig, signal::on_signal);
     }
+    sources.keep_buffers();
     let listener = TcpListener::bind(addr).map_err(|e| ServeError::Bind(addr, e))?;
     let bound = listener.local_addr().map_err(ServeError::Io)?;
     eprintln!("openrtc-top: serving metrics at http://{bound}/metrics");

@@ -234,11 +234,14 @@ pub struct Sources {
     dirs: Vec<DirProblem>,
     /// Sockets left out of a scan past `discover::MAX`.
     pub overflow: usize,
+    /// Whether each worker's read buffer is kept for its next fetch (see
+    /// `keep_buffers`).
+    keep: bool,
 }
 
 impl Sources {
     pub fn new(specs: Vec<Spec>) -> Sources {
-        let mut s = Sources { specs, list: Vec::new(), next_key: 0, dirs: Vec::new(), overflow: 0 };
+        let mut s = Sources { specs, list: Vec::new(), next_key: 0, dirs: Vec::new(), overflow: 0, keep: false };
         for spec in s.specs.clone() {
             if let Spec::Socket(t) = spec {
                 s.add(t, false);
@@ -250,6 +253,15 @@ impl Sources {
     fn add(&mut self, target: Target, found: bool) {
         self.list.push(Source::new(self.next_key, target, found));
         self.next_key += 1;
+    }
+
+    /// Keep each worker's read buffer for its next fetch: for the loops
+    /// that fetch again and again (the live view, batch mode, the recorder,
+    /// the exporter), where a fresh buffer each time was faulted in page
+    /// by page. A single `--once` does not: there the buffer would only
+    /// add to the peak while the table is written.
+    pub fn keep_buffers(&mut self) {
+        self.keep = true;
     }
 
     /// Where the sources come from, as given.
@@ -358,6 +370,9 @@ impl Sources {
                 Step::Done(got) => {
                     used -= before;
                     s.finish(got);
+                    if !self.keep {
+                        s.spare = Vec::new();
+                    }
                 }
             }
         }

@@ -65,6 +65,7 @@ struct Tick {
 /// The live view over the sockets; with `record`, each refresh recorded.
 pub fn run(cfg: &Config, sources: &mut Sources, record: Option<Recorder>) -> io::Result<Exit> {
     let period = Duration::from_secs_f64(1.0 / cfg.refresh_hz);
+    sources.keep_buffers();
     let mut feed = Sockets { sources, record, period, grace: GRACE.min(period / 2), due: Instant::now(), round: None, holding: false };
     run_feed(cfg, &mut feed, false)
 }

@@ -26,6 +26,8 @@ pub struct Lexer<'a> {
     /// would refuse, or that this pass does not check itself, is an error
     /// (the caller then guards the text and reads it again).
     strict: bool,
+    /// The reader refused what the text holds (see `refuse`).
+    refused: bool,
     st: DeJsonState,
     /// Recently seen agents and tenants, to share rather than copy.
     recent: Recent,
@@ -65,7 +67,7 @@ const RECENT: usize = 16;
 
 impl<'a> Lexer<'a> {
     pub(super) fn new(text: &'a str, fast: bool) -> Result<Self, DecodeError> {
-        let mut lx = Lexer { text, pos: 0, fast, strict: false, st: DeJsonState::default(), recent: Recent::default(), plain: None, escaped: None };
+        let mut lx = Lexer { text, pos: 0, fast, strict: false, refused: false, st: DeJsonState::default(), recent: Recent::default(), plain: None, escaped: None };
         lx.bump()?;
         Ok(lx)
     }
@@ -74,12 +76,23 @@ impl<'a> Lexer<'a> {
     /// starts on a `{` or `[` (a document of any other shape is the
     /// guard's).
     pub(super) fn strict(text: &'a str) -> Result<Self, DecodeError> {
-        let mut lx = Lexer { text, pos: 0, fast: true, strict: true, st: DeJsonState::default(), recent: Recent::default(), plain: None, escaped: None };
+        let mut lx = Lexer { text, pos: 0, fast: true, strict: true, refused: false, st: DeJsonState::default(), recent: Recent::default(), plain: None, escaped: None };
         lx.bump()?;
         match lx.st.tok {
             DeJsonTok::CurlyOpen | DeJsonTok::BlockOpen => Ok(lx),
             _ => Err(not_strict()),
         }
+    }
+
+    /// An error for what the text holds rather than how it is written (a
+    /// pass behind the guard would reach the same one).
+    pub(super) fn refuse(&mut self, why: String) -> DecodeError {
+        self.refused = true;
+        DecodeError(why)
+    }
+
+    pub(super) fn refused(&self) -> bool {
+        self.refused
     }
 
     /// The end of the strict pass: nothing but whitespace left.

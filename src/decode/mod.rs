@@ -71,10 +71,14 @@ pub fn decode_owned(bytes: Vec<u8>) -> (Result<Snapshot, DecodeError>, Option<Ve
         Ok(text) => text,
         Err(e) => return (Err(DecodeError(format!("not UTF-8 text ({e})"))), None),
     };
-    if let Ok(snap) = strict(&text, document) {
-        let mut buf = text.into_bytes();
-        buf.clear();
-        return (Ok(snap), Some(buf));
+    match strict(&text, document) {
+        Strict::Read(snap) => {
+            let mut buf = text.into_bytes();
+            buf.clear();
+            return (Ok(snap), Some(buf));
+        }
+        Strict::Refused(e) => return (guard::check(&text).map_err(not_json).and(Err(e)), None),
+        Strict::GaveUp => {}
     }
     let read = || match guard::check(&text).map_err(not_json)? {
         Cow::Borrowed(_) => document(&mut Lexer::new(&text, true)?),
@@ -106,8 +110,10 @@ fn decode_with(bytes: &[u8], fast: bool) -> Result<Snapshot, DecodeError> {
 /// `sample`): the strict pass, or else guarded.
 fn guarded<T>(bytes: &[u8], read: fn(&mut Lexer) -> Result<T, DecodeError>) -> Result<T, DecodeError> {
     let text = utf8(bytes)?;
-    if let Ok(v) = strict(text, read) {
-        return Ok(v);
+    match strict(text, read) {
+        Strict::Read(v) => return Ok(v),
+        Strict::Refused(e) => return guard::check(text).map_err(not_json).and(Err(e)),
+        Strict::GaveUp => {}
     }
     let text = guard::check(text).map_err(not_json)?;
     read(&mut Lexer::new(&text, true)?)
@@ -120,11 +126,25 @@ fn guarded<T>(bytes: &[u8], read: fn(&mut Lexer) -> Result<T, DecodeError>) -> R
 /// rewrite it or only the strict pass does not check it, is an error here,
 /// and the caller reads the text again behind the guard; so the result is
 /// always the guarded one, which a test holds it to.
-fn strict<T>(text: &str, read: fn(&mut Lexer) -> Result<T, DecodeError>) -> Result<T, DecodeError> {
-    let mut lx = Lexer::strict(text)?;
-    let v = read(&mut lx)?;
-    lx.finish()?;
-    Ok(v)
+fn strict<T>(text: &str, read: fn(&mut Lexer) -> Result<T, DecodeError>) -> Strict<T> {
+    let Ok(mut lx) = Lexer::strict(text) else { return Strict::GaveUp };
+    match read(&mut lx).and_then(|v| lx.finish().map(|()| v)) {
+        Ok(v) => Strict::Read(v),
+        Err(e) if lx.refused() => Strict::Refused(e),
+        Err(_) => Strict::GaveUp,
+    }
+}
+
+/// What the strict pass made of a text.
+enum Strict<T> {
+    Read(T),
+    /// Refused for what it holds, not how it is written (more rows than
+    /// its size allows): reading it again behind the guard would build
+    /// the same rows to refuse it again, so only the guard looks again,
+    /// for the error it would report first.
+    Refused(DecodeError),
+    /// Something the strict pass does not read: the guarded pass decides.
+    GaveUp,
 }
 
 /// `decode` without the strict pass: guarded, always.
@@ -184,7 +204,7 @@ fn rows(lx: &mut Lexer, mut labels: Option<&mut Vec<Rc<str>>>) -> Result<Vec<Ses
     lx.array(|lx| {
         if *lx.tok() == DeJsonTok::CurlyOpen {
             if rows.len() == budget {
-                return Err(DecodeError(format!(
+                return Err(lx.refuse(format!(
                     "more rows than {MIN_ROW_BYTES} bytes each ({} in {} bytes), smaller than any real row: refused",
                     rows.len() + 1,
                     lx.len()
@@ -437,11 +457,11 @@ mod tests {
     #[test]
     fn real_payloads_pass_the_strict_pass() {
         for doc in [V020, V020_EMPTY, V03] {
-            assert!(strict(doc.trim_end(), document).is_ok(), "{doc}");
+            assert!(matches!(strict(doc.trim_end(), document), Strict::Read(_)), "{doc}");
         }
         let big = format!("{{\"worker\": {{\"name\": \"w\", \"system\": {{\"available\": true, \"net_rate_bps\": null}}, \"cpu_history\": [1.5, NaN]}}, \"future\": {{\"a\": [1, {{\"b\": \"\\u00e9\"}}]}}, \"sessions\": [{}]}}",
             (0..50).map(|i| format!("{{\"session_id\": \"AJ_{i}\", \"agent_name\": \"a\\u00e9\", \"tenant\": null, \"duration_s\": {i}.5, \"mem_mb\": -1e+3, \"peak_mb\": 0, \"cpu_pct\": Infinity, \"status\": \"slow\", \"pinned\": true, \"extra\": [1, 2]}}")).collect::<Vec<_>>().join(", "));
-        assert!(strict(&big, document).is_ok());
+        assert!(matches!(strict(&big, document), Strict::Read(_)));
         assert_eq!(format!("{:?}", decode(big.as_bytes())), format!("{:?}", decode_guarded(big.as_bytes())));
     }
 
@@ -483,6 +503,22 @@ mod tests {
             }
             same(&b);
         }
+    }
+
+    /// A payload refused for its row count is not read twice, and gives
+    /// the guarded answer: the refusal, or the guard's error when the text
+    /// is also broken further on.
+    #[test]
+    fn too_many_rows_are_refused_once_with_the_guarded_answer() {
+        let rows = vec![r#"{"session_id": "a"}"#; MIN_ROWS + 1].join(",");
+        for doc in [format!("[{rows}]"), format!("[{rows}, x]"), format!("[{rows}, \"\\ud800\"]")] {
+            let got = decode(doc.as_bytes());
+            assert!(got.is_err());
+            assert_eq!(format!("{got:?}"), format!("{:?}", decode_guarded(doc.as_bytes())), "{doc}");
+            let (owned, _) = decode_owned(doc.clone().into_bytes());
+            assert_eq!(format!("{owned:?}"), format!("{got:?}"));
+        }
+        assert!(matches!(strict(&format!("[{rows}]"), document), Strict::Refused(_)));
     }
 
     /// Every row the real workers wrote takes the direct path.

@@ -36,6 +36,9 @@ pub struct Lexer<'a> {
     /// The current string token's contents as written, escapes and all,
     /// while they have not been decoded (see `str`).
     escaped: Option<&'a str>,
+    /// The keys of the last row read raw, as written (from the quote to
+    /// the colon), by position (see `row_key`).
+    row_keys: Vec<(&'a str, Field)>,
 }
 
 /// The last few distinct agent and tenant strings, replaced round-robin,
@@ -67,7 +70,7 @@ const RECENT: usize = 16;
 
 impl<'a> Lexer<'a> {
     pub(super) fn new(text: &'a str, fast: bool) -> Result<Self, DecodeError> {
-        let mut lx = Lexer { text, pos: 0, fast, strict: false, refused: false, st: DeJsonState::default(), recent: Recent::default(), plain: None, escaped: None };
+        let mut lx = Lexer { text, pos: 0, fast, strict: false, refused: false, st: DeJsonState::default(), recent: Recent::default(), plain: None, escaped: None, row_keys: Vec::new() };
         lx.bump()?;
         Ok(lx)
     }
@@ -76,7 +79,7 @@ impl<'a> Lexer<'a> {
     /// starts on a `{` or `[` (a document of any other shape is the
     /// guard's).
     pub(super) fn strict(text: &'a str) -> Result<Self, DecodeError> {
-        let mut lx = Lexer { text, pos: 0, fast: true, strict: true, refused: false, st: DeJsonState::default(), recent: Recent::default(), plain: None, escaped: None };
+        let mut lx = Lexer { text, pos: 0, fast: true, strict: true, refused: false, st: DeJsonState::default(), recent: Recent::default(), plain: None, escaped: None, row_keys: Vec::new() };
         lx.bump()?;
         match lx.st.tok {
             DeJsonTok::CurlyOpen | DeJsonTok::BlockOpen => Ok(lx),
@@ -356,6 +359,27 @@ impl<'a> Lexer<'a> {
         (self.text.as_bytes().get(colon) == Some(&b':')).then_some(())?;
         self.pos = colon + 1;
         Some(Field::of(name))
+    }
+
+    /// The `n`th key of a row read raw: rows repeat their keys in the same
+    /// order, so the text is first compared with the key the last row had
+    /// there, which is cheaper than scanning it (a fifth of the keys' cost).
+    pub(super) fn row_key(&mut self, n: usize) -> Option<Field> {
+        let i = self.skip_ws();
+        if let Some(&(seen, field)) = self.row_keys.get(n) {
+            if self.text.as_bytes().get(i..).is_some_and(|rest| rest.starts_with(seen.as_bytes())) {
+                self.pos = i + seen.len();
+                return Some(field);
+            }
+        }
+        let field = self.raw_key()?;
+        let key = (&self.text[i..self.pos], field);
+        match n.cmp(&self.row_keys.len()) {
+            std::cmp::Ordering::Less => self.row_keys[n] = key,
+            std::cmp::Ordering::Equal if n < 32 => self.row_keys.push(key),
+            _ => {}
+        }
+        Some(field)
     }
 
     /// A string value without escapes.

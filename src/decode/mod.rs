@@ -288,8 +288,9 @@ fn session_fast(lx: &mut Lexer, r: &mut Session, mut labels: Option<&mut Vec<Rc<
     let mark = lx.mark();
     let read = (|| {
         // An empty object is left to `session`.
+        let mut n = 0;
         loop {
-            let bit = match lx.raw_key()? {
+            let bit = match lx.row_key(n)? {
                 Field::Worker if labels.is_some() => {
                     let label = lx.raw_shared()?;
                     r.worker = label_index(labels.as_deref_mut()?, label);
@@ -338,6 +339,7 @@ fn session_fast(lx: &mut Lexer, r: &mut Session, mut labels: Option<&mut Vec<Rc<
                 _ => return None,
             };
             r.missing &= !bit;
+            n += 1;
             if !lx.raw_next()? {
                 return Some(());
             }

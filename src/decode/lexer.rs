@@ -9,8 +9,10 @@ use super::fields::Field;
 use super::guard;
 use super::DecodeError;
 
-/// Tokens of guarded text. The input has passed `guard`, so every token
-/// sequence here is well-formed JSON.
+/// Tokens of guarded text: the input has passed `guard`, so every token
+/// sequence here is well-formed JSON; or, in the strict pass (`strict`),
+/// text the guard has not seen, where every token is checked by its rules
+/// as it is read.
 ///
 /// Punctuation, literals, keys and strings without escapes and numbers are
 /// read in place from a byte position (see `bump` and `key`); nanoserde
@@ -70,16 +72,21 @@ const RECENT: usize = 16;
 
 impl<'a> Lexer<'a> {
     pub(super) fn new(text: &'a str, fast: bool) -> Result<Self, DecodeError> {
-        let mut lx = Lexer { text, pos: 0, fast, strict: false, refused: false, st: DeJsonState::default(), recent: Recent::default(), plain: None, escaped: None, row_keys: Vec::new() };
+        let mut lx = Lexer::at_start(text, fast, false);
         lx.bump()?;
         Ok(lx)
+    }
+
+    fn at_start(text: &'a str, fast: bool, strict: bool) -> Self {
+        let (st, recent) = (DeJsonState::default(), Recent::default());
+        Lexer { text, pos: 0, fast, strict, refused: false, st, recent, plain: None, escaped: None, row_keys: Vec::new() }
     }
 
     /// A lexer for the strict pass over text the guard has not seen; it
     /// starts on a `{` or `[` (a document of any other shape is the
     /// guard's).
     pub(super) fn strict(text: &'a str) -> Result<Self, DecodeError> {
-        let mut lx = Lexer { text, pos: 0, fast: true, strict: true, refused: false, st: DeJsonState::default(), recent: Recent::default(), plain: None, escaped: None, row_keys: Vec::new() };
+        let mut lx = Lexer::at_start(text, true, true);
         lx.bump()?;
         match lx.st.tok {
             DeJsonTok::CurlyOpen | DeJsonTok::BlockOpen => Ok(lx),

@@ -393,8 +393,9 @@ fn the_live_view_refuses_them_too_and_stays() {
     let script = format!("ulimit -v 400000; exec '{BIN}' --socket '{}' --refresh-rate 5", s.path.display());
     let mut t = Live::start("sh", &["-c", &script], &[], 200, 20);
     let before = t.before.clone();
-    // 60 MB checked and refused each refresh: 6-7 s in a debug build on a
-    // quiet 2-core machine, more beside the rest of the suite.
+    // 60 MB checked and refused each refresh: in a debug build the whole
+    // test takes 6-7 s on a quiet 2-core machine, more beside the rest of
+    // the suite.
     let needle = "more rows than 96 bytes each";
     t.wait_for(needle, Duration::from_secs(40), |s| s.iter().any(|l| l.contains(needle)));
     s.wait_count(3, Duration::from_secs(40));

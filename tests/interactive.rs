@@ -213,11 +213,14 @@ fn help_overlay_lists_every_key_and_any_key_closes_it() {
     let mut t = start(&s.path, "2");
     t.wait_text("rows 1-5 of 5");
     t.send(b"?");
-    let screen = t.wait_text("openrtc-top keys");
-    let text = screen.join("\n");
-    for key in ["q, Ctrl-C", "r ", "s ", "S ", "f ", "a ", "t ", "p ", "/ ", "Enter", "g ", "G ", "?, h", "PgUp/PgDn"] {
-        assert!(text.contains(key), "help lacks {key:?}:\n{text}");
-    }
+    // Waited for whole: the overlay's first line can be on screen before
+    // its last has been read from the terminal.
+    const KEYS: [&str; 14] = ["q, Ctrl-C", "r ", "s ", "S ", "f ", "a ", "t ", "p ", "/ ", "Enter", "g ", "G ", "?, h", "PgUp/PgDn"];
+    let has_all = |s: &[String]| {
+        let text = s.join("\n");
+        text.contains("openrtc-top keys") && KEYS.iter().all(|k| text.contains(k))
+    };
+    t.wait_for("the help overlay listing every key", Duration::from_secs(10), has_all);
     t.send(b"x");
     t.wait_text("rows 1-5 of 5");
     t.send(b"h");

@@ -1,24 +1,25 @@
 //! Reading a payload: bytes in, a `Snapshot` out, never a panic or a hang.
 //!
-//! Three stages, each in its own file:
-//! 1. `guard` validates the whole document first (strict JSON plus the
-//!    Python-isms `json.dumps` writes), iteratively and with a depth cap, and
-//!    rewrites those Python-isms into forms nanoserde reads. nanoserde 0.2
-//!    trusts its input: it loops forever on an unterminated container inside
-//!    an unknown field, hits an `unimplemented!` on a stray `,` in value
-//!    position, and reads a raw NUL as end of input. After the guard it only
-//!    ever sees well-formed JSON.
-//! 2. `lexer` walks the tokens. Which inputs go where:
-//!    - read in place by the lexer (`Lexer::bump` and `Lexer::key`): object
-//!      keys without escapes (matched against `fields`, never copied),
-//!      strings without escapes (copied in one piece) and numbers (parsed
-//!      from the text). These are nearly all of a real payload, and
-//!      nanoserde decodes them a character at a time into a buffer, which
-//!      was most of the decoding time at 100,000 sessions.
-//!    - read by nanoserde's tokenizer: punctuation, `true`, `false`, `null`,
-//!      and every key or string with an escape (`\uXXXX`, surrogate pairs,
-//!      `\n`, ...): rarer, and where getting JSON's rules right matters more
-//!      than speed. A test holds the two paths to the same result.
+//! Three parts, each in its own file:
+//! 1. `guard` holds the rules: strict JSON plus the Python-isms `json.dumps`
+//!    writes, nesting capped, checked iteratively; it rewrites the one
+//!    Python-ism nanoserde cannot read (lone surrogate escapes). nanoserde
+//!    0.2 trusts its input: it loops forever on an unterminated container
+//!    inside an unknown field, hits an `unimplemented!` on a stray `,` in
+//!    value position, and reads a raw NUL as end of input. It only ever
+//!    sees well-formed JSON.
+//! 2. `lexer` walks the tokens from a byte position. Which inputs go where:
+//!    - read in place: punctuation, literals, keys without escapes
+//!      (matched against `fields`, never copied), strings without escapes
+//!      (borrowed) and numbers (parsed from the text). These are nearly
+//!      all of a real payload, and nanoserde reads them a character at a
+//!      time into a buffer, which was most of the decoding time at 100,000
+//!      sessions. Rows in the shape workers write them are read raw, with
+//!      no tokens between (`session_fast`).
+//!    - decoded by nanoserde's tokenizer: every string with an escape
+//!      (`\uXXXX`, surrogate pairs, `\n`, ...), and only when it is used:
+//!      rarer, and where getting JSON's rules right matters more than
+//!      speed. nanoserde alone is the reference tests hold the rest to.
 //! 3. the functions below turn tokens into rows with the reference client's
 //!    tolerance: both payload shapes, defaults for missing fields, non-object
 //!    rows dropped, a non-object worker absent. A field of the wrong type
@@ -26,6 +27,11 @@
 //!    accept numeric strings as Python's `float()` does. Only text that is
 //!    not JSON at all is an error, so an operator sees garbage reported, not
 //!    an empty pool.
+//!
+//! A payload is read in one pass when it can be (`strict`: each token
+//! checked by the guard's rules as it is read), else behind the guard (the
+//! guard's pass over the whole text first); the result is the same either
+//! way, which a test holds.
 
 pub mod fields;
 pub mod guard;

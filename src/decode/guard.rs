@@ -343,22 +343,14 @@ pub fn plain_string(s: &str) -> Option<&str> {
     (s.as_bytes().get(n) == Some(&b'"')).then(|| s.get(..n)).flatten()
 }
 
-/// The length of a string's contents (escapes included) whose opening
-/// quote has been read: `s` is what follows the quote, the result ends
-/// before the closing quote. `None` when it is not terminated. Only for
-/// text the guard has checked, where a backslash always starts an escape
-/// and every character an escape covers after its first is ordinary.
-pub fn string_len(s: &str) -> Option<usize> {
-    let b = s.as_bytes();
-    let mut i = 0;
-    loop {
-        i += ordinary_run(&b[i.min(b.len())..]);
-        match b.get(i)? {
-            b'"' => return Some(i),
-            b'\\' => i += 2,
-            _ => i += 1,
-        }
-    }
+/// Where the string whose opening quote is at `at` ends (just past its
+/// closing quote), by the rules `check` applies, when it needs no
+/// rewriting (no lone surrogate). For the lexer's strings with escapes, in
+/// either pass.
+pub fn string_end(b: &[u8], at: usize) -> Option<usize> {
+    let mut g = Guard { b, i: at, lone_surrogate: false };
+    g.string().ok()?;
+    (!g.lone_surrogate).then_some(g.i)
 }
 
 /// Where the first `"`, `\\` or byte below 0x20 of `block` is, if any.

@@ -182,10 +182,10 @@ impl<'a> Lexer<'a> {
                 if let Some(text) = guard::plain_string(rest) {
                     self.plain = Some(text);
                     (text.len() + 2, DeJsonTok::Str)
-                } else if let Some(n) = guard::string_len(rest).filter(|&n| !self.strict || self.checked_end(i).is_some_and(|end| self.skip_ws_from(i + n + 2) == end)) {
+                } else if let Some(end) = guard::string_end(b, i) {
                     // Decoded only if asked for (see `str`).
-                    self.escaped = Some(&rest[..n]);
-                    (n + 2, DeJsonTok::Str)
+                    self.escaped = Some(&self.text[i + 1..end - 1]);
+                    (end - i, DeJsonTok::Str)
                 } else {
                     return self.nanoserde();
                 }
@@ -448,22 +448,25 @@ impl<'a> Lexer<'a> {
             self.pos = i + text.len() + 2;
             return Some(self.share(text));
         }
-        let raw = &rest[..guard::string_len(rest)?];
-        if self.strict && self.checked_end(i).is_none_or(|end| self.skip_ws_from(i + raw.len() + 2) != end) {
-            return None;
-        }
-        self.pos = i + raw.len() + 2;
+        let end = guard::string_end(self.text.as_bytes(), i)?;
+        self.pos = end;
+        self.share_escaped(&self.text[i + 1..end - 1]).ok()
+    }
+
+    /// A string with escapes (`raw`, as written) shared with earlier rows:
+    /// found by its text as written, or decoded by `str` and remembered.
+    /// The current token is left as it was.
+    fn share_escaped(&mut self, raw: &'a str) -> Result<Rc<str>, DecodeError> {
         if let Some(r) = self.recent.find(raw) {
-            return Some(r);
+            return Ok(r);
         }
-        // Decoded by `str`, which must leave the current token as it was.
         let (tok, plain) = (self.st.tok.clone(), self.plain.take());
         self.escaped = Some(raw);
-        let value: Option<Rc<str>> = self.str().ok().map(Rc::from);
+        let value = self.str().map(Rc::from);
         (self.st.tok, self.plain) = (tok, plain);
         let value = value?;
         self.recent.add(Rc::from(raw), Rc::clone(&value));
-        Some(value)
+        Ok(value)
     }
 
     /// `shared` for a string read raw.
@@ -560,14 +563,7 @@ impl<'a> Lexer<'a> {
             return self.skip().map(|()| None);
         }
         let r = match self.escaped {
-            Some(raw) => match self.recent.find(raw) {
-                Some(r) => r,
-                None => {
-                    let value: Rc<str> = Rc::from(self.str()?);
-                    self.recent.add(Rc::from(raw), Rc::clone(&value));
-                    value
-                }
-            },
+            Some(raw) => self.share_escaped(raw)?,
             None => match self.plain {
                 Some(text) => self.share(text),
                 None => {

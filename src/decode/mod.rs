@@ -318,21 +318,11 @@ fn session_fast(lx: &mut Lexer, r: &mut Session, mut labels: Option<&mut Vec<Rc<
                     };
                     0
                 }
-                Field::DurationS => {
-                    r.duration_s = lx.raw_number()?;
-                    Session::DURATION
-                }
-                Field::MemMb => {
-                    r.mem_mb = lx.raw_number()?;
-                    Session::MEM
-                }
-                Field::PeakMb => {
-                    r.peak_mb = lx.raw_number()?;
-                    Session::PEAK
-                }
-                Field::CpuPct => {
-                    r.cpu_pct = lx.raw_number()?;
-                    Session::CPU
+                key @ (Field::DurationS | Field::MemMb | Field::PeakMb | Field::CpuPct) => {
+                    let v = lx.raw_number()?;
+                    let (slot, bit) = number_slot(r, key)?;
+                    *slot = v;
+                    bit
                 }
                 Field::Status => {
                     r.status = Status::parse(lx.raw_str()?);
@@ -369,6 +359,18 @@ thread_local! {
     static FAST_ROWS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
+/// A row's numeric field: where its value goes and its missing bit (both
+/// row readers use this one table).
+fn number_slot(r: &mut Session, key: Field) -> Option<(&mut f64, u16)> {
+    Some(match key {
+        Field::DurationS => (&mut r.duration_s, Session::DURATION),
+        Field::MemMb => (&mut r.mem_mb, Session::MEM),
+        Field::PeakMb => (&mut r.peak_mb, Session::PEAK),
+        Field::CpuPct => (&mut r.cpu_pct, Session::CPU),
+        _ => return None,
+    })
+}
+
 /// Where `label` is in the labels seen so far (added when new; `u16::MAX`
 /// past the most a row can index).
 fn label_index(seen: &mut Vec<Rc<str>>, label: Rc<str>) -> u16 {
@@ -400,10 +402,11 @@ fn session(lx: &mut Lexer, r: &mut Session, mut labels: Option<&mut Vec<Rc<str>>
                 r.tenant = lx.shared()?;
                 return Ok(());
             }
-            Field::DurationS => (Session::DURATION, set(&mut r.duration_s, lx.number()?)),
-            Field::MemMb => (Session::MEM, set(&mut r.mem_mb, lx.number()?)),
-            Field::PeakMb => (Session::PEAK, set(&mut r.peak_mb, lx.number()?)),
-            Field::CpuPct => (Session::CPU, set(&mut r.cpu_pct, lx.number()?)),
+            Field::DurationS | Field::MemMb | Field::PeakMb | Field::CpuPct => {
+                let v = lx.number()?;
+                let Some((slot, bit)) = number_slot(r, key) else { return Ok(()) };
+                (bit, set(slot, v))
+            }
             Field::Status => (Session::STATUS, set(&mut r.status, lx.text(Status::parse)?)),
             Field::Pinned => (Session::PINNED, set(&mut r.pinned, lx.flag()?)),
             _ => return lx.skip(),

@@ -278,8 +278,7 @@ fn detail(app: &App, w: usize, area: usize, paint: Paint) -> Vec<String> {
         lines.push(l.finish());
     }
     lines.push(String::new());
-    let trend = app.trends.get(key);
-    lines.extend(trend_lines(trend.map(|t| t.samples).unwrap_or_default(), w, paint));
+    lines.extend(trend_lines(app.trends.get(key), w, paint));
     lines.truncate(area);
     lines
 }

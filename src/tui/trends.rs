@@ -16,13 +16,6 @@ use std::time::{Duration, Instant};
 
 use crate::snapshot::{Pool, SessionKey};
 
-/// One session's samples, oldest first: at most one a second (61 in all),
-/// whatever the refresh rate.
-#[derive(Debug, Default, Clone)]
-pub struct Trend {
-    pub samples: Vec<(Instant, f64, f64)>,
-}
-
 /// Frames closer together than this replace each other.
 const STEP: Duration = Duration::from_secs(1);
 
@@ -85,14 +78,15 @@ impl Trends {
         mum(h ^ P[1], u64::from_le_bytes(last) ^ secret)
     }
 
-    /// The samples of one session, from every frame that has it. A session
+    /// The samples of one session (time, CPU %, memory MB), oldest first,
+    /// from every frame that has it: at most one a second (61 in all),
+    /// whatever the refresh rate; none for a session not seen. A session
     /// keeps its place in the pool's order from one snapshot to the next,
     /// so each frame is first tried where the one before held it.
-    pub fn get(&self, key: &SessionKey) -> Option<Trend> {
+    pub fn get(&self, key: &SessionKey) -> Vec<(Instant, f64, f64)> {
         let k = self.key(key.worker, &key.id);
         let mut hint = 0;
-        let samples: Vec<(Instant, f64, f64)> = self
-            .frames
+        self.frames
             .iter()
             .filter_map(|f| {
                 let at = match f.rows.get(hint) {
@@ -103,8 +97,7 @@ impl Trends {
                 let (_, cpu, mem) = f.rows[at];
                 Some((f.at, cpu, mem))
             })
-            .collect();
-        (!samples.is_empty()).then_some(Trend { samples })
+            .collect()
     }
 
     /// How many sessions the newest frame holds.

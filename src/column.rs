@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::cmp::Ordering;
 
 use crate::number::{self, cmp_f64};
-use crate::snapshot::{Pool, Session, Status, WorkerState};
+use crate::model::{Pool, Session, Status, WorkerState};
 use crate::text::{self, Charset};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -348,7 +348,7 @@ mod tests {
     /// and workers up, stale and gone.
     #[test]
     fn text_widths_match_measuring_every_row() {
-        use crate::snapshot::{Pool, Update, WorkerState};
+        use crate::model::{Pool, Update, WorkerState};
         let rows = |n: usize, k: usize| -> String {
             let items: Vec<String> = (0..n)
                 .map(|i| {

@@ -13,7 +13,7 @@
 pub mod cli;
 pub mod source;
 pub mod decode;
-pub mod snapshot;
+pub mod model;
 pub mod view;
 pub mod summary;
 pub mod column;

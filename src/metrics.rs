@@ -21,7 +21,7 @@ use std::io::{self, Write};
 
 use crate::column::Column;
 use crate::number;
-use crate::snapshot::{Pool, Status};
+use crate::model::{Pool, Status};
 use crate::text;
 use crate::view::{self, Query};
 
@@ -267,7 +267,7 @@ fn value(b: &mut String, v: f64) {
 mod tests {
     use super::*;
     use crate::decode::decode;
-    use crate::snapshot::{Snapshot, Update, WorkerState};
+    use crate::model::{Snapshot, Update, WorkerState};
     use std::time::Duration;
 
     fn pool(parts: &[(&str, &str, WorkerState)]) -> Pool {

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use crate::cli::{ColorMode, Config, Format};
 use crate::output::Plain;
 use crate::record::Recorder;
-use crate::snapshot::Pool;
+use crate::model::Pool;
 use crate::source::recording::Mark;
 use crate::source::replay::{Move, Replay};
 use crate::source::{Sources, socket};

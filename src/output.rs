@@ -11,7 +11,7 @@ use std::io::{self, Write};
 
 use crate::column::Column;
 use crate::number::{self, nonfinite};
-use crate::snapshot::{Pool, Session, System, Worker};
+use crate::model::{Pool, Session, System, Worker};
 use crate::text::{self, Charset};
 
 /// What every plain writer is told besides the rows: whether to print the

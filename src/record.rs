@@ -11,7 +11,7 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use crate::output::{self, Plain};
-use crate::snapshot::Pool;
+use crate::model::Pool;
 use crate::text::Charset;
 
 /// Rotated files kept besides the one being written.
@@ -94,7 +94,7 @@ pub fn parse_size(v: &str) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::snapshot::{Session, Snapshot};
+    use crate::model::{Session, Snapshot};
 
     #[test]
     fn sizes() {

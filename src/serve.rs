@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use crate::cli::Config;
 use crate::metrics::{self, Exposition};
 use crate::signal;
-use crate::snapshot::Pool;
+use crate::model::Pool;
 use crate::source::{Sources, socket};
 use std::os::fd::AsRawFd;
 

@@ -2,7 +2,7 @@
 //! live view and the title show. Pure sums over the pool, made once per
 //! new pool (`Summary::of`), not once per frame.
 
-use crate::snapshot::{Pool, Status, System, WorkerEntry};
+use crate::model::{Pool, Status, System, WorkerEntry};
 
 /// A pool's figures: each worker's and the totals.
 #[derive(Debug, Clone, Default)]
@@ -139,7 +139,7 @@ pub fn host(pool: &Pool) -> Option<(&System, &[f64])> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::snapshot::{Session, Snapshot, Update, Worker, WorkerState};
+    use crate::model::{Session, Snapshot, Update, Worker, WorkerState};
 
     #[test]
     fn figures_sum_each_workers_rows_and_leave_out_non_finite_shares() {

@@ -3,7 +3,7 @@
 use std::cmp::Ordering;
 
 use crate::column::{Column, StatusFilter};
-use crate::snapshot::{Pool, Session, SessionKey, Status};
+use crate::model::{Pool, Session, SessionKey, Status};
 
 /// How a snapshot is narrowed and ordered; shared by `--once` and the live view.
 #[derive(Debug, Clone, PartialEq)]
@@ -268,7 +268,7 @@ pub fn groups(pool: &Pool, order: &[usize], by: Group, q: &Query) -> Vec<GroupRo
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::snapshot::{Snapshot, Update, WorkerState};
+    use crate::model::{Snapshot, Update, WorkerState};
 
     pub fn row(id: &str, agent: &str, tenant: Option<&str>, mem: f64, cpu: f64, dur: f64, status: &str) -> Session {
         Session {
@@ -288,7 +288,7 @@ pub(crate) mod tests {
 
     /// One worker's pool of `sessions`.
     pub fn pool(sessions: Vec<Session>) -> Pool {
-        Pool::single(crate::snapshot::Snapshot { worker: None, sessions }, "w.sock".into())
+        Pool::single(crate::model::Snapshot { worker: None, sessions }, "w.sock".into())
     }
 
     pub fn sample() -> Pool {

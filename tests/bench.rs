@@ -304,7 +304,7 @@ fn bench() {
             let t0 = Instant::now();
             let p = socket::fetch(&target, &|| false).unwrap();
             let t1 = Instant::now();
-            let snap = openrtc_top::snapshot::Pool::single(decode::decode(&p.bytes).unwrap(), target.path.clone());
+            let snap = openrtc_top::model::Pool::single(decode::decode(&p.bytes).unwrap(), target.path.clone());
             drop(p);
             let t2 = Instant::now();
             let ord = view::order(&snap, &view::Query::default(), &[]);

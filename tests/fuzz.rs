@@ -180,15 +180,15 @@ fn raw_unsafe(c: char, allowed: &[char]) -> bool {
 
 /// Everything a decoded snapshot flows into, for a UTF-8 and an ASCII
 /// reader, with the control-byte check (and ASCII-only for the latter).
-fn render_everything(snap: openrtc_top::snapshot::Snapshot) -> Result<(), String> {
+fn render_everything(snap: openrtc_top::model::Snapshot) -> Result<(), String> {
     for charset in [Charset::Utf8, Charset::Ascii] {
         render_for(snap.clone(), charset)?;
     }
     Ok(())
 }
 
-fn render_for(snap: openrtc_top::snapshot::Snapshot, charset: Charset) -> Result<(), String> {
-    let pool = openrtc_top::snapshot::Pool::single(snap.clone(), "w.sock".into());
+fn render_for(snap: openrtc_top::model::Snapshot, charset: Charset) -> Result<(), String> {
+    let pool = openrtc_top::model::Pool::single(snap.clone(), "w.sock".into());
     let ord = order(&pool, &Query::default(), &[]);
     let plain = Plain { header: true, stamp: Some("T"), charset };
     let ascii = charset == Charset::Ascii;

@@ -35,7 +35,7 @@
 
 pub mod fields;
 pub mod guard;
-pub mod id;
+
 mod lexer;
 pub mod sample;
 
@@ -45,7 +45,7 @@ use std::rc::Rc;
 
 use nanoserde::DeJsonTok;
 
-use crate::snapshot::{Session, SessionId, Snapshot, Status, System, Worker};
+use crate::model::{Session, SessionId, Snapshot, Status, System, Worker};
 use fields::Field;
 use lexer::Lexer;
 

@@ -11,7 +11,7 @@ use nanoserde::DeJsonTok;
 use super::fields::Field;
 use super::lexer::Lexer;
 use super::{DecodeError, guarded, rows, worker};
-use crate::snapshot::{Session, Worker};
+use crate::model::{Session, Worker};
 
 /// One worker as a sample lists it.
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -17,7 +17,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use crate::decode::{self, DecodeError};
-use crate::snapshot::{Snapshot, Update, WorkerState};
+use crate::model::{Snapshot, Update, WorkerState};
 use discover::Spec;
 use socket::{Fetch, FetchError, Payload, Step, Target};
 

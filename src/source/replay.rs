@@ -9,7 +9,7 @@ use std::path::Path;
 
 use super::recording::{Mark, OpenError, Recording};
 use crate::decode::sample::{Sample, sample};
-use crate::snapshot::{Snapshot, Update, WorkerState};
+use crate::model::{Snapshot, Update, WorkerState};
 
 #[derive(Debug)]
 pub struct Replay {
@@ -78,7 +78,7 @@ impl Replay {
     /// A sample as pool updates: each worker it lists, with its sessions,
     /// up or stale (with the error it was recorded with).
     pub fn updates(&mut self, s: Sample) -> Vec<Update> {
-        let mut per: Vec<Vec<crate::snapshot::Session>> = vec![Vec::new(); s.workers.len()];
+        let mut per: Vec<Vec<crate::model::Session>> = vec![Vec::new(); s.workers.len()];
         for row in s.sessions {
             if let Some(v) = per.get_mut(usize::from(row.worker)) {
                 v.push(row);

@@ -13,7 +13,7 @@ use super::keys::{self, Action, Context};
 use super::panel::{Panel, RowKey};
 use super::trends::Trends;
 use crate::column;
-use crate::snapshot::{Pool, Session, SessionKey, Snapshot, Update};
+use crate::model::{Pool, Session, SessionKey, Snapshot, Update};
 use crate::source::Banner;
 use crate::summary::Summary;
 use crate::text::Charset;

@@ -27,7 +27,7 @@ use super::term::{self, Terminal};
 use crate::cli::Config;
 use crate::clock;
 use crate::record::Recorder;
-use crate::snapshot::Pool;
+use crate::model::Pool;
 use crate::source::replay::{Move, Replay};
 use crate::source::{Sources, socket};
 

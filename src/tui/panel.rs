@@ -3,7 +3,7 @@
 //! follows once the user has moved it. It knows rows only by position and
 //! by key; what the rows are is the caller's business.
 
-use crate::snapshot::SessionKey;
+use crate::model::SessionKey;
 
 /// What identifies a row through re-sorts and refreshes.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -15,7 +15,7 @@ use std::io::{self, Write};
 use termion::{color, style};
 
 use crate::column::{self, Column};
-use crate::snapshot::{Pool, Session, Status, Worker};
+use crate::model::{Pool, Session, Status, Worker};
 use crate::summary::{Summary, Totals};
 use crate::text::{self, Charset};
 

@@ -14,7 +14,7 @@ use std::collections::VecDeque;
 use std::hash::BuildHasher;
 use std::time::{Duration, Instant};
 
-use crate::snapshot::{Pool, SessionKey};
+use crate::model::{Pool, SessionKey};
 
 /// Frames closer together than this replace each other.
 const STEP: Duration = Duration::from_secs(1);

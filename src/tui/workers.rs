@@ -9,7 +9,7 @@ use termion::{color, style};
 
 use super::render::{Paint, StyledLine, worker_lines};
 use crate::column::Column;
-use crate::snapshot::{Pool, Worker, WorkerState};
+use crate::model::{Pool, Worker, WorkerState};
 use crate::summary::{self, Summary, Totals, WorkerFigures};
 use crate::text;
 
@@ -208,7 +208,7 @@ fn totals_line(t: &Totals, label_w: usize, width: usize, paint: Paint) -> String
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::snapshot::{Session, Snapshot, Status, System, Update};
+    use crate::model::{Session, Snapshot, Status, System, Update};
     use crate::text::Charset;
     use crate::tui::render::strip_sgr as strip;
 

@@ -4,7 +4,7 @@
 //! worker sends, field for field).
 
 use openrtc_top::output;
-use openrtc_top::snapshot::{Pool, Session, Snapshot, Status, Worker};
+use openrtc_top::model::{Pool, Session, Snapshot, Status, Worker};
 
 use super::Rng;
 

@@ -16,7 +16,7 @@ pub mod decode;
 pub mod model;
 pub mod view;
 pub mod summary;
-pub mod column;
+pub mod present;
 pub mod output;
 pub mod metrics;
 pub mod tui;

@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use crate::column::Column;
+use crate::model::column::Column;
 use crate::number;
 use crate::model::{Pool, Status};
 use crate::text;
@@ -147,11 +147,11 @@ pub fn write(out: &mut dyn Write, pool: &Pool, how: Exposition) -> io::Result<()
         *counts.entry((s.worker, agent, tenant, s.status.as_str())).or_default() += 1;
         let g = shares.entry((s.worker, agent, tenant)).or_default();
         g.slow += usize::from(s.status == Status::Slow);
-        if s.mem_mb.is_finite() {
-            g.mem += s.mem_mb;
+        if Column::Mem.number(s).is_finite() {
+            g.mem += Column::Mem.number(s);
         }
-        if s.cpu_pct.is_finite() {
-            g.cpu += s.cpu_pct;
+        if Column::Cpu.number(s).is_finite() {
+            g.cpu += Column::Cpu.number(s);
         }
     }
     let mut sessions = Series::new(&SESSIONS);
@@ -178,9 +178,9 @@ pub fn write(out: &mut dyn Write, pool: &Pool, how: Exposition) -> io::Result<()
                 ("agent", &*s.agent_name),
                 ("tenant", s.tenant.as_deref().unwrap_or("")),
             ];
-            one_cpu.add(l.clone(), s.cpu_pct);
-            one_mem.add(l.clone(), s.mem_mb * MIB);
-            one_dur.add(l, s.duration_s);
+            one_cpu.add(l.clone(), Column::Cpu.number(s));
+            one_mem.add(l.clone(), Column::Mem.number(s) * MIB);
+            one_dur.add(l, Column::Duration.number(s));
         }
         families.extend([one_cpu, one_mem, one_dur]);
     }

@@ -9,7 +9,7 @@ use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use crate::column::Column;
+use crate::model::column::{Column, Kind};
 use crate::number::{self, nonfinite};
 use crate::model::{Pool, Session, System, Worker};
 use crate::text::{self, Charset};
@@ -194,7 +194,7 @@ impl<'a> PlainRow<'a> {
 }
 
 /// The text of one plain-table cell and its width in columns (the screen's
-/// cell is `Column::screen_text`); numbers are formatted
+/// cell is `present::cells::screen_text`); numbers are formatted
 /// into `num`. (Inlined: both passes call it for every cell, and the call
 /// was 2% of a 100,000-row run.)
 #[inline]
@@ -320,8 +320,7 @@ pub fn json(out: &mut dyn Write, pool: &Pool, order: &[usize], opt: Plain) -> io
         if n > 0 {
             buf.push_str(", ");
         }
-        let s = &pool.sessions[i];
-        json_session(&mut buf, multi.then(|| pool.worker_of(s).map_or("", |w| w.label.as_str())), s, charset);
+        json_session(&mut buf, pool, &pool.sessions[i], charset);
         // Flush as we go: a large pool stays out of one giant buffer.
         if buf.len() > 64 * 1024 {
             out.write_all(buf.as_bytes())?;
@@ -332,21 +331,19 @@ pub fn json(out: &mut dyn Write, pool: &Pool, order: &[usize], opt: Plain) -> io
     out.write_all(buf.as_bytes())
 }
 
-fn json_session(b: &mut String, worker: Option<&str>, s: &Session, cs: Charset) {
-    let has = |bit: u16| !s.lacks(bit);
+/// A session as the worker wrote it, field by field in the column table's
+/// order (a field the worker did not send is `null`); with several
+/// workers, led by its worker's label.
+fn json_session(b: &mut String, pool: &Pool, s: &Session, cs: Charset) {
     let mut o = JsonObject::new(b, cs);
-    if let Some(label) = worker {
-        o.str("worker", Some(label));
+    for c in Column::shown(pool) {
+        let (key, missing) = (c.key(), c.missing(s));
+        match c.kind() {
+            Kind::Num { .. } => o.num(key, (!missing).then(|| c.number(s))),
+            Kind::Pin => o.bool(key, (!missing).then_some(s.pinned)),
+            _ => o.str(key, c.text(pool, s).filter(|_| !missing)),
+        }
     }
-    o.str("session_id", has(Session::ID).then_some(&*s.session_id));
-    o.str("agent_name", has(Session::AGENT).then_some(&*s.agent_name));
-    o.str("tenant", s.tenant.as_deref());
-    o.num("duration_s", has(Session::DURATION).then_some(s.duration_s));
-    o.num("mem_mb", has(Session::MEM).then_some(s.mem_mb));
-    o.num("peak_mb", has(Session::PEAK).then_some(s.peak_mb));
-    o.num("cpu_pct", has(Session::CPU).then_some(s.cpu_pct));
-    o.str("status", has(Session::STATUS).then_some(s.status.as_str()));
-    o.bool("pinned", has(Session::PINNED).then_some(s.pinned));
     o.end();
 }
 

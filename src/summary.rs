@@ -2,6 +2,7 @@
 //! live view and the title show. Pure sums over the pool, made once per
 //! new pool (`Summary::of`), not once per frame.
 
+use crate::model::column::Column;
 use crate::model::{Pool, Status, System, WorkerEntry};
 
 /// A pool's figures: each worker's and the totals.
@@ -81,11 +82,11 @@ pub fn by_worker(pool: &Pool) -> Vec<WorkerFigures> {
         let Some(f) = out.get_mut(usize::from(s.worker)) else { continue };
         f.rows += 1;
         f.slow += usize::from(s.status == Status::Slow);
-        if s.cpu_pct.is_finite() {
-            f.cpu_pct += s.cpu_pct;
+        if Column::Cpu.number(s).is_finite() {
+            f.cpu_pct += Column::Cpu.number(s);
         }
-        if s.mem_mb.is_finite() {
-            f.mem_mb += s.mem_mb;
+        if Column::Mem.number(s).is_finite() {
+            f.mem_mb += Column::Mem.number(s);
         }
     }
     for (f, w) in out.iter_mut().zip(&pool.workers) {
@@ -144,8 +145,7 @@ mod tests {
     #[test]
     fn figures_sum_each_workers_rows_and_leave_out_non_finite_shares() {
         let row = |cpu: f64, mem: f64, slow: bool| Session {
-            cpu_pct: cpu,
-            mem_mb: mem,
+            nums: [0.0, mem, 0.0, cpu],
             status: if slow { Status::Slow } else { Status::Active },
             ..Session::default()
         };

@@ -2,7 +2,7 @@
 
 use std::cmp::Ordering;
 
-use crate::column::{Column, StatusFilter};
+use crate::model::column::Column;
 use crate::model::{Pool, Session, SessionKey, Status};
 
 /// How a snapshot is narrowed and ordered; shared by `--once` and the live view.
@@ -244,8 +244,8 @@ pub fn groups(pool: &Pool, order: &[usize], by: Group, q: &Query) -> Vec<GroupRo
         let g = &mut rows[k];
         g.sessions += 1;
         g.slow += usize::from(s.status == Status::Slow);
-        g.mem_mb += s.mem_mb;
-        g.cpu_pct += s.cpu_pct;
+        g.mem_mb += Column::Mem.number(s);
+        g.cpu_pct += Column::Cpu.number(s);
     }
     for g in &mut rows {
         g.cpu_pct /= g.sessions as f64;
@@ -265,6 +265,55 @@ pub fn groups(pool: &Pool, order: &[usize], by: Group, q: &Query) -> Vec<GroupRo
     rows
 }
 
+/// The status filter and the `f` key's cycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusFilter {
+    All,
+    Active,
+    Slow,
+    Draining,
+    Errored,
+}
+
+impl StatusFilter {
+    pub const CYCLE: [StatusFilter; 5] = [
+        StatusFilter::All,
+        StatusFilter::Active,
+        StatusFilter::Slow,
+        StatusFilter::Draining,
+        StatusFilter::Errored,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            StatusFilter::All => "all",
+            StatusFilter::Active => "active",
+            StatusFilter::Slow => "slow",
+            StatusFilter::Draining => "draining",
+            StatusFilter::Errored => "errored",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<StatusFilter> {
+        StatusFilter::CYCLE.into_iter().find(|f| f.name() == s)
+    }
+
+    pub fn next(self) -> StatusFilter {
+        let i = StatusFilter::CYCLE.iter().position(|&f| f == self).unwrap_or(0);
+        StatusFilter::CYCLE[(i + 1) % StatusFilter::CYCLE.len()]
+    }
+
+    pub fn matches(self, status: &Status) -> bool {
+        match self {
+            StatusFilter::All => true,
+            StatusFilter::Active => *status == Status::Active,
+            StatusFilter::Slow => *status == Status::Slow,
+            StatusFilter::Draining => *status == Status::Draining,
+            StatusFilter::Errored => *status == Status::Errored,
+        }
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -275,10 +324,7 @@ pub(crate) mod tests {
             session_id: id.into(),
             agent_name: agent.into(),
             tenant: tenant.map(Into::into),
-            duration_s: dur,
-            mem_mb: mem,
-            peak_mb: mem * 2.0,
-            cpu_pct: cpu,
+            nums: [dur, mem, mem * 2.0, cpu],
             status: Status::parse(status),
             pinned: false,
             missing: 0,
@@ -455,5 +501,16 @@ pub(crate) mod tests {
         let pins = vec![key("e"), key("c"), key("gone"), SessionKey { worker: 9, id: "a".into() }];
         let o: Vec<&str> = order(&s, &Query::default(), &pins).into_iter().map(|i| &*s.sessions[i].session_id).collect();
         assert_eq!(o, ["e", "c", "a", "d", "b"]);
+    }
+
+    #[test]
+    fn status_cycle_matches_the_reference() {
+        let mut f = StatusFilter::All;
+        let mut seen = vec![f.name()];
+        for _ in 0..5 {
+            f = f.next();
+            seen.push(f.name());
+        }
+        assert_eq!(seen, ["all", "active", "slow", "draining", "errored", "all"]);
     }
 }

@@ -6,7 +6,7 @@
 use std::fmt::Write as _;
 
 use super::flags::{EXIT_STATUS, FLAGS, Flag, Takes};
-use crate::column::Column;
+use crate::model::column::Column;
 
 const WIDTH: usize = 80;
 

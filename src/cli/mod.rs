@@ -11,9 +11,10 @@ use std::fmt;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 
-use crate::column::{Column, StatusFilter};
+use crate::model::column::Column;
+
 use crate::text::Charset;
-use crate::view::Query;
+use crate::view::{Query, StatusFilter};
 
 pub const REFRESH_MIN: f64 = 0.5;
 pub const REFRESH_MAX: f64 = 10.0;

@@ -1,5 +1,5 @@
-//! The payload fields the decoder knows: one table, and the key lookup
-//! derived from it.
+//! The decoder's key lookup, built at compile time from the one table of
+//! known fields (`model::fields::FIELDS`).
 //!
 //! Keys are matched once per key without allocating. A key's length, first
 //! byte and last byte pick one slot of a small table; one comparison then
@@ -7,64 +7,7 @@
 //! slot: `SLOT_OF` is built at compile time and the build fails (a `const`
 //! panic) if two fields ever share one, and a test checks the same rule.
 
-macro_rules! fields {
-    ($($variant:ident = $name:literal,)*) => {
-        /// Every key the decoder knows, and `Unknown` for the rest.
-        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-        pub enum Field {
-            $($variant,)*
-            Unknown,
-        }
-
-        /// The known payload fields (PROTOCOL.md), each with its name as the
-        /// worker writes it. The only list of them.
-        pub const FIELDS: &[(&str, Field)] = &[$(($name, Field::$variant),)*];
-    };
-}
-
-fields! {
-    // The document.
-    Worker = "worker",
-    Sessions = "sessions",
-    // A recorded sample of several workers (`--record`): their list, and
-    // each one's label, socket and error.
-    Workers = "workers",
-    Label = "label",
-    Socket = "socket",
-    Error = "error",
-    // The worker block.
-    Name = "name",
-    UptimeS = "uptime_s",
-    ActiveSessions = "active_sessions",
-    MaxSessions = "max_sessions",
-    Started = "started",
-    Failed = "failed",
-    Draining = "draining",
-    SavedBytes = "saved_bytes",
-    System = "system",
-    CpuHistory = "cpu_history",
-    // worker.system (`cpu_pct` is shared with the row).
-    Available = "available",
-    CpuPct = "cpu_pct",
-    Vcpus = "vcpus",
-    MemUsedBytes = "mem_used_bytes",
-    MemTotalBytes = "mem_total_bytes",
-    SwapUsedBytes = "swap_used_bytes",
-    SwapTotalBytes = "swap_total_bytes",
-    Load1 = "load1",
-    Load5 = "load5",
-    Load15 = "load15",
-    NetRateBps = "net_rate_bps",
-    // A session row.
-    SessionId = "session_id",
-    AgentName = "agent_name",
-    Tenant = "tenant",
-    DurationS = "duration_s",
-    MemMb = "mem_mb",
-    PeakMb = "peak_mb",
-    Status = "status",
-    Pinned = "pinned",
-}
+pub use crate::model::fields::{FIELDS, Field};
 
 const SLOTS: usize = 128;
 

@@ -362,13 +362,11 @@ thread_local! {
 /// A row's numeric field: where its value goes and its missing bit (both
 /// row readers use this one table).
 fn number_slot(r: &mut Session, key: Field) -> Option<(&mut f64, u16)> {
-    Some(match key {
-        Field::DurationS => (&mut r.duration_s, Session::DURATION),
-        Field::MemMb => (&mut r.mem_mb, Session::MEM),
-        Field::PeakMb => (&mut r.peak_mb, Session::PEAK),
-        Field::CpuPct => (&mut r.cpu_pct, Session::CPU),
-        _ => return None,
-    })
+    let c = crate::model::column::Column::of_field(key)?;
+    match c.kind() {
+        crate::model::column::Kind::Num { slot, .. } => Some((&mut r.nums[slot], c.bit())),
+        _ => None,
+    }
 }
 
 /// Where `label` is in the labels seen so far (added when new; `u16::MAX`
@@ -427,6 +425,7 @@ fn set<T: Default>(slot: &mut T, value: Option<T>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::column::Column;
     use std::rc::Rc;
 
     const V020: &str = include_str!("../../tests/fixtures/snapshot-v020.jsonl");
@@ -458,7 +457,7 @@ mod tests {
         assert_eq!(&*first.agent_name, "booking");
         assert_eq!(first.tenant, None);
         assert_eq!(first.status, Status::Slow);
-        assert_eq!((first.duration_s, first.mem_mb, first.peak_mb, first.cpu_pct), (4.0, 2.3, 2.3, 21.5));
+        assert_eq!((Column::Duration.number(&first), Column::Mem.number(&first), Column::Peak.number(&first), Column::Cpu.number(&first)), (4.0, 2.3, 2.3, 21.5));
         assert_eq!(s.sessions[1].tenant.as_deref(), Some("acme-1"));
         assert_eq!(s.sessions.iter().filter(|r| r.status == Status::Slow).count(), 4);
     }
@@ -555,7 +554,7 @@ mod tests {
         assert!(s.worker.is_none());
         assert_eq!(s.sessions.len(), 3);
         assert_eq!(&*s.sessions[0].session_id, "job-c1d550");
-        assert_eq!(s.sessions[0].peak_mb, 240.1);
+        assert_eq!(Column::Peak.number(&s.sessions[0]), 240.1);
         assert!(s.sessions[2].pinned);
         assert_eq!(s.sessions[2].tenant.as_deref(), Some("globex"));
     }
@@ -572,7 +571,7 @@ mod tests {
         assert_eq!(s.sessions.len(), 1);
         // Missing fields take defaults.
         let r = &s.sessions[0];
-        assert_eq!((&*r.agent_name, r.tenant.as_deref(), r.mem_mb, r.pinned), ("", None, 0.0, false));
+        assert_eq!((&*r.agent_name, r.tenant.as_deref(), Column::Mem.number(&r), r.pinned), ("", None, 0.0, false));
         assert_eq!(r.status.as_str(), "");
     }
 
@@ -580,7 +579,7 @@ mod tests {
     fn one_rule_for_wrong_types_a_numeric_string_is_a_number() {
         let s = dec(r#"[{"session_id": 7, "tenant": 3, "mem_mb": "12.5", "cpu_pct": "x", "duration_s": [1, {"a": 2}], "pinned": 1, "status": null, "agent_name": "a", "peak_mb": null}]"#);
         let r = &s.sessions[0];
-        assert_eq!((&*r.session_id, r.tenant.as_deref(), r.mem_mb, r.cpu_pct, r.duration_s), ("", None, 12.5, 0.0, 0.0));
+        assert_eq!((&*r.session_id, r.tenant.as_deref(), Column::Mem.number(&r), Column::Cpu.number(&r), Column::Duration.number(&r)), ("", None, 12.5, 0.0, 0.0));
         assert!(!r.pinned);
         for (bit, name) in [(Session::ID, "id"), (Session::CPU, "cpu"), (Session::DURATION, "duration"), (Session::PINNED, "pinned"), (Session::STATUS, "status"), (Session::PEAK, "peak")] {
             assert!(r.lacks(bit), "{name} should be missing");
@@ -591,10 +590,10 @@ mod tests {
         let r = &s.sessions[0];
         assert!(r.lacks(Session::STATUS) && r.lacks(Session::ID) && r.lacks(Session::AGENT), "{r:?}");
         assert_eq!(r.status.as_str(), "");
-        assert!(r.mem_mb.is_nan() && !r.lacks(Session::MEM));
+        assert!(Column::Mem.number(&r).is_nan() && !r.lacks(Session::MEM));
         // A later duplicate of the wrong type leaves the field missing.
         let r = &dec(r#"[{"mem_mb": 5, "mem_mb": "n/a"}]"#).sessions[0];
-        assert!(r.lacks(Session::MEM) && r.mem_mb == 0.0);
+        assert!(r.lacks(Session::MEM) && Column::Mem.number(&r) == 0.0);
         let w = dec(r#"{"worker": {"system": 1, "cpu_history": [1, "2", null, "z", 3.5, NaN], "draining": "yes", "name": 5}, "sessions": []}"#).worker.unwrap();
         assert_eq!((w.system, w.draining, w.name), (None, None, None));
         assert_eq!(&w.cpu_history[..3], [1.0, 2.0, 3.5]);
@@ -641,8 +640,8 @@ mod tests {
     fn non_finite_tokens_and_ints_for_floats() {
         let s = dec(r#"[{"mem_mb": NaN, "peak_mb": Infinity, "cpu_pct": -Infinity, "duration_s": 40}]"#);
         let r = &s.sessions[0];
-        assert!(r.mem_mb.is_nan());
-        assert_eq!((r.peak_mb, r.cpu_pct, r.duration_s), (f64::INFINITY, f64::NEG_INFINITY, 40.0));
+        assert!(Column::Mem.number(&r).is_nan());
+        assert_eq!((Column::Peak.number(&r), Column::Cpu.number(&r), Column::Duration.number(&r)), (f64::INFINITY, f64::NEG_INFINITY, 40.0));
         let w = dec(r#"{"worker": {"uptime_s": 1e+16, "failed": 123456789012345678901234, "system": {"cpu_pct": -0.5e-1}}}"#).worker.unwrap();
         assert_eq!(w.uptime_s, Some(1e16));
         assert_eq!(w.failed, Some(1.2345678901234568e23));
@@ -717,7 +716,7 @@ mod tests {
         let snap = dec(&s);
         assert_eq!(snap.sessions.len(), 10_000);
         assert_eq!(&*snap.sessions[9_999].session_id, "AJ_09999");
-        assert_eq!(snap.sessions[9_999].duration_s, 9_999.5);
+        assert_eq!(Column::Duration.number(&snap.sessions[9_999]), 9_999.5);
     }
 
     /// The lexer's fast paths must read exactly what nanoserde alone reads.

@@ -3,10 +3,14 @@
 //! those snapshots are merged into (`pool`). `decode` builds these from
 //! payload bytes; nothing here reads bytes or knows a view.
 
+pub mod column;
+pub mod fields;
 mod id;
 mod pool;
 
 use std::rc::Rc;
+
+use column::Column;
 
 pub use id::SessionId;
 pub use pool::{Pool, SessionKey, Update, WorkerEntry, WorkerState};
@@ -18,10 +22,9 @@ pub struct Session {
     /// Agents and tenants repeat across rows: shared, one allocation each.
     pub agent_name: Rc<str>,
     pub tenant: Option<Rc<str>>,
-    pub duration_s: f64,
-    pub mem_mb: f64,
-    pub peak_mb: f64,
-    pub cpu_pct: f64,
+    /// The numeric fields (duration, memory, peak, CPU), in the column
+    /// table's order: `Column::number` reads them.
+    pub nums: [f64; column::NUMS],
     pub status: Status,
     pub pinned: bool,
     /// The fields the worker did not send, or sent with another type (see
@@ -36,17 +39,24 @@ pub struct Session {
 }
 
 impl Session {
-    // One bit per field (`Column::bit` maps columns to them).
-    pub const ID: u16 = 1 << 0;
-    pub const AGENT: u16 = 1 << 1;
-    pub const DURATION: u16 = 1 << 3;
-    pub const MEM: u16 = 1 << 4;
-    pub const PEAK: u16 = 1 << 5;
-    pub const CPU: u16 = 1 << 6;
-    pub const STATUS: u16 = 1 << 7;
-    pub const PINNED: u16 = 1 << 8;
+    // One bit per field, from the column table (`Column::bit`).
+    pub const ID: u16 = Column::Session.bit();
+    pub const AGENT: u16 = Column::Agent.bit();
+    pub const DURATION: u16 = Column::Duration.bit();
+    pub const MEM: u16 = Column::Mem.bit();
+    pub const PEAK: u16 = Column::Peak.bit();
+    pub const CPU: u16 = Column::Cpu.bit();
+    pub const STATUS: u16 = Column::Status.bit();
+    pub const PINNED: u16 = Column::Pin.bit();
     /// Every field with a bit.
-    pub const ALL: u16 = Self::ID | Self::AGENT | Self::DURATION | Self::MEM | Self::PEAK | Self::CPU | Self::STATUS | Self::PINNED;
+    pub const ALL: u16 = {
+        let (mut all, mut i) = (0, 0);
+        while i < column::N {
+            all |= Column::ALL[i].bit();
+            i += 1;
+        }
+        all
+    };
 
     /// Whether the field of `bit` is missing.
     pub fn lacks(&self, bit: u16) -> bool {
@@ -61,10 +71,7 @@ impl Default for Session {
             session_id: SessionId::default(),
             agent_name: "".into(),
             tenant: None,
-            duration_s: 0.0,
-            mem_mb: 0.0,
-            peak_mb: 0.0,
-            cpu_pct: 0.0,
+            nums: [0.0; column::NUMS],
             status: Status::Other("".into()),
             pinned: false,
             missing: Session::ALL,

@@ -12,7 +12,7 @@ use termion::event::Key;
 use super::keys::{self, Action, Context};
 use super::panel::{Panel, RowKey};
 use super::trends::Trends;
-use crate::column;
+use crate::model::column;
 use crate::model::{Pool, Session, SessionKey, Snapshot, Update};
 use crate::source::Banner;
 use crate::summary::Summary;
@@ -85,7 +85,7 @@ pub struct App {
     /// Indices into `pool.sessions`, in display order.
     pub order: Vec<usize>,
     /// Natural widths of the text columns over `order` (see
-    /// `column::natural_widths`), measured once per reorder, not per frame.
+    /// `crate::present::cells::natural_widths`), measured once per reorder, not per frame.
     pub text_widths: [usize; column::N],
     /// Client-side pins, in the order pinned.
     pub pins: Vec<SessionKey>,
@@ -125,7 +125,7 @@ impl App {
             loaded: false,
             problem: None,
             order: Vec::new(),
-            text_widths: column::natural_widths(&Pool::default(), &[], false, charset),
+            text_widths: crate::present::cells::natural_widths(&Pool::default(), &[], false, charset),
             pins: Vec::new(),
             group: None,
             groups: Vec::new(),
@@ -227,7 +227,7 @@ impl App {
     pub fn reorder(&mut self) {
         self.dirty = false;
         self.order = view::order(&self.pool, &self.query, &self.pins);
-        self.text_widths = column::natural_widths(&self.pool, &self.order, false, self.charset);
+        self.text_widths = crate::present::cells::natural_widths(&self.pool, &self.order, false, self.charset);
         self.groups = match self.group {
             Some(by) => view::groups(&self.pool, &self.order, by, &self.query),
             None => Vec::new(),
@@ -542,7 +542,7 @@ fn cycle<'a>(current: &Option<String>, values: impl Iterator<Item = &'a str>) ->
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::column::Column;
+    use crate::model::column::Column;
     use std::time::Duration;
     use crate::decode::decode;
 

@@ -11,7 +11,7 @@ use super::app::{App, Mode};
 use crate::source::Banner;
 use super::keys;
 use super::trends::SPAN as TREND_SPAN;
-use crate::column::Column;
+use crate::model::column::Column;
 use super::render::{self, Paint, RowLook, StyledLine, TitleView, header_line, layout, row_line, title, worker_lines};
 use crate::text;
 use crate::view::GroupRow;
@@ -242,7 +242,7 @@ fn detail(app: &App, w: usize, area: usize, paint: Paint) -> Vec<String> {
     lines.push(field_line(w, paint, if first { label } else { "" }, &chunk));
     let pinned_here = app.pins.contains(key);
     let mut dur = String::new();
-    Column::Duration.push_rounded(&mut dur, s.duration_s);
+    Column::Duration.push_rounded(&mut dur, Column::Duration.number(s));
     // A field the worker did not send (or sent with another type) is "-".
     let or_dash = |col: Column, text: String| if col.missing(s) { "-".to_string() } else { text };
     let mut rows: Vec<(&str, String)> = Vec::new();
@@ -260,12 +260,12 @@ fn detail(app: &App, w: usize, area: usize, paint: Paint) -> Vec<String> {
         ("agent", or_dash(Column::Agent, s.agent_name.to_string())),
         ("tenant", s.tenant.as_deref().unwrap_or("- (unset)").to_string()),
         ("status", or_dash(Column::Status, s.status.as_str().to_string())),
-        ("duration", or_dash(Column::Duration, format!("{dur} s ({})", crate::tui::render::fmt_uptime(s.duration_s)))),
+        ("duration", or_dash(Column::Duration, format!("{dur} s ({})", crate::tui::render::fmt_uptime(Column::Duration.number(s))))),
         (
             "memory",
-            format!("{} MB now, peak {} MB", or_dash(Column::Mem, Column::Mem.rounded(s.mem_mb)), or_dash(Column::Peak, Column::Peak.rounded(s.peak_mb))),
+            format!("{} MB now, peak {} MB", or_dash(Column::Mem, Column::Mem.rounded(Column::Mem.number(s))), or_dash(Column::Peak, Column::Peak.rounded(Column::Peak.number(s)))),
         ),
-        ("cpu", or_dash(Column::Cpu, format!("{} %", Column::Cpu.rounded(s.cpu_pct)))),
+        ("cpu", or_dash(Column::Cpu, format!("{} %", Column::Cpu.rounded(Column::Cpu.number(s))))),
         ("pinned", format!("by the worker: {}, here: {}", if Column::Pin.missing(s) { "-" } else { yes(s.pinned) }, yes(pinned_here))),
     ]);
     for (name, value) in rows {

@@ -14,7 +14,7 @@ use std::io::{self, Write};
 
 use termion::{color, style};
 
-use crate::column::{self, Column};
+use crate::model::column::{self, Column};
 use crate::model::{Pool, Session, Status, Worker};
 use crate::summary::{Summary, Totals};
 use crate::text::{self, Charset};
@@ -506,7 +506,7 @@ pub struct TableLayout {
 /// text shrinks toward a minimum and whole columns drop before a number is
 /// cut. (The worker column is there only for a pool of several.)
 pub fn layout(pool: &Pool, text: &[usize; column::N], visible: &[usize], width: usize) -> TableLayout {
-    let numbers = column::natural_widths(pool, visible, true, Charset::Utf8);
+    let numbers = crate::present::cells::natural_widths(pool, visible, true, Charset::Utf8);
     let mut widths: Vec<(Column, usize)> = Column::shown(pool).map(|c| (c, text[c as usize].max(numbers[c as usize]))).collect();
     let excess = |widths: &[(Column, usize)]| {
         let total: usize = widths.iter().map(|&(_, w)| w).sum::<usize>() + widths.len().saturating_sub(1);
@@ -566,7 +566,7 @@ pub struct RowLook {
 }
 
 pub fn row_line(t: &TableLayout, pool: &Pool, s: &Session, look: RowLook, width: usize, paint: Paint) -> String {
-    let cells: Vec<_> = t.cols.iter().map(|&(c, w)| (c, w, c.screen_text(pool, s, look.client_pin, paint.charset))).collect();
+    let cells: Vec<_> = t.cols.iter().map(|&(c, w)| (c, w, crate::present::cells::screen_text(c, pool, s, look.client_pin, paint.charset))).collect();
     // Non-ASCII text: each cell at its own column (see the module's comment).
     let placed = paint.place && cells.iter().any(|(_, _, v)| !v.is_ascii());
     let mut l = StyledLine::new(width, paint);
@@ -644,7 +644,7 @@ pub fn once_frame(
     for l in head {
         line(l)?;
     }
-    let t = layout(pool, &column::natural_widths(pool, order, false, paint.charset), order, width);
+    let t = layout(pool, &crate::present::cells::natural_widths(pool, order, false, paint.charset), order, width);
     if header {
         line(header_line(&t, sort, width, paint))?;
     }
@@ -727,7 +727,7 @@ mod tests {
     fn narrow_terminals_drop_columns_not_numbers() {
         let snap = pool_of(V020.trim_end().as_bytes());
         let ord = order(&snap, &Query::default(), &[]);
-        let text = column::natural_widths(&snap, &ord, false, Charset::Utf8);
+        let text = crate::present::cells::natural_widths(&snap, &ord, false, Charset::Utf8);
         let t = layout(&snap, &text, &ord, 40);
         let cols: Vec<Column> = t.cols.iter().map(|c| c.0).collect();
         assert!(cols.contains(&Column::Mem) && cols.contains(&Column::Status) && cols.contains(&Column::Session));

@@ -14,6 +14,7 @@ use std::collections::VecDeque;
 use std::hash::BuildHasher;
 use std::time::{Duration, Instant};
 
+use crate::model::column::Column;
 use crate::model::{Pool, SessionKey};
 
 /// Frames closer together than this replace each other.
@@ -158,7 +159,7 @@ impl Trends {
             if !all && focus.is_none_or(|f| f.worker != worker || f.id != s.session_id) {
                 continue;
             }
-            frame.rows.push((self.key(worker, &s.session_id), s.cpu_pct, s.mem_mb));
+            frame.rows.push((self.key(worker, &s.session_id), Column::Cpu.number(s), Column::Mem.number(s)));
         }
         // A frame much larger than the pool (a pool that shrank) gives its
         // memory back.

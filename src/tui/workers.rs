@@ -8,7 +8,7 @@
 use termion::{color, style};
 
 use super::render::{Paint, StyledLine, worker_lines};
-use crate::column::Column;
+use crate::model::column::Column;
 use crate::model::{Pool, Worker, WorkerState};
 use crate::summary::{self, Summary, Totals, WorkerFigures};
 use crate::text;
@@ -227,7 +227,7 @@ mod tests {
                     system: Some(System { cpu_pct: Some(12.5), ..System::default() }),
                     ..Worker::default()
                 };
-                let row = |slow: bool| Session { cpu_pct: 1.5, mem_mb: 10.0, status: if slow { Status::Slow } else { Status::Active }, ..Session::default() };
+                let row = |slow: bool| Session { nums: [0.0, 10.0, 0.0, 1.5], status: if slow { Status::Slow } else { Status::Active }, ..Session::default() };
                 let state = if k == 2 { WorkerState::Stale("it sent nothing within 2s".into()) } else { WorkerState::Up };
                 Update { key: k, label: format!("w-{k:02}"), socket: format!("w{k}").into(), state, took: None, fresh: Some(Snapshot { worker: Some(block), sessions: vec![row(k == 2), row(false)] }) }
             })

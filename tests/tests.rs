@@ -12,6 +12,7 @@ mod util;
 
 mod bench;
 mod compat;
+mod corpus;
 mod docs;
 mod exporter;
 mod faults;

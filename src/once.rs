@@ -13,7 +13,9 @@ use crate::model::Pool;
 use crate::source::recording::Mark;
 use crate::source::replay::{Move, Replay};
 use crate::source::{Sources, socket};
-use crate::tui::render::{self, Paint, TitleView};
+use crate::present::line::Paint;
+use crate::present::once::once_frame;
+use crate::present::title::TitleView;
 use crate::tui::term;
 use crate::{clock, metrics, output, signal, view};
 
@@ -81,7 +83,7 @@ impl<'a> Printer<'a> {
                 }
                 let title = TitleView::of(&cfg.query);
                 let width = term::size().map_or_else(|| columns_env(std::env::var("COLUMNS").ok()), |(w, _)| usize::from(w));
-                render::once_frame(out, pool, &order, title, cfg.header, width, Paint::new(self.color, cfg.charset))
+                once_frame(out, pool, &order, title, cfg.header, width, Paint::new(self.color, cfg.charset))
             }
             Format::Table => {
                 if n > 0 {

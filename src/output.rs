@@ -157,7 +157,7 @@ fn prefetch<T>(p: *const T) {
 }
 
 /// One plain-table line being appended, a cell at a time (the screen's
-/// line is `render::StyledLine`). Blanks owed before
+/// line is `present::line::StyledLine`). Blanks owed before
 /// the next cell (a left-aligned cell's padding and the two-space gap) go
 /// out as one run with a right-aligned cell's own, and never after the last.
 struct PlainRow<'a> {

@@ -18,7 +18,7 @@ use openrtc_top::decode::decode;
 use openrtc_top::view::{Query, order};
 use openrtc_top::output::{self, Plain};
 use openrtc_top::text::Charset;
-use openrtc_top::tui::render::Paint;
+use openrtc_top::present::line::Paint;
 use openrtc_top::tui::input as keys;
 
 fn env_num(k: &str, default: u64) -> u64 {

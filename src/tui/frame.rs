@@ -8,13 +8,17 @@ use std::time::Instant;
 use termion::{color, style};
 
 use super::app::{App, Mode};
-use crate::source::Banner;
 use super::keys;
 use super::trends::SPAN as TREND_SPAN;
 use crate::model::column::Column;
-use super::render::{self, Paint, RowLook, StyledLine, TitleView, header_line, layout, row_line, title, worker_lines};
+use crate::present::format::{self, fmt_uptime};
+use crate::present::header::worker_lines;
+use crate::present::line::{Paint, StyledLine, faint};
+use crate::present::table::{RowLook, header_line, layout, row_line};
+use crate::present::title::{TitleView, title};
+use crate::present::{groups, workers};
+use crate::source::Banner;
 use crate::text;
-use crate::view::GroupRow;
 
 /// How the lines between the title and the footer are shared out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,7 +41,7 @@ pub fn plan(app: &App, h: usize) -> Plan {
         // The workers' lines take at most a third of the screen (the rest
         // is for sessions), and leave a few rows for the table.
         let budget = (h / 3).min(avail.saturating_sub(4));
-        let workers = super::workers::height(&app.summary, budget);
+        let workers = workers::height(&app.summary, budget);
         return Plan { banner, header: None, workers, page: avail - workers };
     }
     let header = match app.pool.block() {
@@ -76,13 +80,13 @@ pub fn live_frame(app: &App, w: usize, h: usize, paint: Paint) -> Vec<String> {
         lines.extend(worker_lines(worker, w, full, graph, paint));
     }
     if p.workers > 0 && app.mode != Mode::Help {
-        lines.extend(super::workers::lines(&app.pool, &app.summary, w, p.workers, paint));
+        lines.extend(workers::lines(&app.pool, &app.summary, w, p.workers, paint));
     }
     let area = h.saturating_sub(lines.len() + 1);
-    match &app.mode {
-        Mode::Help => lines.extend(help(w, area, paint)),
-        Mode::Detail(_) => lines.extend(detail(app, w, area, paint)),
-        _ if app.group.is_some() => lines.extend(group_table(app, w, area, paint)),
+    match (&app.mode, app.group) {
+        (Mode::Help, _) => lines.extend(help(w, area, paint)),
+        (Mode::Detail(_), _) => lines.extend(detail(app, w, area, paint)),
+        (_, Some(by)) => lines.extend(groups::lines(by, &app.groups, app.panel.scroll, app.panel.cursor, w, area, paint)),
         _ => lines.extend(session_table(app, w, area, p.page, paint)),
     }
     lines.truncate(h.saturating_sub(1));
@@ -136,67 +140,6 @@ fn session_table(app: &App, w: usize, area: usize, page: usize, paint: Paint) ->
             (true, true) => "  no live sessions",
             (true, false) => "  no sessions match the filters",
         }));
-    }
-    lines
-}
-
-fn faint(w: usize, paint: Paint, t: &str) -> String {
-    let mut l = StyledLine::new(w, paint);
-    l.attr(&style::Faint).text(t);
-    l.finish()
-}
-
-/// Columns of a group view: name, sessions, slow, memory sum, mean CPU.
-fn group_table(app: &App, w: usize, area: usize, paint: Paint) -> Vec<String> {
-    let Some(by) = app.group else { return Vec::new() };
-    let mut lines = Vec::new();
-    if area == 0 {
-        return lines;
-    }
-    let page = area - 1;
-    let shown: Vec<&GroupRow> = app.groups.iter().skip(app.panel.scroll).take(page).collect();
-    let nums = |g: &GroupRow| {
-        let mut mem = String::new();
-        Column::Mem.push_rounded(&mut mem, g.mem_mb);
-        let mut cpu = String::new();
-        Column::Cpu.push_rounded(&mut cpu, g.cpu_pct);
-        [g.sessions.to_string(), g.slow.to_string(), mem, cpu]
-    };
-    const HEADS: [&str; 4] = ["sessions", "slow", "mem(MB)", "cpu%"];
-    let mut widths = HEADS.map(str::len);
-    let mut name_w = by.header().len();
-    for g in &shown {
-        for (wd, v) in widths.iter_mut().zip(nums(g)) {
-            *wd = (*wd).max(v.len());
-        }
-    }
-    for g in &app.groups {
-        name_w = name_w.max(text::width(&text::display(&g.name, paint.charset)).min(32));
-    }
-    let numbers: usize = widths.iter().map(|x| x + 1).sum();
-    let name_w = name_w.min(w.saturating_sub(numbers)).max(1);
-    let row = |name: &str, cells: [String; 4], selected: bool, header: bool| {
-        let mut l = StyledLine::new(w, paint);
-        if selected || header {
-            l.attr(&style::Invert);
-        }
-        l.text(&text::truncate(&text::display(name, paint.charset), name_w, paint.charset)).pad(name_w);
-        let mut at = name_w;
-        for (c, wd) in cells.iter().zip(widths) {
-            at += 1 + wd;
-            l.pad(at - text::width(c)).text(c);
-        }
-        if selected || header {
-            l.pad(w);
-        }
-        l.finish()
-    };
-    lines.push(row(by.header(), HEADS.map(String::from), false, true));
-    for (n, g) in shown.iter().enumerate() {
-        lines.push(row(&g.name, nums(g), app.panel.scroll + n == app.panel.cursor, false));
-    }
-    if shown.is_empty() {
-        lines.push(faint(w, paint, "  no sessions match the filters"));
     }
     lines
 }
@@ -260,7 +203,7 @@ fn detail(app: &App, w: usize, area: usize, paint: Paint) -> Vec<String> {
         ("agent", or_dash(Column::Agent, s.agent_name.to_string())),
         ("tenant", s.tenant.as_deref().unwrap_or("- (unset)").to_string()),
         ("status", or_dash(Column::Status, s.status.as_str().to_string())),
-        ("duration", or_dash(Column::Duration, format!("{dur} s ({})", crate::tui::render::fmt_uptime(Column::Duration.number(s))))),
+        ("duration", or_dash(Column::Duration, format!("{dur} s ({})", fmt_uptime(Column::Duration.number(s))))),
         (
             "memory",
             format!("{} MB now, peak {} MB", or_dash(Column::Mem, Column::Mem.rounded(Column::Mem.number(s))), or_dash(Column::Peak, Column::Peak.rounded(Column::Peak.number(s)))),
@@ -272,7 +215,7 @@ fn detail(app: &App, w: usize, area: usize, paint: Paint) -> Vec<String> {
         let mut l = StyledLine::new(w, paint);
         l.text("  ").fg(&color::Cyan).text(name).reset().pad(12);
         if name == "status" {
-            crate::tui::render::status_style(&mut l, &s.status);
+            crate::present::table::status_style(&mut l, &s.status);
         }
         l.untrusted(&value).reset();
         lines.push(l.finish());
@@ -317,7 +260,7 @@ fn trend_lines(samples: Vec<(Instant, f64, f64)>, w: usize, paint: Paint) -> Vec
             chart.push(match v {
                 Some(v) if v.is_finite() => {
                     let level = (((v - base) / span) * 7.0).round().clamp(0.0, 7.0) as usize;
-                    render::levels(paint)[level + 1]
+                    format::levels(paint)[level + 1]
                 }
                 _ => ' ',
             });
@@ -425,7 +368,7 @@ mod tests {
     const PAINT: Paint = Paint { color: true, charset: crate::text::Charset::Utf8, place: true };
 
     const V020: &str = include_str!("../../tests/fixtures/snapshot-v020.jsonl");
-    use crate::tui::render::strip_sgr as strip;
+    use crate::present::line::strip_sgr as strip;
 
     fn app_with(payload: &str) -> App {
         let mut a = App::new(Query::default(), crate::text::Charset::Utf8);

@@ -21,7 +21,7 @@ use std::os::fd::RawFd;
 use super::app::{App, Effect, ReplayView, Travel};
 use super::frame;
 use super::input::Event;
-use super::render::Paint;
+use crate::present::line::Paint;
 use super::screen::Screen;
 use super::term::{self, Terminal};
 use crate::cli::Config;

@@ -10,8 +10,8 @@ pub mod input;
 pub mod keys;
 pub mod live;
 pub mod panel;
-pub mod render;
+
 pub mod screen;
 pub mod term;
 pub mod trends;
-pub mod workers;
+

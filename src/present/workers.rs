@@ -2,12 +2,14 @@
 //! worker (label, up or STALE and why, sessions active/max, CPU%, memory,
 //! slow, failed, draining) and the totals under them. With more workers than
 //! the lines it may take, a condensed form: the totals, then only the
-//! workers that are not up, have slow sessions or are draining. Pure, as
-//! `render` is.
+//! workers that are not up, have slow sessions or are draining. Pure.
 
 use termion::{color, style};
 
-use super::render::{Paint, StyledLine, worker_lines};
+use super::format::{fmt_count, fmt_opt, yes_no};
+use super::header::worker_lines;
+use super::layout::Layout;
+use super::line::{Paint, StyledLine};
 use crate::model::column::Column;
 use crate::model::{Pool, Worker, WorkerState};
 use crate::summary::{self, Summary, Totals, WorkerFigures};
@@ -96,21 +98,29 @@ fn host_line(pool: &Pool, totals: &Totals, width: usize, paint: Paint) -> String
     worker_lines(&host, width, false, 0, paint).remove(0)
 }
 
-/// Fixed columns after the label: (header, width).
+/// The columns after the label: header and width (the state's includes
+/// the blank before it; the figures' the blanks between them).
 const COLS: [(&str, usize); 7] =
     [("STATE", 11), ("SESSIONS", 11), ("CPU%", 7), ("MEM(MB)", 9), ("SLOW", 5), ("FAILED", 7), ("DRAINING", 9)];
 
+/// The label, then the state left-aligned after a blank, then the figures
+/// right-aligned, each column after the one before.
+fn grid(label_w: usize) -> Layout {
+    Layout::new(std::iter::once((0, label_w, false)).chain(COLS.iter().enumerate().map(|(i, &(_, w))| match i {
+        0 => (1, w - 1, false),
+        _ => (0, w, true),
+    })))
+}
+
 fn head_line(label_w: usize, width: usize, paint: Paint) -> String {
+    let grid = grid(label_w);
     let mut l = StyledLine::new(width, paint);
     l.fg(&color::Cyan).text(&format!("{:<label_w$}", "WORKER"));
-    let mut at = label_w;
-    for (i, (name, w)) in COLS.iter().enumerate() {
-        // The state is left-aligned under its header, the figures right.
-        at += w;
+    for (i, (name, _)) in COLS.iter().enumerate() {
+        grid.place(&mut l, i + 1, name.len());
+        l.text(name);
         if i == 0 {
-            l.text(" ").text(name).pad(at);
-        } else {
-            l.pad(at - name.len()).text(name);
+            l.pad(grid.end(1));
         }
     }
     l.finish()
@@ -118,31 +128,26 @@ fn head_line(label_w: usize, width: usize, paint: Paint) -> String {
 
 /// `a/m` or `a` as whole numbers; `n/a` for a value that is not a number.
 fn count(active: f64, max: Option<f64>) -> String {
-    let n = |v: f64| if v.is_finite() { format!("{v:.0}") } else { "n/a".into() };
     match max {
-        Some(m) => format!("{}/{}", n(active), n(m)),
-        None => n(active),
+        Some(m) => format!("{}/{}", fmt_count(active), fmt_count(m)),
+        None => fmt_count(active),
     }
 }
 
 fn figures_cells(active: f64, max: Option<f64>, cpu: f64, mem: f64, slow: usize, failed: Option<f64>) -> [String; 5] {
-    [
-        count(active, max),
-        Column::Cpu.rounded(cpu),
-        Column::Mem.rounded(mem),
-        slow.to_string(),
-        failed.filter(|f| f.is_finite()).map_or("n/a".into(), |f| format!("{f:.0}")),
-    ]
+    [count(active, max), Column::Cpu.rounded(cpu), Column::Mem.rounded(mem), slow.to_string(), fmt_opt(failed, 0, "")]
 }
 
-/// The cells after the state: right-aligned in their columns.
-fn push_cells(l: &mut StyledLine, cells: &[String; 5], draining: &str, mut at: usize, slow: usize, failed: bool) {
-    for (i, (cell, (_, w))) in cells.iter().zip(&COLS[1..6]).enumerate() {
-        at += w;
-        if at.saturating_sub(l.used()) > l.room() {
+/// The figures after the state, each right-aligned in its column and left
+/// out (with those after it) when it does not fit; the slow and failed
+/// counts stand out when not zero.
+fn push_cells(l: &mut StyledLine, grid: &Layout, cells: &[String; 5], draining: &str, slow: usize, failed: bool) {
+    for (i, cell) in cells.iter().enumerate() {
+        let col = i + 2;
+        if !grid.fits(l, col) {
             return;
         }
-        l.pad(at - text::width(cell));
+        grid.place(l, col, text::width(cell));
         let alarm = (i == 3 && slow > 0) || (i == 4 && failed);
         if alarm {
             l.fg(if i == 3 { &color::Yellow } else { &color::Red }).attr(&style::Bold).text(cell).reset();
@@ -150,17 +155,17 @@ fn push_cells(l: &mut StyledLine, cells: &[String; 5], draining: &str, mut at: u
             l.text(cell);
         }
     }
-    at += COLS[6].1;
-    if at.saturating_sub(l.used()) <= l.room() {
-        l.pad(at - draining.len()).text(draining);
+    if grid.fits(l, 7) {
+        grid.place(l, 7, draining.len());
+        l.text(draining);
     }
 }
 
 fn worker_line(pool: &Pool, f: &WorkerFigures, label_w: usize, width: usize, paint: Paint) -> String {
     let w = f.of(pool);
+    let grid = grid(label_w);
     let mut l = StyledLine::new(width, paint);
-    let label = text::display(&w.label, paint.charset);
-    l.text(&text::truncate(&label, label_w, paint.charset)).pad(label_w);
+    grid.cell(&mut l, 0, &text::display(&w.label, paint.charset));
     let state = &w.state;
     let word = match state {
         WorkerState::Up => "up",
@@ -169,24 +174,19 @@ fn worker_line(pool: &Pool, f: &WorkerFigures, label_w: usize, width: usize, pai
         WorkerState::Refused(_) => "refused",
         WorkerState::Waiting => "waiting",
     };
-    l.text(" ");
+    grid.place(&mut l, 1, 0);
     match state {
         WorkerState::Up => l.fg(&color::Green),
         WorkerState::Stale(_) => l.fg(&color::Yellow).attr(&style::Bold).attr(&style::Invert),
         WorkerState::Refused(_) => l.fg(&color::Red).attr(&style::Bold),
         WorkerState::Gone | WorkerState::Waiting => l.attr(&style::Faint),
     };
-    l.text(word).reset().pad(label_w + COLS[0].1);
+    l.text(word).reset().pad(grid.end(1));
     if matches!(state, WorkerState::Refused(_)) || (w.block.is_none() && f.rows == 0 && !state.up()) {
         // Nothing was ever read from it: no figures, only why.
     } else {
         let cells = figures_cells(f.active, f.max, f.cpu_pct, f.mem_mb, f.slow, f.failed);
-        let draining = match f.draining {
-            Some(true) => "yes",
-            Some(false) => "no",
-            None => "n/a",
-        };
-        push_cells(&mut l, &cells, draining, label_w + COLS[0].1, f.slow, f.failed.is_some_and(|v| v > 0.0));
+        push_cells(&mut l, &grid, &cells, yes_no(f.draining), f.slow, f.failed.is_some_and(|v| v > 0.0));
     }
     if let Some(why) = state.reason() {
         if l.room() > 4 {
@@ -197,11 +197,13 @@ fn worker_line(pool: &Pool, f: &WorkerFigures, label_w: usize, width: usize, pai
 }
 
 fn totals_line(t: &Totals, label_w: usize, width: usize, paint: Paint) -> String {
+    let grid = grid(label_w);
     let mut l = StyledLine::new(width, paint);
     l.attr(&style::Bold).text("total").pad(label_w);
-    l.text(" ").text(&format!("{}/{} up", t.up, t.workers)).pad(label_w + COLS[0].1);
+    grid.place(&mut l, 1, 0);
+    l.text(&format!("{}/{} up", t.up, t.workers)).pad(grid.end(1));
     let cells = figures_cells(t.active, t.max, t.cpu_pct, t.mem_mb, t.slow, Some(t.failed));
-    push_cells(&mut l, &cells, &t.draining.to_string(), label_w + COLS[0].1, t.slow, t.failed > 0.0);
+    push_cells(&mut l, &grid, &cells, &t.draining.to_string(), t.slow, t.failed > 0.0);
     l.finish()
 }
 
@@ -210,7 +212,7 @@ mod tests {
     use super::*;
     use crate::model::{Session, Snapshot, Status, System, Update};
     use crate::text::Charset;
-    use crate::tui::render::strip_sgr as strip;
+    use crate::present::line::strip_sgr as strip;
 
     const PLAIN: Paint = Paint { color: false, charset: Charset::Utf8, place: true };
 

@@ -1,16 +1,14 @@
 //! A recorded sample (`--record`): what `--format json` batch output
 //! writes, for one worker (`{"time", "worker", "sessions"}`) or several
 //! (`{"time", "workers": [{"label", "socket", "worker", "error"}],
-//! "sessions": [{"worker": label, ...}]}`). Read with the same guard,
-//! lexer and row reader as a worker's payload.
+//! "sessions": [{"worker": label, ...}]}`). Read by the same reader and
+//! row reader as a worker's payload.
 
 use std::rc::Rc;
 
-use nanoserde::DeJsonTok;
-
-use super::fields::Field;
-use super::lexer::Lexer;
-use super::{DecodeError, guarded, rows, worker};
+use crate::model::fields::Field;
+use super::reader::{Kind, Read, Reader};
+use super::{DecodeError, rows, worker};
 use crate::model::{Session, Worker};
 
 /// One worker as a sample lists it.
@@ -32,30 +30,37 @@ pub struct Sample {
 
 /// Read one recorded line.
 pub fn sample(bytes: &[u8]) -> Result<Sample, DecodeError> {
-    guarded(bytes, read)
+    match super::read(bytes, read)? {
+        Some(s) => Ok(s),
+        None => Err(DecodeError("a recorded sample is a JSON object".into())),
+    }
 }
 
-fn read(lx: &mut Lexer) -> Result<Sample, DecodeError> {
-    if *lx.tok() != DeJsonTok::CurlyOpen {
-        return Err(DecodeError("a recorded sample is a JSON object".into()));
+/// A sample, or `None` for JSON of another shape.
+fn read(rd: &mut Reader) -> Read<Option<Sample>> {
+    if rd.kind()? != Kind::Object {
+        return rd.skip().map(|()| None);
     }
     let mut single: Option<Option<Worker>> = None;
     let mut listed: Vec<RecordedWorker> = Vec::new();
     let mut labels: Vec<Rc<str>> = Vec::new();
     let mut sessions = Vec::new();
-    lx.object(|lx, key| {
+    rd.object(|rd, key| {
         match key {
-            Field::Worker => single = Some(lx.maybe_object(worker)?),
+            Field::Worker => single = Some(rd.maybe_object(worker)?),
             Field::Workers => {
-                lx.array(|lx| {
+                rd.maybe_array(|rd| {
+                    if rd.kind()? != Kind::Object {
+                        return Err(rd.cannot("not JSON: expected '{'".into()));
+                    }
                     let mut w = RecordedWorker::default();
-                    lx.object(|lx, key| {
+                    rd.object(|rd, key| {
                         match key {
-                            Field::Label => w.label = lx.text(str::to_string)?.unwrap_or_default(),
-                            Field::Socket => w.socket = lx.text(str::to_string)?.unwrap_or_default(),
-                            Field::Worker => w.block = lx.maybe_object(worker)?,
-                            Field::Error => w.error = lx.text(str::to_string)?,
-                            _ => lx.skip()?,
+                            Field::Label => w.label = rd.text(str::to_string)?.unwrap_or_default(),
+                            Field::Socket => w.socket = rd.text(str::to_string)?.unwrap_or_default(),
+                            Field::Worker => w.block = rd.maybe_object(worker)?,
+                            Field::Error => w.error = rd.text(str::to_string)?,
+                            _ => rd.skip()?,
                         }
                         Ok(())
                     })?;
@@ -63,8 +68,8 @@ fn read(lx: &mut Lexer) -> Result<Sample, DecodeError> {
                     Ok(())
                 })?;
             }
-            Field::Sessions => sessions = rows(lx, Some(&mut labels))?,
-            _ => lx.skip()?,
+            Field::Sessions => sessions = rows(rd, Some(&mut labels))?,
+            _ => rd.skip()?,
         }
         Ok(())
     })?;
@@ -75,27 +80,23 @@ fn read(lx: &mut Lexer) -> Result<Sample, DecodeError> {
         for s in &mut sessions {
             s.worker = 0;
         }
-        return Ok(Sample { workers: vec![RecordedWorker { label, block, ..RecordedWorker::default() }], sessions });
+        return Ok(Some(Sample { workers: vec![RecordedWorker { label, block, ..RecordedWorker::default() }], sessions }));
     }
     // Several: rows index `labels` as they were met; point them at the
     // listed worker of that label (a label not listed gets a worker of its
     // own, with no block).
     let mut to_listed: Vec<u16> = Vec::with_capacity(labels.len());
     for l in &labels {
-        let i = match listed.iter().position(|w| *w.label == **l) {
-            Some(i) => i,
-            None => {
-                listed.push(RecordedWorker { label: l.to_string(), ..RecordedWorker::default() });
-                listed.len() - 1
-            }
-        };
-        to_listed.push(i as u16);
+        if !listed.iter().any(|w| *w.label == **l) {
+            listed.push(RecordedWorker { label: l.to_string(), ..RecordedWorker::default() });
+        }
+        to_listed.extend(listed.iter().position(|w| *w.label == **l).map(|i| i as u16));
     }
     sessions.retain(|s| usize::from(s.worker) < to_listed.len());
     for s in &mut sessions {
         s.worker = to_listed[usize::from(s.worker)];
     }
-    Ok(Sample { workers: listed, sessions })
+    Ok(Some(Sample { workers: listed, sessions }))
 }
 
 #[cfg(test)]

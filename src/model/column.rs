@@ -114,6 +114,21 @@ const BY_FIELD: [Option<Column>; Field::Unknown as usize + 1] = {
     t
 };
 
+/// Each column's bit in `Session::missing`: its place in the table, but
+/// none for the worker and the tenant.
+const BITS: [u16; N] = {
+    let mut bits = [0; N];
+    let mut i = 0;
+    while i < N {
+        bits[i] = match COLUMNS[i].kind {
+            Kind::Worker | Kind::Tenant => 0,
+            _ => 1 << i,
+        };
+        i += 1;
+    }
+    bits
+};
+
 impl Column {
     pub const ALL: [Column; N] = {
         let mut all = [Column::Worker; N];
@@ -191,10 +206,7 @@ impl Column {
     /// The column's bit in `Session::missing` (0: it cannot be missing; a
     /// missing tenant is an unset one, and the worker is always known).
     pub const fn bit(self) -> u16 {
-        match COLUMNS[self as usize].kind {
-            Kind::Worker | Kind::Tenant => 0,
-            _ => 1 << self as u16,
-        }
+        BITS[self as usize]
     }
 
     /// Whether a session lacks this column's field (see `Session::missing`).

@@ -1,7 +1,7 @@
 //! The payload's vocabulary: every field a worker (or a recording) writes
 //! that openrtc-top knows, with its name on the wire. The only list of
-//! them: the decoder's key lookup (`decode::fields`) is built from it, and
-//! the column table (`column`) names its columns' fields from it.
+//! them: the decoder looks keys up in it (`Field::of`), and the column
+//! table (`column`) names its columns' fields from it.
 
 macro_rules! fields {
     ($($variant:ident = $name:literal,)*) => {
@@ -15,6 +15,17 @@ macro_rules! fields {
         /// The known payload fields (PROTOCOL.md), each with its name as the
         /// worker writes it. The only list of them.
         pub const FIELDS: &[(&str, Field)] = &[$(($name, Field::$variant),)*];
+
+        impl Field {
+            /// The field a key names (`Unknown` for any other key).
+            #[inline]
+            pub fn of(key: &str) -> Field {
+                match key {
+                    $($name => Field::$variant,)*
+                    _ => Field::Unknown,
+                }
+            }
+        }
     };
 }
 

@@ -106,10 +106,17 @@ impl Banner {
     }
 }
 
-/// Decode a fetched payload; its buffer back when it can be used again.
+/// Decode a fetched payload; its buffer back, emptied, when it was read
+/// (for the next fetch from the same worker: a fresh buffer each refresh
+/// was faulted in page by page each time).
 fn decode_payload(p: Payload) -> (Result<Snapshot, Failure>, Option<Vec<u8>>) {
     let (len, newline) = (p.bytes.len(), p.newline);
-    let (snap, buf) = decode::decode_owned(p.bytes);
+    let snap = decode::decode(&p.bytes);
+    let buf = snap.is_ok().then(|| {
+        let mut b = p.bytes;
+        b.clear();
+        b
+    });
     let snap = snap.map_err(|e| {
         // No newline and no valid document: the worker went away mid-write.
         if newline { Failure::Decode(e) } else { Failure::Fetch(FetchError::CutOff(len)) }

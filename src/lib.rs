@@ -27,4 +27,5 @@ pub mod number;
 pub mod sort;
 pub mod text;
 pub mod clock;
+pub mod words;
 pub mod signal;

@@ -265,42 +265,22 @@ pub fn groups(pool: &Pool, order: &[usize], by: Group, q: &Query) -> Vec<GroupRo
     rows
 }
 
-/// The status filter and the `f` key's cycle.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StatusFilter {
-    All,
-    Active,
-    Slow,
-    Draining,
-    Errored,
+crate::named! {
+    /// The status filter, and the `f` key's cycle (in this order, as the
+    /// reference has it).
+    pub enum StatusFilter {
+        All = "all",
+        Active = "active",
+        Slow = "slow",
+        Draining = "draining",
+        Errored = "errored",
+    }
 }
 
 impl StatusFilter {
-    pub const CYCLE: [StatusFilter; 5] = [
-        StatusFilter::All,
-        StatusFilter::Active,
-        StatusFilter::Slow,
-        StatusFilter::Draining,
-        StatusFilter::Errored,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            StatusFilter::All => "all",
-            StatusFilter::Active => "active",
-            StatusFilter::Slow => "slow",
-            StatusFilter::Draining => "draining",
-            StatusFilter::Errored => "errored",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<StatusFilter> {
-        StatusFilter::CYCLE.into_iter().find(|f| f.name() == s)
-    }
-
     pub fn next(self) -> StatusFilter {
-        let i = StatusFilter::CYCLE.iter().position(|&f| f == self).unwrap_or(0);
-        StatusFilter::CYCLE[(i + 1) % StatusFilter::CYCLE.len()]
+        let i = StatusFilter::ALL.iter().position(|&f| f == self).unwrap_or(0);
+        StatusFilter::ALL[(i + 1) % StatusFilter::ALL.len()]
     }
 
     pub fn matches(self, status: &Status) -> bool {

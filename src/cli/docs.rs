@@ -50,15 +50,24 @@ fn choices(f: &Flag) -> Option<String> {
     }
 }
 
+/// A flag's help as `--help` and the man page say it: the table's help,
+/// its default, the words it takes, and how to undo a switch.
 fn flag_help(f: &Flag) -> String {
-    match choices(f) {
-        Some(c) => format!("{} ({c})", f.help),
-        None => f.help.to_string(),
+    let mut help = f.help.to_string();
+    if let Some(d) = f.default {
+        let _ = write!(help, " [default: {d}]");
     }
+    if let Some(c) = choices(f) {
+        let _ = write!(help, " ({c})");
+    }
+    if let Some(n) = f.negate {
+        let _ = write!(help, " (--{n} undoes it)");
+    }
+    help
 }
 
 /// `--help`; `keys` are the live view's bindings, label and help line.
-pub fn help(keys: &[(&str, &str)]) -> String {
+pub fn help(keys: &[(&str, String)]) -> String {
     let mut out = format!(
         "openrtc-top {}: live inspector for an openrtc coroutine-mode worker\n\nUsage: openrtc-top [OPTIONS]\n\n{}\n\nOptions:\n",
         env!("CARGO_PKG_VERSION"),
@@ -93,7 +102,7 @@ fn roff(s: &str) -> String {
 }
 
 /// The man page, openrtc-top(1), in roff.
-pub fn man(keys: &[(&str, &str)]) -> String {
+pub fn man(keys: &[(&str, String)]) -> String {
     let mut out = String::new();
     let _ = writeln!(out, ".TH OPENRTC\\-TOP 1 \"\" \"openrtc\\-top {}\" \"User Commands\"", env!("CARGO_PKG_VERSION"));
     out.push_str(".SH NAME\nopenrtc\\-top \\- live inspector for openrtc coroutine\\-mode workers\n");
@@ -120,9 +129,12 @@ pub fn man(keys: &[(&str, &str)]) -> String {
     out
 }
 
-/// Every `--long` and `-s` spelling, for completion.
+/// Every `--long` and `-s` spelling, negations too, for completion.
 fn spellings() -> Vec<String> {
-    FLAGS.iter().flat_map(|f| f.short.map(|c| format!("-{c}")).into_iter().chain([format!("--{}", f.long)])).collect()
+    FLAGS
+        .iter()
+        .flat_map(|f| f.short.map(|c| format!("-{c}")).into_iter().chain([format!("--{}", f.long)]).chain(f.negate.map(|n| format!("--{n}"))))
+        .collect()
 }
 
 fn words(f: &Flag) -> Option<Vec<&'static str>> {
@@ -176,6 +188,9 @@ pub fn zsh() -> String {
                 let _ = writeln!(out, "  '--{}[{help}]{action}' \\", f.long);
             }
         }
+        if let Some(n) = f.negate {
+            let _ = writeln!(out, "  '--{n}[undo --{}]' \\", f.long);
+        }
     }
     out.push_str("  && return 0\n");
     out
@@ -193,6 +208,9 @@ pub fn fish() -> String {
             _ => " -x".to_string(),
         };
         let _ = writeln!(out, "complete -c openrtc-top{short} -l {}{takes} -d '{}'", f.long, short_help(f));
+        if let Some(n) = f.negate {
+            let _ = writeln!(out, "complete -c openrtc-top -l {n} -d 'undo --{}'", f.long);
+        }
     }
     out
 }
@@ -201,8 +219,9 @@ pub fn fish() -> String {
 mod tests {
     use super::*;
 
-    fn keys() -> Vec<(&'static str, &'static str)> {
-        crate::tui::keys::help_lines().collect()
+    /// Key help lines as the live view's table gives them.
+    fn keys() -> Vec<(&'static str, String)> {
+        vec![("q, Ctrl-C", "quit".into()), ("Up/Down, k/j", "move the selection".into())]
     }
 
     #[test]

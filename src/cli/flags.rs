@@ -1,8 +1,18 @@
-//! Every command-line flag, as data: the one table `--help`, the man page
-//! and the shell completions are generated from (`docs`). `parse` matches
-//! the same names; a test holds the two together.
+//! Every command-line flag, as data (ripgrep's `flags/defs.rs`): one
+//! definition per flag, from which the parse (`cli::parse`), `--help`, the
+//! man page and the shell completions (`docs`) all come. A definition says
+//! the flag's names, what value it takes (and which words, when it takes
+//! one of a few), its default, its help, whether a config file may set it,
+//! how a repeated flag merges, how to turn a switch off again, and what it
+//! does to the configuration.
 
-/// What a flag's value can be, for help and completion.
+use std::path::PathBuf;
+
+use super::{ColorMode, Command, Format, Generated, Parsed, values};
+use crate::model::column::Column;
+use crate::view::StatusFilter;
+
+/// What a flag's value can be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Takes {
     /// No value: a switch.
@@ -11,48 +21,328 @@ pub enum Takes {
     Words(&'static [&'static str]),
     /// A sort key (`Column::all_sort_names`).
     SortKey,
-    /// A path to a file or socket.
+    /// A path to a file, socket or directory (any bytes but none).
     Path,
     /// Free text or a number.
     Text,
 }
 
+/// How a flag given more than once merges.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Repeat {
+    /// The last one given wins.
+    Last,
+    /// Each adds a value (`--socket`). Values from the command line replace
+    /// those a config file gave, rather than adding to them.
+    Append,
+}
+
+/// A flag's value, as the parse hands it to the flag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Value {
+    /// A switch (or its negation: see `Flag::negate`).
+    Switch(bool),
+    Text(String),
+    Path(PathBuf),
+}
+
+impl Value {
+    fn text(self) -> String {
+        match self {
+            Value::Text(t) => t,
+            Value::Path(p) => p.to_string_lossy().into_owned(),
+            Value::Switch(_) => String::new(),
+        }
+    }
+
+    fn path(self) -> PathBuf {
+        match self {
+            Value::Path(p) => p,
+            other => PathBuf::from(other.text()),
+        }
+    }
+
+    fn on(&self) -> bool {
+        matches!(self, Value::Switch(true))
+    }
+}
+
+/// What a flag does with its value; `Err` says why the value is not one
+/// (the parse names the flag and the value around it).
+pub type Apply = fn(&mut Parsed, Value) -> Result<(), String>;
+
 #[derive(Debug)]
 pub struct Flag {
     pub long: &'static str,
     pub short: Option<char>,
+    /// Other spellings of the long name (`--colour`).
+    pub aliases: &'static [&'static str],
     /// The value's name in help (`HZ`), when it takes one.
     pub value: &'static str,
     pub takes: Takes,
+    /// What holds when the flag is not given, as help says it.
+    pub default: Option<&'static str>,
     pub help: &'static str,
+    /// Whether a config file may set it: what serves the person at the
+    /// terminal (colours, sort, filters, sources), not what changes a
+    /// script's output or what the program does.
+    pub config: bool,
+    pub repeat: Repeat,
+    /// A switch's negation, which turns it off again (a config file's
+    /// `--no-header` undone by `--header` on the command line).
+    pub negate: Option<&'static str>,
+    pub apply: Apply,
+}
+
+/// Defaults for the fields most flags share.
+const BASE: Flag = Flag {
+    long: "",
+    short: None,
+    aliases: &[],
+    value: "",
+    takes: Takes::Nothing,
+    default: None,
+    help: "",
+    config: false,
+    repeat: Repeat::Last,
+    negate: None,
+    apply: |_, _| Ok(()),
+};
+
+/// A time in a recording, checked now, read against it later.
+fn time(v: Value, slot: &mut Option<String>) -> Result<(), String> {
+    let v = v.text();
+    if crate::clock::parse_when(&v, 0).is_none() {
+        return Err("expected a time: 03:12, 2026-11-28T03:12:05Z, a stamp from the recording, or -10m".into());
+    }
+    *slot = Some(v);
+    Ok(())
+}
+
+/// A word of a `Takes::Words` flag, already checked against the list.
+fn word<T>(v: Value, parse: fn(&str) -> Option<T>) -> Result<T, String> {
+    parse(&v.text()).ok_or_else(|| "not one of the words".into())
 }
 
 pub const FLAGS: &[Flag] = &[
-    Flag { long: "once", short: None, value: "", takes: Takes::Nothing, help: "print one snapshot and exit (scripts, CI)" },
-    Flag { long: "iterations", short: Some('n'), value: "N", takes: Takes::Text, help: "print N snapshots one refresh apart (with --once or without a terminal); live: exit after N frames" },
-    Flag { long: "refresh-rate", short: None, value: "HZ", takes: Takes::Text, help: "refresh rate, clamped to 0.5..10 [default: 1.0]" },
-    Flag { long: "sort", short: None, value: "KEY", takes: Takes::SortKey, help: "initial sort column [default: mem_mb]" },
-    Flag { long: "status", short: None, value: "FILTER", takes: Takes::Words(&["all", "active", "slow", "draining", "errored"]), help: "only sessions of this status [default: all]" },
-    Flag { long: "agent", short: None, value: "NAME", takes: Takes::Text, help: "only sessions of this agent (exact)" },
-    Flag { long: "tenant", short: None, value: "NAME", takes: Takes::Text, help: "only sessions of this tenant (exact; '-' = unset)" },
-    Flag { long: "worker", short: None, value: "LABEL", takes: Takes::Text, help: "only sessions of this worker (exact label, several sockets)" },
-    Flag { long: "socket", short: None, value: "PATH", takes: Takes::Path, help: "a worker's socket, or a directory: every socket in it; may be given several times [default: the per-user path, as the worker computes it from XDG_RUNTIME_DIR or TMPDIR]" },
-    Flag { long: "all", short: None, value: "", takes: Takes::Nothing, help: "every worker socket in the per-user openrtc directory (the default path's)" },
-    Flag { long: "format", short: None, value: "FORMAT", takes: Takes::Words(&["table", "tsv", "json", "openmetrics", "prometheus"]), help: "--once output [default: table]; openmetrics and prometheus (text 0.0.4) are metrics expositions" },
-    Flag { long: "serve", short: None, value: "ADDR", takes: Takes::Text, help: "serve Prometheus metrics of every source at http://ADDR/metrics ([HOST]:PORT; no HOST: 127.0.0.1)" },
-    Flag { long: "record", short: None, value: "FILE", takes: Takes::Path, help: "append one NDJSON line per refresh (as --format json) to FILE: with the live view, or alone until -n or a stop signal" },
-    Flag { long: "record-max", short: None, value: "SIZE", takes: Takes::Text, help: "rotate the recording at SIZE (e.g. 100M): FILE.1 ... FILE.4 are kept" },
-    Flag { long: "replay", short: None, value: "FILE", takes: Takes::Path, help: "the live view (or --once, --format) on a recording instead of the sockets" },
-    Flag { long: "at", short: None, value: "TIME", takes: Takes::Text, help: "replay: the sample at or before TIME (03:12, 2026-11-28T03:12:05Z, -10m from the end) [default: the first live, the last with --once]" },
-    Flag { long: "from", short: None, value: "TIME", takes: Takes::Text, help: "replay: print every sample from TIME (with --to; batch output, a time column)" },
-    Flag { long: "to", short: None, value: "TIME", takes: Takes::Text, help: "replay: ... up to TIME" },
-    Flag { long: "per-session", short: None, value: "N", takes: Takes::Text, help: "metrics: also series for the N busiest sessions by CPU (ids as labels) [default: 0]" },
-    Flag { long: "no-header", short: None, value: "", takes: Takes::Nothing, help: "leave out the header line of table and tsv output" },
-    Flag { long: "color", short: None, value: "WHEN", takes: Takes::Words(&["auto", "always", "never"]), help: "colour [default: auto; NO_COLOR honoured]" },
-    Flag { long: "generate", short: None, value: "WHAT", takes: Takes::Words(&["man", "bash", "zsh", "fish"]), help: "print the man page or a shell's completions (for packagers)" },
-    Flag { long: "help", short: Some('h'), value: "", takes: Takes::Nothing, help: "print this help" },
-    Flag { long: "version", short: Some('V'), value: "", takes: Takes::Nothing, help: "print the version" },
+    Flag { long: "once", help: "print one snapshot and exit (scripts, CI)", apply: |p, _| Ok(p.cfg.once = true), ..BASE },
+    Flag {
+        long: "iterations",
+        short: Some('n'),
+        value: "N",
+        takes: Takes::Text,
+        help: "print N snapshots one refresh apart (with --once or without a terminal); live: exit after N frames",
+        apply: |p, v| {
+            p.cfg.iterations = Some(v.text().parse::<u64>().ok().filter(|&n| n > 0).ok_or("expected a whole number above 0")?);
+            Ok(())
+        },
+        ..BASE
+    },
+    Flag {
+        long: "refresh-rate",
+        value: "HZ",
+        takes: Takes::Text,
+        default: Some("1.0"),
+        help: "refresh rate, clamped to 0.5..10",
+        config: true,
+        apply: |p, v| {
+            let (hz, warning) = values::refresh_rate(&v.text())?;
+            p.cfg.refresh_hz = hz;
+            p.warnings.extend(warning);
+            Ok(())
+        },
+        ..BASE
+    },
+    Flag {
+        long: "sort",
+        value: "KEY",
+        takes: Takes::SortKey,
+        default: Some("mem_mb"),
+        help: "initial sort column",
+        config: true,
+        apply: |p, v| {
+            p.cfg.query.sort = Column::from_sort_name(&v.text())
+                .ok_or_else(|| format!("expected one of {}", Column::all_sort_names().collect::<Vec<_>>().join(", ")))?;
+            Ok(())
+        },
+        ..BASE
+    },
+    Flag {
+        long: "status",
+        value: "FILTER",
+        takes: Takes::Words(StatusFilter::NAMES),
+        default: Some("all"),
+        help: "only sessions of this status",
+        config: true,
+        apply: |p, v| Ok(p.cfg.query.status = word(v, StatusFilter::parse)?),
+        ..BASE
+    },
+    Flag {
+        long: "agent",
+        value: "NAME",
+        takes: Takes::Text,
+        help: "only sessions of this agent (exact)",
+        config: true,
+        apply: |p, v| Ok(p.cfg.query.agent = Some(v.text())),
+        ..BASE
+    },
+    Flag {
+        long: "tenant",
+        value: "NAME",
+        takes: Takes::Text,
+        help: "only sessions of this tenant (exact; '-' = unset)",
+        config: true,
+        apply: |p, v| Ok(p.cfg.query.tenant = Some(v.text())),
+        ..BASE
+    },
+    Flag {
+        long: "worker",
+        value: "LABEL",
+        takes: Takes::Text,
+        help: "only sessions of this worker (exact label, several sockets)",
+        config: true,
+        apply: |p, v| Ok(p.cfg.query.worker = Some(v.text())),
+        ..BASE
+    },
+    Flag {
+        long: "socket",
+        value: "PATH",
+        takes: Takes::Path,
+        default: Some("the per-user path, as the worker computes it from XDG_RUNTIME_DIR or TMPDIR"),
+        help: "a worker's socket, or a directory: every socket in it; may be given several times",
+        config: true,
+        repeat: Repeat::Append,
+        apply: |p, v| Ok(p.cfg.sockets.push(v.path())),
+        ..BASE
+    },
+    Flag {
+        long: "all",
+        help: "every worker socket in the per-user openrtc directory (the default path's)",
+        config: true,
+        negate: Some("no-all"),
+        apply: |p, v| Ok(p.cfg.all = v.on()),
+        ..BASE
+    },
+    Flag {
+        long: "format",
+        value: "FORMAT",
+        takes: Takes::Words(Format::NAMES),
+        default: Some("table"),
+        help: "--once output; openmetrics and prometheus (text 0.0.4) are metrics expositions",
+        apply: |p, v| Ok(p.cfg.format = word(v, Format::parse)?),
+        ..BASE
+    },
+    Flag {
+        long: "serve",
+        value: "ADDR",
+        takes: Takes::Text,
+        help: "serve Prometheus metrics of every source at http://ADDR/metrics ([HOST]:PORT; no HOST: 127.0.0.1)",
+        apply: |p, v| {
+            p.cfg.serve = Some(values::serve_addr(&v.text()).ok_or("expected [HOST]:PORT, e.g. 127.0.0.1:9464 or :9464 (HOST an IP address or localhost)")?);
+            Ok(())
+        },
+        ..BASE
+    },
+    Flag {
+        long: "record",
+        value: "FILE",
+        takes: Takes::Path,
+        help: "append one NDJSON line per refresh (as --format json) to FILE: with the live view, or alone until -n or a stop signal",
+        apply: |p, v| Ok(p.cfg.record = Some(v.path())),
+        ..BASE
+    },
+    Flag {
+        long: "record-max",
+        value: "SIZE",
+        takes: Takes::Text,
+        help: "rotate the recording at SIZE (e.g. 100M): FILE.1 ... FILE.4 are kept",
+        apply: |p, v| {
+            p.cfg.record_max = Some(crate::record::parse_size(&v.text()).ok_or("expected a size of at least 1K: bytes, or a number with K, M or G")?);
+            Ok(())
+        },
+        ..BASE
+    },
+    Flag {
+        long: "replay",
+        value: "FILE",
+        takes: Takes::Path,
+        help: "the live view (or --once, --format) on a recording instead of the sockets",
+        apply: |p, v| Ok(p.cfg.replay = Some(v.path())),
+        ..BASE
+    },
+    Flag {
+        long: "at",
+        value: "TIME",
+        takes: Takes::Text,
+        default: Some("the first live, the last with --once"),
+        help: "replay: the sample at or before TIME (03:12, 2026-11-28T03:12:05Z, -10m from the end)",
+        apply: |p, v| time(v, &mut p.cfg.at),
+        ..BASE
+    },
+    Flag {
+        long: "from",
+        value: "TIME",
+        takes: Takes::Text,
+        help: "replay: print every sample from TIME (with --to; batch output, a time column)",
+        apply: |p, v| time(v, &mut p.cfg.from),
+        ..BASE
+    },
+    Flag { long: "to", value: "TIME", takes: Takes::Text, help: "replay: ... up to TIME", apply: |p, v| time(v, &mut p.cfg.to), ..BASE },
+    Flag {
+        long: "per-session",
+        value: "N",
+        takes: Takes::Text,
+        default: Some("0"),
+        help: "metrics: also series for the N busiest sessions by CPU (ids as labels)",
+        apply: |p, v| {
+            p.cfg.per_session = v.text().parse().map_err(|_| "expected a whole number")?;
+            Ok(())
+        },
+        ..BASE
+    },
+    Flag {
+        long: "no-header",
+        help: "leave out the header line of table and tsv output",
+        config: true,
+        negate: Some("header"),
+        apply: |p, v| Ok(p.cfg.header = !v.on()),
+        ..BASE
+    },
+    Flag {
+        long: "color",
+        aliases: &["colour"],
+        value: "WHEN",
+        takes: Takes::Words(ColorMode::NAMES),
+        default: Some("auto; NO_COLOR honoured"),
+        help: "colour",
+        config: true,
+        apply: |p, v| Ok(p.cfg.color = word(v, ColorMode::parse)?),
+        ..BASE
+    },
+    Flag {
+        long: "generate",
+        value: "WHAT",
+        takes: Takes::Words(Generated::NAMES),
+        help: "print the man page or a shell's completions (for packagers)",
+        apply: |p, v| Ok(p.done = Some(Command::Generate(word(v, Generated::parse)?))),
+        ..BASE
+    },
+    Flag { long: "help", short: Some('h'), help: "print this help", apply: |p, _| Ok(p.done = Some(Command::Help)), ..BASE },
+    Flag { long: "version", short: Some('V'), help: "print the version", apply: |p, _| Ok(p.done = Some(Command::Version)), ..BASE },
 ];
+
+/// The flag a long name (or alias, or negation) names, and whether it was
+/// the negation.
+pub fn by_long(name: &str) -> Option<(&'static Flag, bool)> {
+    FLAGS.iter().find_map(|f| {
+        let named = f.long == name || f.aliases.contains(&name);
+        (named || f.negate == Some(name)).then_some((f, !named))
+    })
+}
+
+pub fn by_short(c: char) -> Option<&'static Flag> {
+    FLAGS.iter().find(|f| f.short == Some(c))
+}
 
 /// The exit statuses, for `--help` and the man page.
 pub const EXIT_STATUS: &[(u8, &str)] = &[

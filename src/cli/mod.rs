@@ -5,29 +5,32 @@
 
 pub mod docs;
 pub mod flags;
+mod values;
 
 use std::ffi::OsString;
 use std::fmt;
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use crate::model::column::Column;
+use flags::{Takes, Value};
+
 
 use crate::text::Charset;
-use crate::view::{Query, StatusFilter};
+use crate::view::Query;
 
 pub const REFRESH_MIN: f64 = 0.5;
 pub const REFRESH_MAX: f64 = 10.0;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    Table,
-    Tsv,
-    Json,
-    /// OpenMetrics 1.0 (`metrics`).
-    OpenMetrics,
-    /// The Prometheus text format 0.0.4 (`metrics`).
-    Prometheus,
+crate::named! {
+    /// What `--once` prints: a table, TSV, JSON, or a metrics exposition
+    /// (OpenMetrics 1.0, or the Prometheus text format 0.0.4: `metrics`).
+    pub enum Format {
+        Table = "table",
+        Tsv = "tsv",
+        Json = "json",
+        OpenMetrics = "openmetrics",
+        Prometheus = "prometheus",
+    }
 }
 
 impl Format {
@@ -37,11 +40,13 @@ impl Format {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ColorMode {
-    Auto,
-    Always,
-    Never,
+crate::named! {
+    /// When to use colour.
+    pub enum ColorMode {
+        Auto = "auto",
+        Always = "always",
+        Never = "never",
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -118,7 +123,7 @@ impl Default for Config {
     }
 }
 
-#[derive(Debug, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Command {
     /// Run with this config; print the warnings (one line each) first.
     Run(Box<Config>, Vec<String>),
@@ -128,13 +133,14 @@ pub enum Command {
     Generate(Generated),
 }
 
-/// What `--generate` prints.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Generated {
-    Man,
-    Bash,
-    Zsh,
-    Fish,
+crate::named! {
+    /// What `--generate` prints.
+    pub enum Generated {
+        Man = "man",
+        Bash = "bash",
+        Zsh = "zsh",
+        Fish = "fish",
+    }
 }
 
 /// A usage error: one line, naming the flag and the offending value.
@@ -147,129 +153,64 @@ impl fmt::Display for UsageError {
     }
 }
 
+/// What parsing has made so far; the flags' `apply` write into it.
+#[derive(Debug, Default)]
+pub struct Parsed {
+    pub cfg: Config,
+    pub warnings: Vec<String>,
+    /// A flag that ends parsing (`--help`, `--version`, `--generate`).
+    pub done: Option<Command>,
+}
+
+/// Parse the command line, flag by flag through the table (`flags`).
 pub fn parse<I>(args: I) -> Result<Command, UsageError>
 where
     I: IntoIterator,
     I::Item: Into<OsString>,
 {
-    use lexopt::prelude::*;
+    use lexopt::Arg;
 
     let mut p = lexopt::Parser::from_args(args);
-    let mut cfg = Config::default();
-    let mut warnings = Vec::new();
+    let mut parsed = Parsed::default();
     while let Some(arg) = p.next().map_err(lexopt_error)? {
-        match arg {
-            Short('h') | Long("help") => return Ok(Command::Help),
-            Short('V') | Long("version") => return Ok(Command::Version),
-            Long("generate") => {
-                let v = value(&mut p, "--generate")?;
-                return Ok(Command::Generate(match v.as_str() {
-                    "man" => Generated::Man,
-                    "bash" => Generated::Bash,
-                    "zsh" => Generated::Zsh,
-                    "fish" => Generated::Fish,
-                    _ => return Err(invalid("--generate", &v, "expected man, bash, zsh or fish")),
-                }));
+        let (flag, negated) = match arg {
+            Arg::Short(c) => (flags::by_short(c).ok_or_else(|| lexopt_error(arg.unexpected()))?, false),
+            Arg::Long(name) => flags::by_long(name).ok_or_else(|| lexopt_error(arg.unexpected()))?,
+            Arg::Value(v) => {
+                return Err(UsageError(format!("unexpected argument '{}'", crate::text::in_message(&v.to_string_lossy()))));
             }
-            Long("once") => cfg.once = true,
-            Long("no-header") => cfg.header = false,
-            Long("refresh-rate") => {
-                let v = value(&mut p, "--refresh-rate")?;
-                let (hz, warning) = refresh_rate(&v)?;
-                cfg.refresh_hz = hz;
-                warnings.extend(warning);
-            }
-            Long("sort") => {
-                let v = value(&mut p, "--sort")?;
-                cfg.query.sort = Column::from_sort_name(&v).ok_or_else(|| {
-                    let names: Vec<_> = Column::all_sort_names().collect();
-                    invalid("--sort", &v, &format!("expected one of {}", names.join(", ")))
-                })?;
-            }
-            Long("status") => {
-                let v = value(&mut p, "--status")?;
-                cfg.query.status = StatusFilter::parse(&v).ok_or_else(|| {
-                    invalid("--status", &v, "expected all, active, slow, draining or errored")
-                })?;
-            }
-            Long("agent") => cfg.query.agent = Some(value(&mut p, "--agent")?),
-            Long("tenant") => cfg.query.tenant = Some(value(&mut p, "--tenant")?),
-            Long("worker") => cfg.query.worker = Some(value(&mut p, "--worker")?),
-            Long("all") => cfg.all = true,
-            Long("socket") => {
-                let v = p.value().map_err(|_| missing("--socket"))?;
-                if v.is_empty() {
-                    return Err(invalid("--socket", "", "expected a path"));
+        };
+        let name = format!("--{}", flag.long);
+        let value = match flag.takes {
+            Takes::Nothing => Value::Switch(!negated),
+            takes => {
+                let v = p.value().map_err(|_| missing(&name))?;
+                if takes == Takes::Path {
+                    if v.is_empty() {
+                        return Err(invalid(&name, "", "expected a path"));
+                    }
+                    Value::Path(PathBuf::from(v))
+                } else {
+                    let v = v.into_string().map_err(|v| invalid(&name, &v.to_string_lossy(), "not valid UTF-8"))?;
+                    if let Takes::Words(words) = takes {
+                        if !words.contains(&v.as_str()) {
+                            return Err(invalid(&name, &v, &format!("expected {}", one_of(words))));
+                        }
+                    }
+                    Value::Text(v)
                 }
-                cfg.sockets.push(PathBuf::from(v));
             }
-            Long("color") | Long("colour") => {
-                let v = value(&mut p, "--color")?;
-                cfg.color = match v.as_str() {
-                    "auto" => ColorMode::Auto,
-                    "always" => ColorMode::Always,
-                    "never" => ColorMode::Never,
-                    _ => return Err(invalid("--color", &v, "expected auto, always or never")),
-                };
-            }
-            Long("format") => {
-                let v = value(&mut p, "--format")?;
-                cfg.format = match v.as_str() {
-                    "table" => Format::Table,
-                    "tsv" => Format::Tsv,
-                    "json" => Format::Json,
-                    "openmetrics" => Format::OpenMetrics,
-                    "prometheus" => Format::Prometheus,
-                    _ => return Err(invalid("--format", &v, "expected table, tsv, json, openmetrics or prometheus")),
-                };
-            }
-            Short('n') | Long("iterations") => {
-                let v = value(&mut p, "--iterations")?;
-                cfg.iterations = Some(match v.parse::<u64>() {
-                    Ok(n) if n > 0 => n,
-                    _ => return Err(invalid("--iterations", &v, "expected a whole number above 0")),
-                });
-            }
-            Long("serve") => {
-                let v = value(&mut p, "--serve")?;
-                cfg.serve = Some(serve_addr(&v).ok_or_else(|| {
-                    invalid("--serve", &v, "expected [HOST]:PORT, e.g. 127.0.0.1:9464 or :9464 (HOST an IP address or localhost)")
-                })?);
-            }
-            Long("per-session") => {
-                let v = value(&mut p, "--per-session")?;
-                cfg.per_session = v.parse().map_err(|_| invalid("--per-session", &v, "expected a whole number"))?;
-            }
-            Long("record") => cfg.record = Some(path(&mut p, "--record")?),
-            Long("replay") => cfg.replay = Some(path(&mut p, "--replay")?),
-            Long("record-max") => {
-                let v = value(&mut p, "--record-max")?;
-                cfg.record_max = Some(crate::record::parse_size(&v).ok_or_else(|| {
-                    invalid("--record-max", &v, "expected a size of at least 1K: bytes, or a number with K, M or G")
-                })?);
-            }
-            Long(f @ ("at" | "from" | "to")) => {
-                let flag = f.to_string();
-                let name = format!("--{flag}");
-                let v = value(&mut p, &name)?;
-                if crate::clock::parse_when(&v, 0).is_none() {
-                    return Err(invalid(&name, &v, "expected a time: 03:12, 2026-11-28T03:12:05Z, a stamp from the recording, or -10m"));
-                }
-                *match flag.as_str() {
-                    "at" => &mut cfg.at,
-                    "from" => &mut cfg.from,
-                    _ => &mut cfg.to,
-                } = Some(v);
-            }
-            Value(v) => {
-                return Err(UsageError(format!(
-                    "unexpected argument '{}'",
-                    crate::text::in_message(&v.to_string_lossy())
-                )));
-            }
-            _ => return Err(lexopt_error(arg.unexpected())),
+        };
+        let shown = match &value {
+            Value::Text(t) => t.clone(),
+            _ => String::new(),
+        };
+        (flag.apply)(&mut parsed, value).map_err(|why| invalid(&name, &shown, &why))?;
+        if let Some(done) = parsed.done.take() {
+            return Ok(done);
         }
     }
+    let cfg = parsed.cfg;
     conflicts(&cfg)?;
     if cfg.serve.is_some() && (cfg.once || cfg.iterations.is_some()) {
         return Err(UsageError(format!(
@@ -277,7 +218,16 @@ where
             if cfg.once { "--once" } else { "--iterations" }
         )));
     }
-    Ok(Command::Run(Box::new(cfg), warnings))
+    Ok(Command::Run(Box::new(cfg), parsed.warnings))
+}
+
+/// `a, b or c`.
+pub fn one_of(words: &[&str]) -> String {
+    match words {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
 }
 
 /// Flags that do not go together, each pair saying so.
@@ -309,28 +259,6 @@ fn conflicts(cfg: &Config) -> Result<(), UsageError> {
     Ok(())
 }
 
-/// A path value (any bytes but empty).
-fn path(p: &mut lexopt::Parser, flag: &str) -> Result<PathBuf, UsageError> {
-    let v = p.value().map_err(|_| missing(flag))?;
-    if v.is_empty() {
-        return Err(invalid(flag, "", "expected a path"));
-    }
-    Ok(PathBuf::from(v))
-}
-
-/// `[HOST]:PORT` (or a bare port): a missing host is 127.0.0.1, never every
-/// interface; `localhost` is 127.0.0.1; otherwise an IP address.
-fn serve_addr(v: &str) -> Option<SocketAddr> {
-    let v = v.trim();
-    if let Ok(port) = v.trim_start_matches(':').parse::<u16>() {
-        return Some(SocketAddr::from((Ipv4Addr::LOCALHOST, port)));
-    }
-    if let Some(port) = v.strip_prefix("localhost:") {
-        return Some(SocketAddr::from((Ipv4Addr::LOCALHOST, port.parse().ok()?)));
-    }
-    v.parse().ok()
-}
-
 /// lexopt's own messages do not always name the flag; ours always do.
 fn lexopt_error(e: lexopt::Error) -> UsageError {
     use lexopt::Error as E;
@@ -354,34 +282,11 @@ fn invalid(flag: &str, value: &str, why: &str) -> UsageError {
     UsageError(format!("invalid value '{}' for '{flag}': {why}", crate::text::in_message(value)))
 }
 
-fn value(p: &mut lexopt::Parser, flag: &str) -> Result<String, UsageError> {
-    let v = p.value().map_err(|_| missing(flag))?;
-    v.into_string()
-        .map_err(|v| invalid(flag, &v.to_string_lossy(), "not valid UTF-8"))
-}
-
-/// A rate outside the band is clamped into it (with a warning), as the
-/// reference documents; something that is not a number is an error.
-fn refresh_rate(v: &str) -> Result<(f64, Option<String>), UsageError> {
-    let hz: f64 = v
-        .trim()
-        .parse()
-        .ok()
-        .filter(|h: &f64| !h.is_nan())
-        .ok_or_else(|| invalid("--refresh-rate", v, "expected a number of Hz (0.5..10)"))?;
-    let clamped = hz.clamp(REFRESH_MIN, REFRESH_MAX);
-    let warning = (clamped != hz).then(|| {
-        format!(
-            "--refresh-rate '{}' is outside {REFRESH_MIN}..{REFRESH_MAX} Hz; using {clamped}",
-            crate::text::in_message(v)
-        )
-    });
-    Ok((clamped, warning))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::column::Column;
+    use crate::view::StatusFilter;
 
     fn run(args: &[&str]) -> Result<(Config, Vec<String>), UsageError> {
         match parse(args.iter().copied())? {
@@ -496,8 +401,8 @@ mod tests {
 
     #[test]
     fn status_filters() {
-        for f in StatusFilter::CYCLE {
-            assert_eq!(cfg(&["--status", f.name()]).query.status, f);
+        for f in StatusFilter::ALL {
+            assert_eq!(cfg(&["--status", f.name()]).query.status, *f);
         }
         assert!(err(&["--status", "idle"]).contains("invalid value 'idle' for '--status'"));
     }
@@ -579,6 +484,34 @@ mod tests {
             }
         }
         assert!(err(&["--generate", "pdf"]).contains("'pdf' for '--generate'"));
+    }
+
+    #[test]
+    fn a_switch_is_undone_by_its_negation_and_aliases_parse() {
+        assert!(cfg(&["--no-header", "--header"]).header);
+        assert!(!cfg(&["--header", "--no-header"]).header);
+        assert!(!cfg(&["--all", "--no-all"]).all && cfg(&["--no-all", "--all"]).all);
+        assert_eq!(cfg(&["--colour", "never"]).color, ColorMode::Never);
+        assert!(err(&["--header=x"]).contains("'--header' takes no value"));
+        assert!(err(&["--colour", "blue"]).contains("invalid value 'blue' for '--color'"));
+    }
+
+    /// What a config file may set is what serves the person at the
+    /// terminal, never what changes a script's output or what runs; only
+    /// `--socket` adds up, and only switches have negations.
+    #[test]
+    fn the_table_says_what_a_config_file_may_set_and_how_flags_merge() {
+        use flags::{FLAGS, Repeat};
+        let settable: Vec<&str> = FLAGS.iter().filter(|f| f.config).map(|f| f.long).collect();
+        assert_eq!(settable, ["refresh-rate", "sort", "status", "agent", "tenant", "worker", "socket", "all", "no-header", "color"]);
+        let appended: Vec<&str> = FLAGS.iter().filter(|f| f.repeat == Repeat::Append).map(|f| f.long).collect();
+        assert_eq!(appended, ["socket"]);
+        for f in FLAGS.iter().filter(|f| f.negate.is_some()) {
+            assert_eq!(f.takes, Takes::Nothing, "--{}", f.long);
+            assert!(f.config, "--{}: a negation undoes what a config file set", f.long);
+        }
+        assert_eq!(cfg(&["--socket", "/a", "--socket", "/b"]).sockets, [PathBuf::from("/a"), PathBuf::from("/b")]);
+        assert_eq!(cfg(&["--sort", "cpu_pct", "--sort", "agent"]).query.sort, Column::Agent);
     }
 
     #[test]

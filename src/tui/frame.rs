@@ -152,7 +152,7 @@ fn help(w: usize, area: usize, paint: Paint) -> Vec<String> {
     let key_w = keys::help_lines().map(|(k, _)| k.len()).max().unwrap_or(0);
     for (k, what) in keys::help_lines() {
         let mut l = StyledLine::new(w, paint);
-        l.text("  ").fg(&color::Cyan).attr(&style::Bold).text(k).reset().pad(2 + key_w + 2).text(what);
+        l.text("  ").fg(&color::Cyan).attr(&style::Bold).text(k).reset().pad(2 + key_w + 2).text(&what);
         lines.push(l.finish());
     }
     lines.truncate(area);

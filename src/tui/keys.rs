@@ -7,6 +7,9 @@
 
 use termion::event::Key;
 
+use crate::model::column::Column;
+use crate::view::StatusFilter;
+
 /// What a key asks for. `App::act` carries each one out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
@@ -131,9 +134,9 @@ pub const BINDINGS: &[Binding] = &[
     Binding { keys: &one(Key::Char('T'), A::GoTo), label: "T", contexts: ALL, help: "replay: go to a time (03:12, 2026-11-28T03:12:05Z, a copied stamp, -10m)", hint: "T time" },
     Binding { keys: &one(Key::Ctrl('z'), A::Suspend), label: "Ctrl-Z", contexts: EVERYWHERE, help: "suspend (the shell's fg resumes)", hint: "" },
     Binding { keys: &one(Key::Char('r'), A::Refresh), label: "r", contexts: ALL, help: "refresh now", hint: "" },
-    Binding { keys: &one(Key::Char('s'), A::SortNext), label: "s", contexts: VIEWS, help: "cycle the sort column (mem_mb, cpu_pct, duration_s, agent, session)", hint: "s/S sort" },
+    Binding { keys: &one(Key::Char('s'), A::SortNext), label: "s", contexts: VIEWS, help: "cycle the sort column ({sort cycle})", hint: "s/S sort" },
     Binding { keys: &one(Key::Char('S'), A::SortReverse), label: "S", contexts: VIEWS, help: "reverse the sort direction", hint: "" },
-    Binding { keys: &one(Key::Char('f'), A::StatusNext), label: "f", contexts: VIEWS, help: "cycle the status filter (all, active, slow, draining, errored)", hint: "f status" },
+    Binding { keys: &one(Key::Char('f'), A::StatusNext), label: "f", contexts: VIEWS, help: "cycle the status filter ({status cycle})", hint: "f status" },
     Binding { keys: &one(Key::Char('a'), A::AgentNext), label: "a", contexts: VIEWS, help: "cycle the agent filter through the agents present", hint: "a/t agent/tenant" },
     Binding { keys: &one(Key::Char('t'), A::TenantNext), label: "t", contexts: VIEWS, help: "cycle the tenant filter through the tenants present", hint: "" },
     Binding { keys: &one(Key::Char('w'), A::WorkerNext), label: "w", contexts: VIEWS, help: "cycle the worker filter through the workers (several sockets)", hint: "" },
@@ -174,9 +177,12 @@ pub fn hints(context: Context, replay: bool) -> impl Iterator<Item = &'static st
         .map(|b| b.hint)
 }
 
-/// Help lines, `label` and `help`, one per binding.
-pub fn help_lines() -> impl Iterator<Item = (&'static str, &'static str)> {
-    BINDINGS.iter().map(|b| (b.label, b.help))
+/// Help lines, `label` and `help`, one per binding; a cycle is named from
+/// where it is defined (the sort keys' and the status filter's).
+pub fn help_lines() -> impl Iterator<Item = (&'static str, String)> {
+    let sorts: Vec<&str> = Column::SORT_CYCLE.iter().map(|c| c.sort_name()).collect();
+    let help = move |h: &str| h.replace("{sort cycle}", &sorts.join(", ")).replace("{status cycle}", &StatusFilter::NAMES.join(", "));
+    BINDINGS.iter().map(move |b| (b.label, help(b.help)))
 }
 
 #[cfg(test)]

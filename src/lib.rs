@@ -29,3 +29,4 @@ pub mod text;
 pub mod clock;
 pub mod words;
 pub mod signal;
+pub mod poll;

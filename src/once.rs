@@ -12,7 +12,7 @@ use crate::record::Recorder;
 use crate::model::Pool;
 use crate::source::recording::Mark;
 use crate::source::replay::{Move, Replay};
-use crate::source::{Sources, socket};
+use crate::source::Sources;
 use crate::present::line::Paint;
 use crate::present::once::once_frame;
 use crate::present::title::TitleView;
@@ -171,7 +171,7 @@ pub fn record(cfg: &Config, sources: &mut Sources, mut rec: Recorder) -> Result<
     for _ in 0..count {
         // The wait between refreshes ends early on a signal.
         while signal::pending().is_none() && Instant::now() < due {
-            let _ = socket::wait(&mut [], due.saturating_duration_since(Instant::now()));
+            crate::poll::sleep_until(due);
         }
         if signal::pending().is_some() {
             break;

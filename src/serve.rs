@@ -18,7 +18,8 @@ use crate::cli::Config;
 use crate::metrics::{self, Exposition};
 use crate::signal;
 use crate::model::Pool;
-use crate::source::{Sources, socket};
+use crate::poll::{Poll, Want};
+use crate::source::Sources;
 use std::os::fd::AsRawFd;
 
 /// The most a request head may hold.
@@ -59,12 +60,11 @@ pub fn run(cfg: &Config, sources: &mut Sources, addr: SocketAddr) -> Result<(), 
         // std's accept retries on EINTR; poll(2) does not, so a stop signal
         // is seen at once (and the timeout covers one that lands just
         // before the wait).
-        let mut fds = [libc::pollfd { fd: listener.as_raw_fd(), events: libc::POLLIN, revents: 0 }];
-        match socket::wait(&mut fds, Duration::from_millis(500)) {
-            Ok(0) => continue,
-            Ok(_) => {}
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(ServeError::Io(e)),
+        let mut p = Poll::new();
+        let slot = p.watch(listener.as_raw_fd(), Want::Read, None);
+        p.wake_by(Instant::now() + Duration::from_millis(500));
+        if !p.wait().map_err(ServeError::Io)? || !p.ready(slot) {
+            continue;
         }
         match listener.accept() {
             Ok((stream, _)) => {

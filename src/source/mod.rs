@@ -6,105 +6,24 @@
 //! others nothing. A worker that fails keeps its last snapshot, marked.
 
 pub mod discover;
+pub mod fetch;
+pub mod message;
 pub mod path;
 pub mod recording;
 pub mod replay;
-pub mod socket;
+pub mod trust;
 
 use std::io;
 use std::os::fd::RawFd;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use crate::decode::{self, DecodeError};
+use crate::decode;
+use crate::poll::{Poll, Want};
 use crate::model::{Snapshot, Update, WorkerState};
 use discover::Spec;
-use socket::{Fetch, FetchError, Payload, Step, Target};
-
-/// Why a source gave no snapshot this time.
-#[derive(Debug)]
-pub enum Failure {
-    Fetch(FetchError),
-    Decode(DecodeError),
-}
-
-impl Failure {
-    /// One line saying why, naming the path (no hint).
-    pub fn message(&self, t: &Target) -> String {
-        match self {
-            Failure::Fetch(e) => e.message(t),
-            Failure::Decode(e) => format!("the worker at {} sent a snapshot that cannot be read: {e}", t.shown()),
-        }
-    }
-
-    /// Why, in a few words, for a line that already names the worker.
-    pub fn reason(&self) -> String {
-        match self {
-            Failure::Fetch(e) => e.reason(),
-            Failure::Decode(e) => format!("its snapshot cannot be read: {e}"),
-        }
-    }
-
-    /// One line about a directory that could not be listed.
-    pub fn message_for(&self, dir: &std::path::Path) -> String {
-        let d = crate::text::in_message(&dir.to_string_lossy()).into_owned();
-        match self {
-            Failure::Fetch(FetchError::NoSocket) => format!("no running openrtc pool in {d} (no such directory)"),
-            Failure::Fetch(FetchError::PermissionDenied) => format!("permission denied listing {d}"),
-            Failure::Fetch(e @ FetchError::UnsafeDir(..)) => e.message(&Target { path: dir.to_path_buf(), default: false }),
-            f => format!("cannot list {d}: {}", f.reason()),
-        }
-    }
-
-    /// The live view's banner: the reference's words first, then the
-    /// specific reason, and that it keeps trying.
-    pub fn banner(&self, t: &Target) -> Banner {
-        let text = match self {
-            Failure::Fetch(e) => match e.no_pool_reason() {
-                Some(why) => format!("no running openrtc pool at {}: retrying ({why})", t.shown()),
-                None => format!("{}: retrying", e.message(t)),
-            },
-            f => format!("{}: retrying", f.message(t)),
-        };
-        Banner::around(text, &t.shown())
-    }
-
-    /// What to do about it, when there is something useful to say.
-    pub fn hint(&self) -> Option<&'static str> {
-        match self {
-            Failure::Fetch(e) => e.hint(),
-            Failure::Decode(_) => None,
-        }
-    }
-}
-
-/// A message that names a path, split around the path so that a narrow
-/// screen can shorten the path and keep the reason after it.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Banner {
-    pub before: String,
-    pub path: String,
-    pub after: String,
-}
-
-impl Banner {
-    /// Split `text` around the first place it names `path` (all of it in
-    /// `before` if it does not).
-    pub fn around(text: String, path: &str) -> Banner {
-        match text.find(path).filter(|_| !path.is_empty()) {
-            Some(at) => Banner {
-                before: text[..at].to_string(),
-                path: path.to_string(),
-                after: text[at + path.len()..].to_string(),
-            },
-            None => Banner { before: text, ..Banner::default() },
-        }
-    }
-
-    pub fn text(&self) -> String {
-        format!("{}{}{}", self.before, self.path, self.after)
-    }
-}
+use fetch::{Fetch, Payload, Step, Target};
+pub use message::{Banner, Failure, FetchError};
 
 /// Decode a fetched payload; its buffer back, emptied, when it was read
 /// (for the next fetch from the same worker: a fresh buffer each refresh
@@ -295,7 +214,7 @@ impl Sources {
         for spec in &self.specs {
             let Spec::Dir { path, check } = spec else { continue };
             let listed = match check {
-                true => socket::check_dir(path).map_err(Failure::Fetch),
+                true => trust::check_dir(path).map_err(Failure::Fetch),
                 false => Ok(()),
             }
             .and_then(|()| discover::scan(path).map_err(|e| Failure::Fetch(dir_error(e))));
@@ -371,7 +290,7 @@ impl Sources {
         for s in &mut self.list {
             let Some(f) = s.fetch.as_mut() else { continue };
             let before = f.held();
-            let room = socket::POOL_BUDGET.saturating_sub(used - before);
+            let room = fetch::POOL_BUDGET.saturating_sub(used - before);
             match f.step(now, &s.target.path, room) {
                 Step::Pending => used = used - before + f.held(),
                 Step::Done(got) => {
@@ -389,20 +308,16 @@ impl Sources {
     /// their sockets become readable, or until `extra` (the terminal) is
     /// readable or a signal arrives. Returns after one wake-up.
     pub fn wait(&mut self, extra: Option<RawFd>, until: Instant) -> io::Result<Wake> {
-        let now = Instant::now();
-        let mut fds: Vec<libc::pollfd> = Vec::with_capacity(self.list.len() + 1);
-        fds.push(libc::pollfd { fd: extra.unwrap_or(-1), events: libc::POLLIN, revents: 0 });
-        let mut wake_at = until;
+        let mut p = Poll::new();
+        let input = p.watch(extra.unwrap_or(-1), Want::Read, None);
+        p.wake_by(until);
         for f in self.list.iter().filter_map(|s| s.fetch.as_ref()) {
-            fds.push(libc::pollfd { fd: f.poll_fd().unwrap_or(-1), events: libc::POLLIN, revents: 0 });
-            wake_at = wake_at.min(f.wake_at());
+            p.watch(f.poll_fd().unwrap_or(-1), Want::Read, Some(f.wake_at()));
         }
-        let mut wake = Wake::default();
-        match socket::wait(&mut fds, wake_at.saturating_duration_since(now)) {
-            Ok(_) => wake.input = fds[0].revents != 0,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => wake.signal = true,
-            Err(e) => return Err(e),
-        }
+        let wake = match p.wait()? {
+            true => Wake { input: p.ready(input), signal: false },
+            false => Wake { input: false, signal: true },
+        };
         self.step(Instant::now());
         Ok(wake)
     }
@@ -456,7 +371,7 @@ impl Sources {
         if self.list.is_empty() && self.dirs.is_empty() {
             let dirs: Vec<String> = self.specs.iter().map(Spec::shown).collect();
             lines.push(format!("no running openrtc pool in {} (no sockets there)", dirs.join(", ")));
-            hint = Some(socket::NO_POOL_HINT);
+            hint = Some(message::NO_POOL_HINT);
         }
         (lines, hint)
     }

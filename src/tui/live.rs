@@ -29,7 +29,8 @@ use crate::clock;
 use crate::record::Recorder;
 use crate::model::Pool;
 use crate::source::replay::{Move, Replay};
-use crate::source::{Sources, socket};
+use crate::poll::{Poll, Want};
+use crate::source::Sources;
 
 /// How the live view ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -363,13 +364,10 @@ impl Feed for Replaying {
     }
 
     fn wait(&mut self, input: Option<RawFd>) -> io::Result<bool> {
-        let timeout = self.next_at.map_or(Duration::from_secs(3600), |t| t.saturating_duration_since(Instant::now()));
-        let mut fds = [libc::pollfd { fd: input.unwrap_or(-1), events: libc::POLLIN, revents: 0 }];
-        match socket::wait(&mut fds, timeout) {
-            Ok(_) => Ok(fds[0].revents != 0),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(false),
-            Err(e) => Err(e),
-        }
+        let mut p = Poll::new();
+        let slot = p.watch(input.unwrap_or(-1), Want::Read, None);
+        p.wake_by(self.next_at.unwrap_or_else(|| Instant::now() + Duration::from_secs(3600)));
+        Ok(p.wait()? && p.ready(slot))
     }
 
     fn travel(&mut self, app: &mut App, t: Travel) -> io::Result<()> {

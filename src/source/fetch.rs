@@ -1,14 +1,16 @@
-//! One worker's socket: whether to trust it, and one bounded read of its
-//! snapshot line, without blocking (many run at once on one thread).
+//! One fetch of one worker's snapshot, without blocking (many run at once
+//! on one thread): connect, check who serves, read one bounded line.
 
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{FileTypeExt, MetadataExt};
+use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use super::message::FetchError;
 use super::path::default_path;
+use super::trust::{check_dir, check_peer};
 
 /// The reference client's connect and read limits.
 pub const TIMEOUT: Duration = Duration::from_secs(2);
@@ -44,138 +46,6 @@ impl Target {
         crate::text::in_message(&self.path.to_string_lossy()).into_owned()
     }
 }
-
-// ---------------------------------------------------------------------------
-// Fetching one snapshot.
-
-/// Why no snapshot could be read. Each case has its own message.
-#[derive(Debug)]
-pub enum FetchError {
-    NoSocket,
-    Refused,
-    ConnectTimeout,
-    NotSocket(&'static str),
-    PermissionDenied,
-    PathTooLong(usize),
-    /// Accepted, then sent nothing before the timeout.
-    Silent,
-    /// Sent part of a line, then nothing before the timeout.
-    Stalled(usize),
-    ClosedEmpty,
-    /// Closed after this many bytes, inside a snapshot that does not parse
-    /// (on Linux a peer that dies mid-write reads as end of input).
-    CutOff(usize),
-    TooLarge,
-    /// Reading it would take the workers' snapshots past `POOL_BUDGET`.
-    OverBudget,
-    Reset(usize),
-    UnsafeDir(PathBuf, String),
-    UntrustedPeer(u32),
-    /// A signal arrived while waiting; the caller decides what it means.
-    Interrupted,
-    Io(io::Error),
-}
-
-impl FetchError {
-    /// The reference reports these as "no running openrtc pool".
-    pub fn no_pool(&self) -> bool {
-        self.no_pool_reason().is_some()
-    }
-
-    /// Why there is no pool, for the cases the reference calls "no running
-    /// openrtc pool".
-    pub fn no_pool_reason(&self) -> Option<String> {
-        let secs = TIMEOUT.as_secs();
-        Some(match self {
-            FetchError::NoSocket => "no socket there".into(),
-            FetchError::Refused => "nothing is listening on the socket".into(),
-            FetchError::ConnectTimeout => format!("connect timed out after {secs}s"),
-            FetchError::Silent => format!("the worker accepted but sent nothing within {secs}s"),
-            _ => return None,
-        })
-    }
-
-    /// One line naming the path: "no running openrtc pool at P (why)" or the
-    /// specific fault.
-    pub fn message(&self, t: &Target) -> String {
-        let p = t.shown();
-        let secs = TIMEOUT.as_secs();
-        match self {
-            FetchError::NoSocket | FetchError::Refused | FetchError::ConnectTimeout | FetchError::Silent => {
-                format!("no running openrtc pool at {p} ({})", self.no_pool_reason().unwrap_or_default())
-            }
-            FetchError::NotSocket(kind) => format!("{p} is not a socket (it is {kind})"),
-            FetchError::PermissionDenied => format!("permission denied connecting to {p}"),
-            FetchError::PathTooLong(n) => {
-                format!("socket path {p} is too long ({n} bytes; a Unix socket path holds at most 107)")
-            }
-            FetchError::Stalled(n) => format!(
-                "the worker at {p} sent {n} bytes and stalled before finishing its snapshot (timed out after {secs}s)"
-            ),
-            FetchError::ClosedEmpty => format!("the worker at {p} closed the connection without sending a snapshot"),
-            FetchError::CutOff(n) => {
-                format!("the worker at {p} closed the connection after {n} bytes, in the middle of its snapshot")
-            }
-            FetchError::TooLarge => format!(
-                "the worker at {p} sent more than {} MiB without ending its snapshot; stopped reading",
-                MAX_PAYLOAD >> 20
-            ),
-            FetchError::OverBudget => format!(
-                "the snapshot of the worker at {p} would take all workers' snapshots together past {} MiB; stopped reading",
-                POOL_BUDGET >> 20
-            ),
-            FetchError::Reset(n) => format!("the worker at {p} reset the connection after {n} bytes"),
-            FetchError::UnsafeDir(dir, why) => format!(
-                "refusing the socket directory {}: {why}",
-                crate::text::in_message(&dir.to_string_lossy())
-            ),
-            FetchError::UntrustedPeer(uid) => format!(
-                "refusing the worker at {p}: it runs as uid {uid}, neither you (uid {}) nor root",
-                // SAFETY: getuid cannot fail.
-                unsafe { libc::getuid() }
-            ),
-            FetchError::Interrupted => format!("interrupted while reading from {p}"),
-            FetchError::Io(e) => format!("cannot read from {p}: {e}"),
-        }
-    }
-
-    /// What to do about it, when there is something useful to say.
-    pub fn hint(&self) -> Option<&'static str> {
-        self.no_pool().then_some(NO_POOL_HINT)
-    }
-
-    /// The trust checks refused the socket or its directory: it is never read.
-    pub fn refusal(&self) -> bool {
-        matches!(self, FetchError::UnsafeDir(..) | FetchError::UntrustedPeer(_))
-    }
-
-    /// Why, in a few words and without the path: for a line that already
-    /// names the worker.
-    pub fn reason(&self) -> String {
-        let secs = TIMEOUT.as_secs();
-        match self {
-            FetchError::NotSocket(kind) => format!("not a socket (it is {kind})"),
-            FetchError::PermissionDenied => "permission denied".into(),
-            FetchError::PathTooLong(n) => format!("socket path too long ({n} bytes)"),
-            FetchError::Stalled(n) => format!("sent {n} bytes, then nothing for {secs}s"),
-            FetchError::ClosedEmpty => "closed without sending a snapshot".into(),
-            FetchError::CutOff(n) => format!("closed after {n} bytes, inside its snapshot"),
-            FetchError::TooLarge => format!("sent more than {} MiB", MAX_PAYLOAD >> 20),
-            FetchError::OverBudget => format!("over the {} MiB all snapshots may hold", POOL_BUDGET >> 20),
-            FetchError::Reset(n) => format!("reset the connection after {n} bytes"),
-            FetchError::UnsafeDir(_, why) => format!("refused: {why}"),
-            FetchError::UntrustedPeer(uid) => format!("refused: it runs as uid {uid}, neither you nor root"),
-            FetchError::Interrupted => "interrupted".into(),
-            FetchError::Io(e) => e.to_string(),
-            e => e.no_pool_reason().unwrap_or_default(),
-        }
-    }
-}
-
-/// The hint after "no running openrtc pool".
-pub const NO_POOL_HINT: &str = "start a coroutine-mode worker ('openrtc dev ./agents' or 'openrtc start ./agents'), \
-     or pass --socket PATH if it serves elsewhere";
-
 
 /// One payload line, and whether it ended with its newline (or at EOF).
 #[derive(Debug, PartialEq, Eq)]
@@ -386,87 +256,6 @@ impl Fetch {
     }
 }
 
-/// One fetch, waiting for it: poll(2) on its one socket. `abort` is asked
-/// when a signal interrupts the wait.
-pub fn fetch(t: &Target, abort: &dyn Fn() -> bool) -> Result<Payload, FetchError> {
-    let mut f = Fetch::start(t, Instant::now(), 0, Vec::new())?;
-    loop {
-        let now = Instant::now();
-        if let Step::Done(r) = f.step(now, &t.path, MAX_PAYLOAD) {
-            return r;
-        }
-        let fd = f.poll_fd().unwrap_or(-1);
-        match wait(&mut [libc::pollfd { fd, events: libc::POLLIN, revents: 0 }], f.wake_at().saturating_duration_since(now)) {
-            Err(e) if e.kind() == io::ErrorKind::Interrupted && abort() => return Err(FetchError::Interrupted),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(FetchError::Io(e)),
-            Ok(_) => {}
-        }
-    }
-}
-
-/// poll(2) over `fds` for at most `timeout` (rounded up to a millisecond,
-/// so a wait for a deadline never wakes just before it).
-pub fn wait(fds: &mut [libc::pollfd], timeout: Duration) -> io::Result<usize> {
-    let ms = timeout.as_micros().div_ceil(1000).min(i32::MAX as u128) as i32;
-    // SAFETY: fds is a valid slice of pollfd of its length; negative fds are ignored.
-    let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, ms) };
-    if n < 0 { Err(io::Error::last_os_error()) } else { Ok(n as usize) }
-}
-
-/// The worker makes its per-uid directory itself, 0700 and not a symlink;
-/// anything else there may be a planted trap, so say why and stop.
-pub fn check_dir(dir: &Path) -> Result<(), FetchError> {
-    let meta = match std::fs::symlink_metadata(dir) {
-        Ok(m) => m,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(FetchError::NoSocket),
-        Err(e) => return Err(FetchError::Io(e)),
-    };
-    // SAFETY: geteuid cannot fail.
-    let me = unsafe { libc::geteuid() };
-    let kind = if meta.file_type().is_symlink() {
-        DirKind::Symlink
-    } else if meta.is_dir() {
-        DirKind::Dir
-    } else {
-        DirKind::Other
-    };
-    judge_dir(kind, meta.uid(), meta.mode(), me).map_err(|why| FetchError::UnsafeDir(dir.to_path_buf(), why))
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DirKind {
-    Dir,
-    Symlink,
-    Other,
-}
-
-/// The trust decision for the socket directory, without the filesystem.
-pub fn judge_dir(kind: DirKind, owner: u32, mode: u32, me: u32) -> Result<(), String> {
-    match kind {
-        DirKind::Symlink => {
-            return Err("it is a symlink (the worker refuses one too); remove it and restart the worker".into());
-        }
-        DirKind::Other => return Err("it is not a directory; remove it and restart the worker".into()),
-        DirKind::Dir => {}
-    }
-    if owner != me {
-        return Err(format!("it is owned by uid {owner}, not by you (uid {me}); check who created it"));
-    }
-    let mode = mode & 0o777;
-    if mode & 0o077 != 0 {
-        return Err(format!(
-            "it is open to group or others (mode {mode:o}); the worker makes it 700: run 'chmod 700' on it or restart the worker"
-        ));
-    }
-    Ok(())
-}
-
-/// Whether a peer with `peer` uid may feed this terminal.
-pub fn trusted_peer(peer: u32, uid: u32, euid: u32) -> bool {
-    peer == uid || peer == euid || peer == 0
-}
-
 /// Linux answers ECONNREFUSED both for a stale socket and for a regular file;
 /// look at the path to tell the operator which.
 fn why_refused(path: &Path) -> FetchError {
@@ -478,20 +267,6 @@ fn why_refused(path: &Path) -> FetchError {
         Ok(m) if m.file_type().is_fifo() => FetchError::NotSocket("a named pipe"),
         Ok(_) => FetchError::NotSocket("a device or other special file"),
     }
-}
-
-/// Only the current user or root may feed this terminal (SO_PEERCRED).
-pub fn check_peer(fd: RawFd) -> Result<(), FetchError> {
-    // SAFETY: ucred is plain old data; getsockopt fills it and its length.
-    let mut cred: libc::ucred = unsafe { std::mem::zeroed() };
-    let mut len = std::mem::size_of::<libc::ucred>() as libc::socklen_t;
-    let rc = unsafe { libc::getsockopt(fd, libc::SOL_SOCKET, libc::SO_PEERCRED, (&raw mut cred).cast(), &mut len) };
-    if rc != 0 {
-        return Err(FetchError::Io(io::Error::last_os_error()));
-    }
-    // SAFETY: getuid/geteuid cannot fail.
-    let (uid, euid) = unsafe { (libc::getuid(), libc::geteuid()) };
-    if trusted_peer(cred.uid, uid, euid) { Ok(()) } else { Err(FetchError::UntrustedPeer(cred.uid)) }
 }
 
 /// The first newline in `b` (libc's memchr: vectorised, unlike a byte loop).
@@ -521,7 +296,7 @@ mod tests {
         }
     }
 
-    /// Drive one fetch to its end, as `fetch` does, with `room` bytes.
+    /// Drive one fetch to its end, as `Sources` does, with `room` bytes.
     fn drive(t: &Target, room: usize) -> Result<Payload, FetchError> {
         let mut f = Fetch::start(t, Instant::now(), 0, Vec::new())?;
         loop {
@@ -529,8 +304,9 @@ mod tests {
             if let Step::Done(r) = f.step(now, &t.path, room) {
                 return r;
             }
-            let fd = f.poll_fd().unwrap_or(-1);
-            wait(&mut [libc::pollfd { fd, events: libc::POLLIN, revents: 0 }], f.wake_at().saturating_duration_since(now)).unwrap();
+            let mut p = crate::poll::Poll::new();
+            p.watch(f.poll_fd().unwrap_or(-1), crate::poll::Want::Read, Some(f.wake_at()));
+            p.wait().unwrap();
         }
     }
 
@@ -592,20 +368,6 @@ mod tests {
     }
 
     #[test]
-    fn trust_decisions() {
-        assert!(judge_dir(DirKind::Dir, 1000, 0o40700, 1000).is_ok());
-        assert!(judge_dir(DirKind::Dir, 0, 0o700, 1000).unwrap_err().contains("owned by uid 0, not by you (uid 1000)"));
-        assert!(judge_dir(DirKind::Dir, 1000, 0o750, 1000).unwrap_err().contains("mode 750"));
-        assert!(judge_dir(DirKind::Dir, 1000, 0o701, 1000).unwrap_err().contains("mode 701"));
-        assert!(judge_dir(DirKind::Symlink, 1000, 0o777, 1000).unwrap_err().contains("symlink"));
-        assert!(judge_dir(DirKind::Other, 1000, 0o700, 1000).unwrap_err().contains("not a directory"));
-        assert!(trusted_peer(1000, 1000, 1000));
-        assert!(trusted_peer(0, 1000, 1000));
-        assert!(trusted_peer(1000, 1001, 1000));
-        assert!(!trusted_peer(1002, 1000, 1000));
-    }
-
-    #[test]
     fn connect_reports_what_the_path_is() {
         let d = tmpdir("connect");
         let connect = |p: PathBuf| Fetch::start(&Target { path: p, default: false }, Instant::now(), 0, Vec::new()).map(|_| ());
@@ -617,24 +379,6 @@ mod tests {
         assert!(matches!(connect(d.join("stale")), Err(FetchError::Refused)));
         let long = d.join("x".repeat(200));
         assert!(matches!(connect(long), Err(FetchError::PathTooLong(_))));
-        std::fs::remove_dir_all(&d).unwrap();
-    }
-
-    #[test]
-    fn directory_trust() {
-        use std::os::unix::fs::PermissionsExt;
-        let d = tmpdir("trust");
-        let dir = d.join("openrtc-x");
-        std::fs::create_dir(&dir).unwrap();
-        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
-        assert!(check_dir(&dir).is_ok());
-        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
-        let e = check_dir(&dir).unwrap_err();
-        assert!(matches!(&e, FetchError::UnsafeDir(_, why) if why.contains("mode 755")), "{e:?}");
-        std::os::unix::fs::symlink(&dir, d.join("link")).unwrap();
-        let e = check_dir(&d.join("link")).unwrap_err();
-        assert!(matches!(&e, FetchError::UnsafeDir(_, why) if why.contains("symlink")), "{e:?}");
-        assert!(matches!(check_dir(&d.join("absent")), Err(FetchError::NoSocket)));
         std::fs::remove_dir_all(&d).unwrap();
     }
 }

@@ -20,9 +20,9 @@ pub mod present;
 pub mod output;
 pub mod metrics;
 pub mod tui;
-pub mod once;
+pub mod run;
 pub mod record;
-pub mod serve;
+
 pub mod number;
 pub mod sort;
 pub mod text;

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use openrtc_top::cli::{self, Command, Format, Generated, docs};
 use openrtc_top::tui::live::{self, Exit};
-use openrtc_top::once::{self, Error, Outcome};
+use openrtc_top::run::{self, Error, Outcome, Screen};
 use openrtc_top::record::Recorder;
 use openrtc_top::source::Sources;
 use openrtc_top::source::discover::Spec;
@@ -46,7 +46,7 @@ fn main() -> ExitCode {
     }
     let mut sources = Sources::new(Spec::from_flags(&cfg.sockets, cfg.all));
     if let Some(addr) = cfg.serve {
-        return match openrtc_top::serve::run(&cfg, &mut sources, addr) {
+        return match run::serve::run(&cfg, &mut sources, addr) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("openrtc-top: {e}");
@@ -69,12 +69,12 @@ fn main() -> ExitCode {
         return live(live::run(&cfg, &mut sources, recorder));
     }
     if let Some(rec) = recorder {
-        return match once::record(&cfg, &mut sources, rec) {
+        return match run::record::record(&cfg, &mut sources, rec) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => report(e),
         };
     }
-    match once::run(&cfg, &mut sources, screen) {
+    match run::once::run(&cfg, &mut sources, screen) {
         Ok(Outcome::All) => ExitCode::SUCCESS,
         Ok(Outcome::Some) => ExitCode::from(3),
         Err(e) => report(e),
@@ -85,10 +85,11 @@ fn main() -> ExitCode {
 /// coloured frame). The live view is for a terminal; a pipe gets one
 /// snapshot, as --once; a terminal without cursor addressing gets what
 /// top's batch mode prints: plain snapshots, one a refresh, until stopped.
-fn live_view(cfg: &mut cli::Config) -> (bool, bool) {
+fn live_view(cfg: &mut cli::Config) -> (bool, Screen) {
     let tty = term::stdout_is_tty();
+    let screen = Screen { tty, width: term::size().map(|(w, _)| usize::from(w)) };
     if cfg.once || cfg.format != Format::Table || !tty || cfg.from.is_some() || cfg.to.is_some() {
-        return (false, tty);
+        return (false, screen);
     }
     let term_var = std::env::var("TERM").ok();
     match term::cannot_address(term_var.as_deref()) {
@@ -98,9 +99,9 @@ fn live_view(cfg: &mut cli::Config) -> (bool, bool) {
                 text::in_message(&why)
             );
             cfg.iterations.get_or_insert(u64::MAX);
-            (false, false)
+            (false, Screen { tty: false, ..screen })
         }
-        None => (true, tty),
+        None => (true, screen),
     }
 }
 
@@ -123,7 +124,7 @@ fn replay(cfg: &cli::Config, path: &std::path::Path) -> ExitCode {
     if live_view {
         return live(live::replay(&cfg, r));
     }
-    match once::replay(&cfg, r, screen) {
+    match run::replay::replay(&cfg, r, screen) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => report(e),
     }

@@ -113,6 +113,9 @@ fn rows(rd: &mut Reader, mut labels: Option<&mut Vec<Rc<str>>>) -> Read<Vec<Sess
     // not trimming it keeps the allocation the same size from one refresh
     // to the next, which the allocator then hands back already faulted in.
     let mut rows = Vec::with_capacity(((len - rd.i) / 140).min(1 << 20));
+    // Each row starts as a copy of one empty row: its empty agent shared,
+    // not allocated and freed for every row (1.5% of decoding 100,000).
+    let empty = Session::default();
     rd.maybe_array(|rd| {
         if rd.kind()? != Kind::Object {
             return rd.skip();
@@ -122,7 +125,7 @@ fn rows(rd: &mut Reader, mut labels: Option<&mut Vec<Rc<str>>>) -> Read<Vec<Sess
             return Err(rd.cannot(format!("more rows than {MIN_ROW_BYTES} bytes each ({n} in {len} bytes), smaller than any real row: refused")));
         }
         // Decoded in place: a row is 112 bytes, not worth moving twice.
-        rows.push(Session::default());
+        rows.push(empty.clone());
         let n = rows.len() - 1;
         session(rd, &mut rows[n], labels.as_deref_mut())
     })?;

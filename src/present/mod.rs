@@ -9,6 +9,10 @@
 //! workers (`workers`) share; `title` and `header` (one worker's block)
 //! top the frame, and `once` is the whole `--once` frame.
 
+/// The most columns or rows a frame is built for, whatever the terminal
+/// or `COLUMNS` claims: frame memory is bounded by this, not by a claim.
+pub const MAX_SIDE: u16 = 4096;
+
 pub mod cells;
 pub mod format;
 pub mod groups;

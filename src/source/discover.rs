@@ -8,7 +8,7 @@ use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
 
 use super::path::default_path;
-use super::fetch::Target;
+use super::target::Target;
 
 /// At most this many sockets are read at once (the first in name order).
 pub const MAX: usize = 256;

@@ -7,7 +7,7 @@
 use std::io;
 use std::path::PathBuf;
 
-use super::fetch::{MAX_PAYLOAD, POOL_BUDGET, TIMEOUT, Target};
+use super::target::{MAX_PAYLOAD, POOL_BUDGET, TIMEOUT, Target};
 use crate::decode::DecodeError;
 
 /// Why no snapshot could be read. Each case has its own message.

@@ -11,6 +11,7 @@ pub mod message;
 pub mod path;
 pub mod recording;
 pub mod replay;
+pub mod target;
 pub mod trust;
 
 use std::io;
@@ -22,7 +23,8 @@ use crate::decode;
 use crate::poll::{Poll, Want};
 use crate::model::{Snapshot, Update, WorkerState};
 use discover::Spec;
-use fetch::{Fetch, Payload, Step, Target};
+use fetch::{Fetch, Payload, Step};
+pub use target::Target;
 pub use message::{Banner, Failure, FetchError};
 
 /// Decode a fetched payload; its buffer back, emptied, when it was read
@@ -290,7 +292,7 @@ impl Sources {
         for s in &mut self.list {
             let Some(f) = s.fetch.as_mut() else { continue };
             let before = f.held();
-            let room = fetch::POOL_BUDGET.saturating_sub(used - before);
+            let room = target::POOL_BUDGET.saturating_sub(used - before);
             match f.step(now, &s.target.path, room) {
                 Step::Pending => used = used - before + f.held(),
                 Step::Done(got) => {

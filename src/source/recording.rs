@@ -17,7 +17,8 @@ use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use crate::clock;
-use crate::source::fetch::{MAX_PAYLOAD, memchr_newline};
+use crate::source::fetch::memchr_newline;
+use crate::source::target::MAX_PAYLOAD;
 
 /// A line longer than a payload can be (plus its stamp and labels) is not
 /// a sample: never read whole.

@@ -84,7 +84,6 @@ fn run_feed(cfg: &Config, feed: &mut dyn Feed, replaying: bool) -> io::Result<Ex
     term::catch_signals();
     let mut terminal = Terminal::enter()?;
     let paint = Paint::live(cfg.colour(true), cfg.charset);
-    let test_panic = std::env::var_os("OPENRTC_TOP_TEST_PANIC").is_some();
     let mut app = App::new(cfg.query.clone(), cfg.charset);
     if replaying {
         app.replay = Some(ReplayView::default());
@@ -124,9 +123,6 @@ fn run_feed(cfg: &Config, feed: &mut dyn Feed, replaying: bool) -> io::Result<Ex
             let lines = frame::live_frame(&app, usize::from(w), usize::from(h), paint);
             terminal.write(&screen.update(lines, (w, h)))?;
             redraw = false;
-            if test_panic {
-                panic!("OPENRTC_TOP_TEST_PANIC is set: panicking after the first frame");
-            }
         }
         if cfg.iterations.is_some_and(|n| frames >= n) {
             return Ok(Exit::Frames);

@@ -40,9 +40,7 @@ pub fn cannot_address(term: Option<&str>) -> Option<String> {
     }
 }
 
-/// The most columns or rows a frame is built for, whatever the terminal
-/// or `COLUMNS` claims: frame memory is bounded by this, not by a claim.
-pub const MAX_SIDE: u16 = 4096;
+pub use crate::present::MAX_SIDE;
 
 /// Columns and rows of the terminal on stdout, when there is one (each
 /// clamped to `MAX_SIDE`).

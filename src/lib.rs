@@ -1,17 +1,20 @@
 //! openrtc-top: a live inspector for openrtc coroutine-mode workers.
 //!
-//! Data flows one way, and the modules are listed in that order:
-//! arguments -> `cli` (a `Config`) -> `source` (where snapshots come from:
-//! the sockets given or found, all fetched at once on one thread) -> `decode` (bytes to a
-//! `snapshot`, a `Pool` of workers) -> `view` (filter, sort, groups; `column`
-//! is the one table of columns; `summary` sums the pool by worker) -> text: `output` (plain table, TSV, JSON for pipes), `metrics`
-//! (OpenMetrics and Prometheus text) or `tui`
-//! (the live view's frame, and the terminal). `once`, `serve` (the exporter) and
-//! `tui::live` are the loops that wire them; nothing downstream imports a loop. `number`,
-//! `text`, `clock` and `signal` are leaf helpers used along the way.
+//! Data flows one way, and the modules are listed in that order: arguments
+//! -> `cli` (a `Config`) -> `source` (the sockets given or found, or a
+//! recording; all fetched at once on one thread, waiting in `poll`) ->
+//! `decode` (the one reader of the wire) -> `model` (snapshots, the pool of
+//! workers, the column and field tables) -> `view` (filter, sort, groups;
+//! `summary` sums the pool by worker) -> `present` (frame pieces as pure
+//! text) -> the terminal (`tui`), or the plain writers (`output`: table,
+//! TSV, JSON; `metrics`: OpenMetrics and Prometheus text; `record`: the
+//! recording). `run` and `tui::live` are the loops that wire them; nothing
+//! downstream imports a loop, and nothing outside `tui` imports it.
+//! `number`, `sort`, `text`, `clock`, `signal` and `words` are leaf helpers.
 
 pub mod cli;
 pub mod source;
+pub mod poll;
 pub mod decode;
 pub mod model;
 pub mod view;
@@ -19,14 +22,12 @@ pub mod summary;
 pub mod present;
 pub mod output;
 pub mod metrics;
+pub mod record;
 pub mod tui;
 pub mod run;
-pub mod record;
-
 pub mod number;
 pub mod sort;
 pub mod text;
 pub mod clock;
 pub mod words;
 pub mod signal;
-pub mod poll;

@@ -34,10 +34,6 @@ impl Recorder {
         Ok(Recorder { path: path.to_path_buf(), file, size, max, line: Vec::new() })
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     /// Record `pool` as sampled at `stamp`: the sessions of the workers
     /// that answered, in pool order.
     pub fn write(&mut self, pool: &Pool, stamp: &str) -> io::Result<()> {

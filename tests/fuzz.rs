@@ -1,7 +1,10 @@
 //! Deterministic mutation fuzzing of the two parsers that see untrusted
-//! bytes: the snapshot decoder (json_guard + nanoserde) and the key parser
-//! (termion behind its guard). Every decoded snapshot is also rendered in
-//! every output, which must stay free of raw control bytes.
+//! bytes: the snapshot decoder and the key parser (termion behind its
+//! guard). Every input is also read by an independent reference
+//! (`util::reference`): what it reads the decoder must read to the same
+//! snapshot, what it refuses the decoder must refuse. Every decoded
+//! snapshot is also rendered in every output, which must stay free of raw
+//! control bytes.
 //!
 //! `make test` runs a short pass; `make fuzz` a long one:
 //!   FUZZ_CASES=N    cases per parser (default 4000)
@@ -12,6 +15,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant};
 
 use crate::util::Rng;
+use crate::util::reference;
 use openrtc_top::tui::app::App;
 use openrtc_top::tui::frame;
 use openrtc_top::decode::decode;
@@ -59,7 +63,26 @@ const SEEDS: &[&[u8]] = &[
     // A recorded sample of several workers (`--record`).
     br#"{"time": "2026-11-28T03:12:05.123Z", "workers": [{"label": "w\"1", "socket": "/s/1.sock", "worker": {"name": "a", "max_sessions": 4}, "error": null}, {"label": "b", "socket": "/s/2.sock", "worker": null, "error": "sent nothing"}], "sessions": [{"worker": "w\"1", "session_id": "x", "status": "slow"}, {"worker": "zz", "session_id": "y"}, {"worker": 5, "session_id": "z"}]}"#,
     br#"[{"session_id": "AJ_vic\u200btim", "agent_name": "\u0ba4\u0bae\u0bbf\u0bb4\u0bcd", "tenant": "\ud83c\uddf2\ud83c\uddfd", "status": "sl\u2028ow"}, {"session_id": "AJ_victim", "agent_name": "\u17d8\u17d8", "tenant": "\u3164\ufeff-"}]"#,
+    // The edges of the tolerance rules, for the reference to tell apart:
+    // duplicates of every type (the last wins, a wrong type unsets), the
+    // zeros (the integer -0 is 0, -0.0 stays negative), numeric strings with
+    // whitespace, words and look-alikes, surrogates half paired.
+    br#"{"worker": {"name": "e", "name": 5, "uptime_s": " 3.5\t", "failed": -0, "started": -0.0, "saved_bytes": "-inf", "active_sessions": "1e999", "max_sessions": 1E-400, "draining": true, "draining": null, "system": {"available": true, "vcpus": "4", "load1": -0, "load5": "nan", "load15": "+Infinity", "net_rate_bps": "0x10", "cpu_pct": "1_0"}, "cpu_history": [-0, -0.0, " 1 ", "+INF", "1_0", 0.1e1, "5."]}, "sessions": [{"session_id": "a", "session_id": null, "duration_s": -0, "mem_mb": -0.0, "peak_mb": "-0", "cpu_pct": "\u00a07\u2028", "status": "idle", "pinned": true, "pinned": 0, "tenant": "t", "tenant": "\ud800\udbff\udfff\udc00"}, {"agent_name": "x", "agent_name": ["y"], "tenant": "u", "tenant": null, "status": 1, "status": "draining", "mem_mb": "-.5e-1", "cpu_pct": ".e1"}]}"#,
+    // The last duplicate wins at the top too, whatever its type.
+    br#"{"worker": {"name": "first"}, "sessions": [{"session_id": "first"}], "worker": {"name": "second"}, "sessions": {"a": 1}, "x": {"sessions": [1], "worker": {}}, "sessions": [{"session_id": "kept"}, 1], "worker": null, "worker": {"name": "last", "name": null}}"#,
 ];
+
+/// The seeds, and three built here: exactly at the row budget (1,000 rows
+/// in a small payload), nested exactly as deep as allowed (128: the array,
+/// the row and 126 objects), a history exactly as long as kept (600).
+fn seeds() -> Vec<Vec<u8>> {
+    let at_budget = format!("[{}]", vec!["{}"; reference::MIN_ROWS].join(","));
+    let k = reference::MAX_DEPTH - 2;
+    let deep = format!(r#"[{{"session_id": "deep", "x": {}1{}}}]"#, r#"{"a": "#.repeat(k), "}".repeat(k));
+    let history: Vec<String> = (0..reference::HISTORY).map(|i| (i % 10).to_string()).collect();
+    let long_history = format!(r#"{{"worker": {{"name": "h", "cpu_history": [{}]}}, "sessions": []}}"#, history.join(", "));
+    SEEDS.iter().map(|s| s.to_vec()).chain([at_budget, deep, long_history].map(String::into_bytes)).collect()
+}
 
 /// 1,200 `{}`, past the 1,000 rows any payload may hold however small.
 const TINY_ROWS: &[u8] = const {
@@ -272,35 +295,64 @@ fn frame_line_ok(line: &str, w: usize) -> Result<(), String> {
 fn fuzz_the_snapshot_decoder() {
     let cases = env_num("FUZZ_CASES", 4000);
     let mut rng = Rng(env_num("FUZZ_SEED", 0x0123_4567));
+    let seeds = seeds();
     let start = Instant::now();
-    let (mut decoded, mut refused) = (0u64, 0u64);
+    let (mut decoded, mut refused, mut big) = (0u64, 0u64, 0u64);
     for n in 0..cases {
-        let base = SEEDS[rng.below(SEEDS.len())];
-        let other = SEEDS[rng.below(SEEDS.len())];
+        let base = &seeds[rng.below(seeds.len())];
+        let other = &seeds[rng.below(seeds.len())];
         let input = mutate(&mut rng, base, other);
         let t0 = Instant::now();
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             // Every input is also read as a recorded sample (`--replay`).
             let _ = openrtc_top::decode::sample::sample(&input);
-            match decode(&input) {
-                Ok(snap) => render_everything(snap).map(|()| true),
-                Err(_) => Ok(false),
+            let got = decode(&input);
+            agree(&reference::expect(&input), &got)?;
+            match got {
+                // The rows of the seeds at the row budget are empty objects:
+                // rendering a thousand of them would add time, not cases.
+                Ok(snap) if snap.sessions.len() > 100 => Ok(Some(false)),
+                Ok(snap) => render_everything(snap).map(|()| Some(true)),
+                Err(_) => Ok(None),
             }
         }));
         let took = t0.elapsed();
         match outcome {
-            Ok(Ok(true)) => decoded += 1,
-            Ok(Ok(false)) => refused += 1,
-            Ok(Err(why)) => panic!("case {n}: {why}; input saved to {}", save_failure("decode", &input)),
+            Ok(Ok(Some(rendered))) => {
+                decoded += 1;
+                big += u64::from(!rendered);
+            }
+            Ok(Ok(None)) => refused += 1,
+            Ok(Err(why)) => panic!("case {n}: {why}\ninput saved to {}", save_failure("decode", &input)),
             Err(_) => panic!("case {n}: panic; input saved to {}", save_failure("decode", &input)),
         }
         assert!(took < Duration::from_secs(2), "case {n} took {took:?}; input saved to {}", save_failure("slow", &input));
     }
     println!(
-        "decoder: {cases} cases ({decoded} decoded and rendered, {refused} refused) in {:.1?}",
+        "decoder: {cases} cases ({decoded} read by the reference and decoded alike, then rendered but {big} of over 100 rows; {refused} refused by both) in {:.1?}",
         start.elapsed()
     );
-    assert!(decoded > cases / 20 && refused > cases / 20, "mutations should hit both sides: {decoded}/{refused}");
+    assert!(decoded >= cases / 10 && refused >= cases / 10, "mutations should hit both sides, each a tenth of the cases at least: {decoded}/{refused}");
+}
+
+/// The reference's verdict and the decoder's agree: both read the input,
+/// to the same snapshot, or both refuse it.
+fn agree(want: &Result<reference::Snapshot, String>, got: &Result<openrtc_top::model::Snapshot, openrtc_top::decode::DecodeError>) -> Result<(), String> {
+    match (want, got) {
+        (Ok(w), Ok(g)) => reference::compare(w, g).map_err(|d| format!("the decoder and the reference differ: {d}\nreference: {}\ndecoder: {}", brief(w), brief(g))),
+        (Ok(w), Err(e)) => Err(format!("the decoder refused what the reference reads: {e}\nreference: {}", brief(w))),
+        (Err(why), Ok(g)) => Err(format!("the decoder read what the reference refuses ({why})\ndecoder: {}", brief(g))),
+        (Err(_), Err(_)) => Ok(()),
+    }
+}
+
+/// A result's `Debug`, cut short (a payload may hold a thousand rows).
+fn brief(v: &dyn std::fmt::Debug) -> String {
+    let s = format!("{v:?}");
+    match s.char_indices().nth(1500) {
+        Some((i, _)) => format!("{}... ({} bytes)", &s[..i], s.len()),
+        None => s,
+    }
 }
 
 #[test]
@@ -353,4 +405,58 @@ fn fuzz_the_key_parser() {
         }
     }
     println!("keys: {cases} inputs, {total_keys} keys, in {:.1?}", start.elapsed());
+}
+
+#[test]
+fn the_seeds_built_here_are_at_the_edges() {
+    let built = &seeds()[SEEDS.len()..];
+    assert_eq!(reference::expect(&built[0]).unwrap().rows.len(), reference::MIN_ROWS);
+    let one_more = [&b"[{},"[..], &built[0][1..]].concat();
+    assert!(reference::expect(&one_more).is_err() && reference::expect(TINY_ROWS).is_err());
+    assert_eq!(reference::expect(&built[1]).expect("128 deep is read").rows[0].session_id, "deep");
+    let deeper = String::from_utf8(built[1].clone()).unwrap().replace(": 1}", ": []}");
+    assert!(reference::expect(deeper.as_bytes()).is_err(), "129 deep is refused");
+    let h = reference::expect(&built[2]).unwrap().worker.unwrap().cpu_history;
+    assert_eq!((h.len(), h[0], h[reference::HISTORY - 1]), (reference::HISTORY, 0.0, 9.0));
+}
+
+/// Inputs the mutations seldom make, through the same comparison: keys
+/// written with escapes, whitespace around a document and inside numeric
+/// strings, numbers at the ends of the range, duplicates of other types,
+/// integers longer than any float.
+#[test]
+fn hand_picked_inputs_agree_with_the_reference() {
+    let big_int = format!("[{{\"mem_mb\": 1{}}}]", "0".repeat(400));
+    let long_int = format!("[{{\"mem_mb\": {}}}]", "7".repeat(5000));
+    let probes: Vec<Vec<u8>> = [
+        r#"{"sessi\u006fns": [{"session_id": "a"}]}"#,
+        r#"[{"session\u005fid": "a", "st\u0061tus": "slow", "mem\u005fmb": 3, "t\u0065nant": "x", "pinne\u0064": true}]"#,
+        r#"{"w\u006frker": {"n\u0061me": "n", "system": {"avail\u0061ble": true, "lo\u0061d1": 2}}}"#,
+        r#"[{"session_id\ud800": "a"}]"#,
+        r#"[{"session_id": "a"}]  "#,
+        "\n [{\"session_id\": \"a\"}]\r\n",
+        "\u{feff}[]",
+        r#"[{"mem_mb": "\u001c12"}]"#,
+        r#"[{"mem_mb": "\u008512\u1680"}]"#,
+        r#"[{"mem_mb": "1.e5", "cpu_pct": "-0", "peak_mb": "007", "duration_s": "1e99999999999999999999"}]"#,
+        r#"[{"mem_mb": 1e99999999999999999999, "cpu_pct": -1e-400, "peak_mb": -0E0, "duration_s": -0}]"#,
+        r#"[{"mem_mb": "+-1", "cpu_pct": "1e+-5", "peak_mb": "e", "duration_s": "."}]"#,
+        r#"[{"mem_mb": "  ", "cpu_pct": "", "peak_mb": "nAn", "duration_s": "-iNfInItY"}]"#,
+        r#"{"worker": {"cpu_history": {"a": 1}}}"#,
+        r#"{"worker": {"cpu_history": [1], "cpu_history": 5}}"#,
+        r#"{"worker": {"system": {"available": true}, "system": {"vcpus": 2}}}"#,
+        r#"{"worker": {}, "sessions": [], "sessions": [{}]}"#,
+        r#"[{"status": "Active"}, {"status": "errored"}, {"status": "idle"}, {"status": "draining"}, {"status": "active "}]"#,
+        r#"[{"session_id": "\u0000\u001f\u007f\u0080\u009f"}]"#,
+        r#"{"": 1, "sessions": [{"": 2, "session_id": "a"}]}"#,
+    ]
+    .iter()
+    .map(|s| s.as_bytes().to_vec())
+    .chain([big_int.into_bytes(), long_int.into_bytes()])
+    .collect();
+    for p in probes {
+        if let Err(e) = agree(&reference::expect(&p), &decode(&p)) {
+            panic!("{:?}: {e}", String::from_utf8_lossy(&p));
+        }
+    }
 }

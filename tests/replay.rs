@@ -28,14 +28,17 @@ fn the_recorder_alone_writes_a_line_per_refresh_and_stops_cleanly() {
     assert!(rec.lines().all(|l| l.starts_with("{\"time\": \"20") && l.contains("\"sessions\": [{\"session_id\": \"a\"")), "{rec}");
     // Appends; a worker that goes away is said once, and recording goes on.
     *cell.lock().unwrap() = Vec::new();
+    let asked = s.count();
     let child = std::process::Command::new(BIN)
         .args(["--socket", s.path.to_str().unwrap(), "--record", file.to_str().unwrap(), "--refresh-rate", "10"])
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(600));
+    // Asked (and closing at once) several times before it comes back.
+    s.wait_count(asked + 4, Duration::from_secs(5));
     *cell.lock().unwrap() = payload::encode(None, vec![payload::session("b", "x", None, 1.0, 1.0, "active")]);
-    wait_until("more lines", Duration::from_secs(5), || std::fs::read_to_string(&file).unwrap().lines().count() >= 5);
+    let with_b = || std::fs::read_to_string(&file).unwrap().lines().filter(|l| l.contains("\"sessions\": [{\"session_id\": \"b\"")).count();
+    wait_until("two lines recorded after the worker came back", Duration::from_secs(5), || with_b() >= 2);
     // SAFETY: signalling our own child.
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
     let out = child.wait_with_output().unwrap();

@@ -151,15 +151,25 @@ fn a_hung_worker_never_stalls_the_others_and_one_that_restarts_comes_back() {
     let screen = t.wait_for("the hung worker marked stale", Duration::from_secs(4), |s| s.iter().any(|l| l.starts_with("w-4") && l.contains("STALE")));
     assert!(t0.elapsed() < Duration::from_millis(3000), "{:?}", t0.elapsed());
     assert!(screen.iter().any(|l| l.contains("the worker accepted but sent nothing within 2s")), "{}", screen.join("\n"));
-    // Over two seconds the three others are asked at the refresh rate (4 Hz),
-    // while the hung one is asked once per deadline.
+    // The three others are asked at the refresh rate (4 Hz), while the hung
+    // one is asked once per deadline: once each of the others has had nine
+    // connections, their times say the rate (eight intervals, 2 s at 4 Hz,
+    // none near the hung one's 2 s deadline).
     let from = Instant::now();
-    std::thread::sleep(Duration::from_secs(2));
     for s in &up {
-        let n = since(s, from).len();
-        assert!((7..=10).contains(&n), "{}: {n} connections in 2 s at 4 Hz", s.path.display());
+        wait_until(&format!("nine connections to {}", s.path.display()), Duration::from_secs(6), || since(s, from).len() >= 9);
     }
-    assert!(since(&_hung, from).len() <= 2);
+    let mut end = from;
+    for s in &up {
+        let times = &since(s, from)[..9];
+        let span = times[8] - times[0];
+        let gap = times.windows(2).map(|w| w[1] - w[0]).max().unwrap();
+        assert!((Duration::from_millis(1600)..=Duration::from_millis(2400)).contains(&span), "{}: 8 intervals in {span:?} at 4 Hz", s.path.display());
+        assert!(gap < Duration::from_secs(1), "{}: {gap:?} between two connections at 4 Hz", s.path.display());
+        end = end.max(times[8]);
+    }
+    let hung = since(&_hung, from).iter().filter(|&&t| t <= end).count();
+    assert!(hung <= 2, "the hung worker was asked {hung} times in {:?}", end - from);
     // One goes away (its socket too): marked gone, its rows dimmed and
     // marked; started again, it is up again.
     let gone = up.remove(0);

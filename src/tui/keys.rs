@@ -189,31 +189,71 @@ pub fn help_lines() -> impl Iterator<Item = (&'static str, String)> {
 mod tests {
     use super::*;
 
-    /// Every action, spelled out so that adding one without a binding fails
-    /// here (the match is exhaustive).
-    fn every_action() -> Vec<Action> {
-        use Action::*;
-        let all = vec![
-            Quit, Refresh, SortNext, SortReverse, StatusNext, AgentNext, TenantNext, WorkerNext, Up, Down, PageUp,
-            PageDown, Home, End, Pin, Search, Open, ShowGroup, Close, GroupByAgent, GroupByTenant, GroupByWorker,
-            Back, Help, SearchKeep, SearchClear, SearchErase, Suspend, StepBack, StepForward, MinuteBack, MinuteForward,
-            PlayPause, Faster, Slower, GoTo, GotoKeep, GotoCancel, GotoErase,
-        ];
-        for a in &all {
-            match a {
-                Quit | Refresh | SortNext | SortReverse | StatusNext | AgentNext | TenantNext | WorkerNext | Up
-                | Down | PageUp | PageDown | Home | End | Pin | Search | Open | ShowGroup | Close | GroupByAgent
-                | GroupByTenant | GroupByWorker | Back | Help | SearchKeep | SearchClear | SearchErase | Suspend
-                | StepBack | StepForward | MinuteBack | MinuteForward | PlayPause | Faster | Slower | GoTo | GotoKeep
-                | GotoCancel | GotoErase => {}
+    /// Every action, once, in declaration order. An action left out of it
+    /// does not compile: `index` must name every action (its match is
+    /// exhaustive), and each of its arms looks the action up in `ALL` at
+    /// compile time, which fails for one that is not there.
+    impl Action {
+        const ALL: [Action; 39] = {
+            use Action::*;
+            [
+                Quit, Refresh, SortNext, SortReverse, StatusNext, AgentNext, TenantNext, WorkerNext, Up, Down, PageUp,
+                PageDown, Home, End, Pin, Search, Open, ShowGroup, Close, GroupByAgent, GroupByTenant, GroupByWorker,
+                Back, Help, SearchKeep, SearchClear, SearchErase, Suspend, StepBack, StepForward, MinuteBack,
+                MinuteForward, PlayPause, Faster, Slower, GoTo, GotoKeep, GotoCancel, GotoErase,
+            ]
+        };
+
+        /// Where the action is in `ALL`.
+        fn index(self) -> usize {
+            use Action::*;
+            macro_rules! places {
+                ($($a:ident)*) => {
+                    match self {
+                        $($a => const { at($a) },)*
+                    }
+                };
             }
+            places!(
+                Quit Refresh SortNext SortReverse StatusNext AgentNext TenantNext WorkerNext Up Down PageUp PageDown
+                Home End Pin Search Open ShowGroup Close GroupByAgent GroupByTenant GroupByWorker Back Help SearchKeep
+                SearchClear SearchErase Suspend StepBack StepForward MinuteBack MinuteForward PlayPause Faster Slower
+                GoTo GotoKeep GotoCancel GotoErase
+            )
         }
-        all
+    }
+
+    /// The first place of `a` in `Action::ALL`; evaluated in a `const`, a
+    /// compile error when it is not there.
+    const fn at(a: Action) -> usize {
+        let mut i = 0;
+        while i < Action::ALL.len() {
+            if Action::ALL[i] as usize == a as usize {
+                return i;
+            }
+            i += 1;
+        }
+        panic!("an action is missing from Action::ALL");
+    }
+
+    /// `ALL` holds each action once: the match maps `ALL[i]` back to `i`
+    /// for every `i`, so its values are exactly `0..ALL.len()`, and every
+    /// action (each has an arm) is in `ALL`.
+    #[test]
+    fn all_holds_every_action_once() {
+        for (i, a) in Action::ALL.iter().enumerate() {
+            assert_eq!(a.index(), i, "{a:?} is in Action::ALL more than once");
+        }
+        let mut seen = [false; Action::ALL.len()];
+        for a in Action::ALL {
+            seen[a.index()] = true;
+        }
+        assert!(seen.iter().all(|&s| s), "the match covers all {} places of Action::ALL", Action::ALL.len());
     }
 
     #[test]
     fn every_action_has_a_binding_and_a_help_line() {
-        for a in every_action() {
+        for a in Action::ALL {
             let rows: Vec<&Binding> = BINDINGS.iter().filter(|b| b.keys.iter().any(|&(_, x)| x == a)).collect();
             assert!(!rows.is_empty(), "{a:?} has no binding");
             for b in rows {

@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod payload;
+pub mod reference;
 pub mod pty;
 
 use std::io::{Read, Write};

@@ -56,6 +56,19 @@ pub struct Live {
     pub child: Child,
     pub vt: Arc<Mutex<Vt>>,
     pub raw: Arc<Mutex<Vec<u8>>>,
+    /// Held by the reader from a read to the end of feeding what it read:
+    /// whoever holds it sees no bytes half taken (see `drained`).
+    reading: Arc<Mutex<bool>>,
+}
+
+/// `poll` for input on `fd`: its `revents` (0 when nothing came in
+/// `timeout_ms`). A pty's poll first pushes what the other side wrote
+/// through to where a read finds it.
+fn poll_in(fd: RawFd, timeout_ms: i32) -> i16 {
+    let mut p = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
+    // SAFETY: one valid pollfd.
+    let n = unsafe { libc::poll(&mut p, 1, timeout_ms) };
+    if n > 0 { p.revents } else { 0 }
 }
 
 impl Live {
@@ -90,18 +103,35 @@ impl Live {
         let vt = Arc::new(Mutex::new(Vt::new(w, h)));
         let raw = Arc::new(Mutex::new(Vec::new()));
         let mut master = pty.master.try_clone().unwrap();
-        let (v, r) = (vt.clone(), raw.clone());
+        let reading = Arc::new(Mutex::new(true));
+        let (v, r, busy) = (vt.clone(), raw.clone(), reading.clone());
         std::thread::spawn(move || {
             let mut buf = [0u8; 65536];
-            while let Ok(n) = master.read(&mut buf) {
-                if n == 0 {
-                    break;
+            loop {
+                // Read only what is there, so that the lock is never held
+                // waiting.
+                let ev = poll_in(master.as_raw_fd(), -1);
+                let mut going = busy.lock().unwrap();
+                if ev & libc::POLLIN == 0 {
+                    if ev != 0 {
+                        *going = false; // hung up or broken, nothing left
+                        break;
+                    }
+                    continue;
                 }
-                r.lock().unwrap().extend_from_slice(&buf[..n]);
-                v.lock().unwrap().feed(&buf[..n]);
+                match master.read(&mut buf) {
+                    Ok(n) if n > 0 => {
+                        r.lock().unwrap().extend_from_slice(&buf[..n]);
+                        v.lock().unwrap().feed(&buf[..n]);
+                    }
+                    _ => {
+                        *going = false;
+                        break;
+                    }
+                }
             }
         });
-        Live { pty, before, child, vt, raw }
+        Live { pty, before, child, vt, raw, reading }
     }
 
     /// `script` run by bash with job control on (`set -m`), as an
@@ -167,8 +197,9 @@ impl Live {
         let start = Instant::now();
         loop {
             if let Some(s) = self.child.try_wait().unwrap() {
-                // Let the reader drain what was written last.
-                std::thread::sleep(Duration::from_millis(100));
+                // What it wrote last is read and on the screen before
+                // anyone looks.
+                super::wait_until("the last output read", Duration::from_secs(5), || self.drained());
                 return s;
             }
             if start.elapsed() > timeout {
@@ -190,6 +221,14 @@ impl Live {
 
     pub fn raw_len(&self) -> usize {
         self.raw.lock().unwrap().len()
+    }
+
+    /// Everything written to the terminal so far is read and fed to the
+    /// screen: nothing left to read while the reader is between reads (or
+    /// it has stopped).
+    pub fn drained(&self) -> bool {
+        let going = self.reading.lock().unwrap();
+        !*going || poll_in(self.pty.master.as_raw_fd(), 0) & libc::POLLIN == 0
     }
 }
 

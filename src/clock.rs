@@ -10,6 +10,12 @@ pub fn now_iso8601() -> String {
     iso8601(d.as_secs(), d.subsec_millis())
 }
 
+/// The current time in ms since the epoch.
+pub fn now_ms() -> i64 {
+    let d = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    d.as_millis() as i64
+}
+
 /// Days since 1970-01-01 of a civil date (Howard Hinnant's days-from-civil).
 fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     let y = if month <= 2 { year - 1 } else { year };

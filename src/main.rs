@@ -77,6 +77,7 @@ fn main() -> ExitCode {
     match run::once::run(&cfg, &mut sources, screen) {
         Ok(Outcome::All) => ExitCode::SUCCESS,
         Ok(Outcome::Some) => ExitCode::from(3),
+        Ok(Outcome::Blocked) => ExitCode::from(4),
         Err(e) => report(e),
     }
 }

@@ -281,6 +281,8 @@ mod tests {
                 socket: format!("/s/{label}.sock").into(),
                 state: state.clone(),
                 took: Some(Duration::from_millis(5)),
+                pid: None,
+                stack: None,
                 fresh: state.up().then(|| decode(payload.as_bytes()).unwrap()).or(Some(Snapshot::default())),
             })
             .collect();

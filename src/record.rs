@@ -39,7 +39,7 @@ impl Recorder {
     pub fn write(&mut self, pool: &Pool, stamp: &str) -> io::Result<()> {
         let shown: Vec<usize> = (0..pool.sessions.len()).filter(|&i| pool.answered(&pool.sessions[i])).collect();
         self.line.clear();
-        output::json(&mut self.line, pool, &shown, Plain { header: false, stamp: Some(stamp), charset: Charset::Utf8 })?;
+        output::json(&mut self.line, pool, &shown, Plain { header: false, stamp: Some(stamp), charset: Charset::Utf8, sample: true })?;
         if self.max.is_some_and(|max| self.size > 0 && self.size + self.line.len() as u64 > max) {
             self.rotate()?;
         }
@@ -116,7 +116,7 @@ mod tests {
             r.write(&pool, &format!("2026-11-28T03:00:{:02}.000Z", k % 60)).unwrap();
         }
         let text = std::fs::read_to_string(&f).unwrap();
-        assert!(text.starts_with("{\"time\": \"2026-11-28T03:00:") && text.ends_with("]}\n"), "{text}");
+        assert!(text.starts_with("{\"v\": 2, \"time\": \"2026-11-28T03:00:") && text.ends_with("]}\n"), "{text}");
         let files: Vec<u64> = std::iter::once(f.clone()).chain((1..=KEEP).map(|k| r.rotated(k))).map(|p| std::fs::metadata(p).unwrap().len()).collect();
         assert!(files.iter().all(|&n| n > 0 && n <= 1024), "{files:?}");
         assert!(!r.rotated(KEEP + 1).exists());

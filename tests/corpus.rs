@@ -28,7 +28,8 @@
 //! format's) is unambiguous. Two things are not the binary's to fix and are
 //! written in a normal form: the socket path (a fresh temporary directory
 //! each time) as `$SOCKET`, and the value of `openrtc_fetch_duration_seconds`
-//! (a measured time) as `$SECONDS`.
+//! (a measured time) as `$SECONDS`; the worker's pid (the fake worker is
+//! the test process) as `$PID`.
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -146,6 +147,9 @@ fn replace(bytes: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
 /// broken value still shows).
 fn normalise(bytes: &[u8], socket: &str) -> Vec<u8> {
     let bytes = replace(bytes, socket.as_bytes(), b"$SOCKET");
+    // The worker's pid (the fake worker is this process).
+    let pid = format!("\"pid\": {}", std::process::id());
+    let bytes = replace(&bytes, pid.as_bytes(), b"\"pid\": $PID");
     let mut out = Vec::with_capacity(bytes.len());
     for l in bytes.split_inclusive(|&c| c == b'\n') {
         let body = l.strip_suffix(b"\n").unwrap_or(l);

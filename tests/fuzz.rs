@@ -213,7 +213,7 @@ fn render_everything(snap: openrtc_top::model::Snapshot) -> Result<(), String> {
 fn render_for(snap: openrtc_top::model::Snapshot, charset: Charset) -> Result<(), String> {
     let pool = openrtc_top::model::Pool::single(snap.clone(), "w.sock".into());
     let ord = order(&pool, &Query::default(), &[]);
-    let plain = Plain { header: true, stamp: Some("T"), charset };
+    let plain = Plain { header: true, stamp: Some("T"), charset, sample: false };
     let ascii = charset == Charset::Ascii;
     let check = |what: &str, text: &str, allowed: &[char]| -> Result<(), String> {
         if let Some(c) = text.chars().find(|&c| raw_unsafe(c, allowed)) {
@@ -305,7 +305,7 @@ fn fuzz_the_snapshot_decoder() {
         let t0 = Instant::now();
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             // Every input is also read as a recorded sample (`--replay`).
-            let _ = openrtc_top::decode::sample::sample(&input);
+            let _ = openrtc_top::source::sample::sample(&input);
             let got = decode(&input);
             agree(&reference::expect(&input), &got)?;
             match got {

@@ -25,7 +25,8 @@ fn the_recorder_alone_writes_a_line_per_refresh_and_stops_cleanly() {
     assert_eq!(text(&out.stdout), "", "the recorder prints nothing");
     let rec = std::fs::read_to_string(&file).unwrap();
     assert_eq!(rec.lines().count(), 3);
-    assert!(rec.lines().all(|l| l.starts_with("{\"time\": \"20") && l.contains("\"sessions\": [{\"session_id\": \"a\"")), "{rec}");
+    // Format 2: every worker with its state, and its sessions tagged.
+    assert!(rec.lines().all(|l| l.starts_with("{\"v\": 2, \"time\": \"20") && l.contains("\"state\": \"answered\"") && l.contains("\"sessions\": [{\"worker\": \"w\", \"session_id\": \"a\"")), "{rec}");
     // Appends; a worker that goes away is said once, and recording goes on.
     *cell.lock().unwrap() = Vec::new();
     let asked = s.count();
@@ -37,7 +38,7 @@ fn the_recorder_alone_writes_a_line_per_refresh_and_stops_cleanly() {
     // Asked (and closing at once) several times before it comes back.
     s.wait_count(asked + 4, Duration::from_secs(5));
     *cell.lock().unwrap() = payload::encode(None, vec![payload::session("b", "x", None, 1.0, 1.0, "active")]);
-    let with_b = || std::fs::read_to_string(&file).unwrap().lines().filter(|l| l.contains("\"sessions\": [{\"session_id\": \"b\"")).count();
+    let with_b = || std::fs::read_to_string(&file).unwrap().lines().filter(|l| l.contains("\"session_id\": \"b\"")).count();
     wait_until("two lines recorded after the worker came back", Duration::from_secs(5), || with_b() >= 2);
     // SAFETY: signalling our own child.
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
@@ -47,6 +48,8 @@ fn the_recorder_alone_writes_a_line_per_refresh_and_stops_cleanly() {
     assert_eq!(err.matches("closed the connection without sending a snapshot").count(), 1, "{err}");
     let rec = std::fs::read_to_string(&file).unwrap();
     assert!(rec.ends_with("]}\n") && rec.lines().all(|l| l.ends_with("]}")), "whole lines only");
+    // The rounds it did not answer are recorded too, with why.
+    assert!(rec.lines().any(|l| l.contains("\"state\": \"failed\"") && l.contains("closed without sending a snapshot") && l.ends_with("\"sessions\": []}")), "{rec}");
 }
 
 #[test]

@@ -289,6 +289,43 @@ pub const FLAGS: &[Flag] = &[
     },
     Flag { long: "to", value: "TIME", takes: Takes::Text, help: "replay: ... up to TIME", apply: |p, v| time(v, &mut p.cfg.to), ..BASE },
     Flag {
+        long: "events",
+        help: "replay: print the recording's incidents (blocked loops and their stacks, slow sessions, workers gone and back) as a table, or --format tsv|json",
+        apply: |p, _| Ok(p.cfg.events = true),
+        ..BASE
+    },
+    Flag {
+        long: "timeout",
+        value: "SECONDS",
+        takes: Takes::Text,
+        default: Some("2"),
+        help: "how long --once and each batch round wait for a worker's answer once connected; one that does not answer is blocked (exit status 4). The live view waits up to 60 s",
+        apply: |p, v| {
+            let secs = v.text().trim().parse::<f64>().ok().filter(|s| s.is_finite() && *s > 0.0 && *s <= 3600.0).ok_or("expected a number of seconds above 0, at most 3600")?;
+            p.cfg.timeout = std::time::Duration::from_secs_f64(secs);
+            Ok(())
+        },
+        ..BASE
+    },
+    Flag {
+        long: "py-spy",
+        value: "PATH",
+        takes: Takes::Path,
+        default: Some("py-spy on PATH"),
+        help: "the py-spy that takes a worker's Python stack (key y; --stacks)",
+        config: true,
+        apply: |p, v| Ok(p.cfg.py_spy = Some(v.path())),
+        ..BASE
+    },
+    Flag {
+        long: "stacks",
+        help: "take the Python stack of every blocked loop at once (py-spy; one at a time per worker)",
+        config: true,
+        negate: Some("no-stacks"),
+        apply: |p, v| Ok(p.cfg.stacks = v.on()),
+        ..BASE
+    },
+    Flag {
         long: "per-session",
         value: "N",
         takes: Takes::Text,
@@ -350,4 +387,5 @@ pub const EXIT_STATUS: &[(u8, &str)] = &[
     (1, "no running pool, or a snapshot that cannot be read (with several sockets: none answered)"),
     (2, "usage error"),
     (3, "several sockets, and some answered: their rows are printed, one line per failed socket on stderr"),
+    (4, "a worker's loop is blocked (it accepted and did not answer within --timeout) and none failed otherwise: what answered is printed, one line per blocked worker on stderr"),
 ];

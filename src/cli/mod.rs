@@ -11,6 +11,7 @@ use std::ffi::OsString;
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use flags::{Takes, Value};
 
@@ -78,6 +79,15 @@ pub struct Config {
     pub at: Option<String>,
     pub from: Option<String>,
     pub to: Option<String>,
+    /// `--replay FILE --events`: print the recording's incidents.
+    pub events: bool,
+    /// `--timeout`: how long `--once` and each batch round wait for an
+    /// answer once connected.
+    pub timeout: Duration,
+    /// `--py-spy PATH` (else py-spy on PATH), and `--stacks`: take the stack
+    /// of every block as soon as it is noticed.
+    pub py_spy: Option<PathBuf>,
+    pub stacks: bool,
 }
 
 impl Config {
@@ -119,6 +129,10 @@ impl Default for Config {
             at: None,
             from: None,
             to: None,
+            events: false,
+            timeout: crate::source::target::TIMEOUT,
+            py_spy: None,
+            stacks: false,
         }
     }
 }
@@ -246,6 +260,8 @@ fn conflicts(cfg: &Config) -> Result<(), UsageError> {
         }
     } else if let Some(f) = [("--at", &cfg.at), ("--from", &cfg.from), ("--to", &cfg.to)].iter().find(|f| f.1.is_some()) {
         return Err(UsageError(format!("'{}' is a time in a recording: it needs '--replay FILE'", f.0)));
+    } else if cfg.events {
+        return Err(UsageError("'--events' prints a recording's incidents: it needs '--replay FILE'".into()));
     }
     if cfg.at.is_some() && (cfg.from.is_some() || cfg.to.is_some()) {
         return apart("--at", if cfg.from.is_some() { "--from" } else { "--to" });
@@ -470,6 +486,7 @@ mod tests {
             let (value, with): (Option<String>, &[&str]) = match f.long {
                 "record-max" => (Some("1M".into()), &["--record", "/r"]),
                 "at" | "from" | "to" => (Some("-1m".into()), &["--replay", "/r"]),
+                "events" => (None, &["--replay", "/r"]),
                 _ => (value, &[]),
             };
             let mut spellings = vec![format!("--{}", f.long)];
@@ -484,6 +501,20 @@ mod tests {
             }
         }
         assert!(err(&["--generate", "pdf"]).contains("'pdf' for '--generate'"));
+    }
+
+    #[test]
+    fn timeout_py_spy_stacks_and_events() {
+        assert_eq!(cfg(&[]).timeout, Duration::from_secs(2));
+        assert_eq!(cfg(&["--timeout", "0.5"]).timeout, Duration::from_millis(500));
+        for bad in ["0", "-1", "x", "nan", "4000"] {
+            assert!(err(&["--timeout", bad]).contains(&format!("invalid value '{bad}' for '--timeout'")), "{bad}");
+        }
+        let c = cfg(&["--py-spy", "/opt/py-spy", "--stacks"]);
+        assert_eq!((c.py_spy.as_deref(), c.stacks), (Some(std::path::Path::new("/opt/py-spy")), true));
+        assert!(!cfg(&["--stacks", "--no-stacks"]).stacks);
+        assert!(cfg(&["--replay", "/r", "--events"]).events);
+        assert!(err(&["--events"]).contains("'--events' prints a recording's incidents: it needs '--replay FILE'"));
     }
 
     #[test]
@@ -503,7 +534,7 @@ mod tests {
     fn the_table_says_what_a_config_file_may_set_and_how_flags_merge() {
         use flags::{FLAGS, Repeat};
         let settable: Vec<&str> = FLAGS.iter().filter(|f| f.config).map(|f| f.long).collect();
-        assert_eq!(settable, ["refresh-rate", "sort", "status", "agent", "tenant", "worker", "socket", "all", "no-header", "color"]);
+        assert_eq!(settable, ["refresh-rate", "sort", "status", "agent", "tenant", "worker", "socket", "all", "py-spy", "stacks", "no-header", "color"]);
         let appended: Vec<&str> = FLAGS.iter().filter(|f| f.repeat == Repeat::Append).map(|f| f.long).collect();
         assert_eq!(appended, ["socket"]);
         for f in FLAGS.iter().filter(|f| f.negate.is_some()) {

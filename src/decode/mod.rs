@@ -9,12 +9,11 @@
 //! instead of failing the snapshot, and numeric fields accept numeric
 //! strings as Python's `float()` does. Only text that is not JSON at all
 //! is an error, so an operator sees garbage reported, not an empty pool.
-//! `sample` reads a recorded line the same way.
+//! (`source::sample` reads a recorded line with the same reader and rows.)
 
 
 mod number;
-mod reader;
-pub mod sample;
+pub(crate) mod reader;
 
 use std::fmt;
 use std::rc::Rc;
@@ -43,7 +42,7 @@ pub fn decode(bytes: &[u8]) -> Result<Snapshot, DecodeError> {
 /// recorded sample). A document that holds what it may not (see
 /// `Stop::Cannot`) is checked to its end before that is said, so a text
 /// that is not JSON is always reported as such, where it first fails.
-fn read<T>(bytes: &[u8], doc: fn(&mut Reader) -> Read<T>) -> Result<T, DecodeError> {
+pub(crate) fn read<T>(bytes: &[u8], doc: fn(&mut Reader) -> Read<T>) -> Result<T, DecodeError> {
     let text = std::str::from_utf8(bytes).map_err(|e| DecodeError(format!("not UTF-8 text (invalid byte at {})", e.valid_up_to())))?;
     let not_json = |at: usize, what: &str| DecodeError(format!("not JSON: {what} at byte {at}"));
     let mut rd = Reader::new(text);
@@ -104,7 +103,7 @@ pub const MAX_HISTORY: usize = 600;
 /// Session rows: non-object elements are dropped, a non-array is none.
 /// `labels`: a recording of several workers tags each row with its
 /// worker's label; the rows then index this list of the labels seen.
-fn rows(rd: &mut Reader, mut labels: Option<&mut Vec<Rc<str>>>) -> Read<Vec<Session>> {
+pub(crate) fn rows(rd: &mut Reader, mut labels: Option<&mut Vec<Rc<str>>>) -> Read<Vec<Session>> {
     let len = rd.text.len();
     let budget = (len / MIN_ROW_BYTES).max(MIN_ROWS);
     // A real row takes 140 to 190 bytes of payload: reserve once for the
@@ -181,7 +180,7 @@ fn label_index(seen: &mut Vec<Rc<str>>, label: Rc<str>) -> u16 {
     u16::try_from(i).unwrap_or(u16::MAX)
 }
 
-pub(super) fn worker(rd: &mut Reader) -> Read<Worker> {
+pub(crate) fn worker(rd: &mut Reader) -> Read<Worker> {
     let mut w = Worker::default();
     rd.object(|rd, key| {
         match key {

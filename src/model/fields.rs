@@ -39,6 +39,16 @@ fields! {
     Label = "label",
     Socket = "socket",
     Error = "error",
+    // ... and (format 2, `v`) each one's state, pid, block and stack.
+    V = "v",
+    State = "state",
+    Pid = "pid",
+    BlockedS = "blocked_s",
+    Why = "why",
+    Stack = "stack",
+    At = "at",
+    Summary = "summary",
+    Text = "text",
     // The worker block.
     Name = "name",
     UptimeS = "uptime_s",

@@ -13,7 +13,7 @@ use std::rc::Rc;
 use column::Column;
 
 pub use id::SessionId;
-pub use pool::{Pool, SessionKey, Update, WorkerEntry, WorkerState};
+pub use pool::{Blocked, Pool, SessionKey, Stack, Taken, Update, WorkerEntry, WorkerState};
 
 /// One live session (a ROW of the protocol).
 #[derive(Debug, Clone, PartialEq)]

@@ -29,6 +29,10 @@ pub struct Update {
     pub state: WorkerState,
     /// How long its last fetch took (to its end, answered or not).
     pub took: Option<Duration>,
+    /// Its process, once connected to.
+    pub pid: Option<u32>,
+    /// The last stack taken of it.
+    pub stack: Option<Taken>,
     /// A new snapshot, or `None`: keep the sessions and block it had.
     pub fresh: Option<Snapshot>,
 }
@@ -37,7 +41,7 @@ impl Update {
     /// The one worker of a pool of one, up, named by its own name.
     pub fn single(snap: Snapshot, socket: PathBuf) -> Update {
         let label = snap.worker.as_ref().and_then(|w| w.name.clone()).unwrap_or_default();
-        Update { key: 0, label, socket, state: WorkerState::Up, took: None, fresh: Some(snap) }
+        Update { key: 0, label, socket, state: WorkerState::Up, took: None, pid: None, stack: None, fresh: Some(snap) }
     }
 }
 
@@ -89,7 +93,7 @@ impl Pool {
             for s in &mut self.sessions[at..] {
                 s.worker = i as u16;
             }
-            self.workers.push(WorkerEntry { key: u.key, label: u.label, socket: u.socket, block, state: u.state, took: u.took });
+            self.workers.push(WorkerEntry { key: u.key, label: u.label, socket: u.socket, block, state: u.state, took: u.took, pid: u.pid, stack: u.stack });
         }
         // A pool that shrank a lot gives the memory back.
         if self.sessions.capacity() > 2 * self.sessions.len() + 1024 {
@@ -170,6 +174,41 @@ pub struct WorkerEntry {
     pub state: WorkerState,
     /// How long its last fetch took.
     pub took: Option<Duration>,
+    /// Its process, as the socket's peer credentials say (0: in another
+    /// pid namespace), once it has been connected to.
+    pub pid: Option<u32>,
+    /// The last stack taken of it (py-spy), and when.
+    pub stack: Option<Taken>,
+}
+
+/// A worker whose loop does not answer: the kernel queued the connection,
+/// and nothing (or only part of its answer) has come for longer than its
+/// answers take (`source::Source::threshold`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Blocked {
+    /// How long it has not answered, when this was said.
+    pub waited: Duration,
+    /// Why, from /proc, in one line ("" when that cannot be said).
+    pub why: String,
+    /// Past the bound it is waited for: no longer waited for; the next
+    /// refresh connects again.
+    pub given_up: bool,
+}
+
+/// A stack taken (or asked for and not taken), and when (wall-clock ms).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Taken {
+    pub at: i64,
+    pub stack: Result<Stack, String>,
+}
+
+/// A Python stack as py-spy printed it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stack {
+    /// The main thread's frames, innermost first, joined by ` <- `.
+    pub summary: String,
+    /// Everything py-spy printed (untrusted text).
+    pub text: String,
 }
 
 /// How a worker's last fetch went.
@@ -186,6 +225,9 @@ pub enum WorkerState {
     Gone,
     /// The trust checks refused it: never read.
     Refused(String),
+    /// Connected, and its loop has not answered (see `Blocked`): its
+    /// sessions are the last it sent.
+    Blocked(Blocked),
 }
 
 impl WorkerState {
@@ -197,11 +239,19 @@ impl WorkerState {
         *self == WorkerState::Gone
     }
 
+    pub fn blocked(&self) -> Option<&Blocked> {
+        match self {
+            WorkerState::Blocked(b) => Some(b),
+            _ => None,
+        }
+    }
+
     /// Why it is not up, for messages and the worker lines.
     pub fn reason(&self) -> Option<&str> {
         match self {
             WorkerState::Up | WorkerState::Gone | WorkerState::Waiting => None,
             WorkerState::Stale(why) | WorkerState::Refused(why) => Some(why),
+            WorkerState::Blocked(b) => Some(&b.why),
         }
     }
 }
@@ -217,7 +267,7 @@ mod tests {
 
     fn update(key: u32, label: &str, fresh: Option<Snapshot>) -> Update {
         let state = if fresh.is_some() { WorkerState::Up } else { WorkerState::Stale("late".into()) };
-        Update { key, label: label.into(), socket: PathBuf::from(label), state, took: None, fresh }
+        Update { key, label: label.into(), socket: PathBuf::from(label), state, took: None, pid: None, stack: None, fresh }
     }
 
     fn shape(p: &Pool) -> Vec<(String, String)> {

@@ -13,6 +13,7 @@
 /// or `COLUMNS` claims: frame memory is bounded by this, not by a claim.
 pub const MAX_SIDE: u16 = 4096;
 
+pub mod blocked;
 pub mod cells;
 pub mod format;
 pub mod groups;

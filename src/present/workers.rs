@@ -6,6 +6,7 @@
 
 use termion::{color, style};
 
+use super::blocked;
 use super::format::{fmt_count, fmt_opt, yes_no};
 use super::header::worker_lines;
 use super::layout::Layout;
@@ -173,12 +174,15 @@ fn worker_line(pool: &Pool, f: &WorkerFigures, label_w: usize, width: usize, pai
         WorkerState::Gone => "gone",
         WorkerState::Refused(_) => "refused",
         WorkerState::Waiting => "waiting",
+        WorkerState::Blocked(b) if b.given_up => "NO ANSWER",
+        WorkerState::Blocked(_) => "BLOCKED",
     };
     grid.place(&mut l, 1, 0);
     match state {
         WorkerState::Up => l.fg(&color::Green),
         WorkerState::Stale(_) => l.fg(&color::Yellow).attr(&style::Bold).attr(&style::Invert),
         WorkerState::Refused(_) => l.fg(&color::Red).attr(&style::Bold),
+        WorkerState::Blocked(_) => l.fg(&color::Red).attr(&style::Bold).attr(&style::Invert),
         WorkerState::Gone | WorkerState::Waiting => l.attr(&style::Faint),
     };
     l.text(word).reset().pad(grid.end(1));
@@ -188,9 +192,13 @@ fn worker_line(pool: &Pool, f: &WorkerFigures, label_w: usize, width: usize, pai
         let cells = figures_cells(f.active, f.max, f.cpu_pct, f.mem_mb, f.slow, f.failed);
         push_cells(&mut l, &grid, &cells, yes_no(f.draining), f.slow, f.failed.is_some_and(|v| v > 0.0));
     }
-    if let Some(why) = state.reason() {
+    let why = match state {
+        WorkerState::Blocked(b) => Some(blocked::line(b, &blocked::suspects(pool, f.index), w.stack.as_ref()).into()),
+        _ => state.reason().map(std::borrow::Cow::Borrowed),
+    };
+    if let Some(why) = why {
         if l.room() > 4 {
-            l.text("  ").fg(&color::Yellow).text(&text::in_message(why)).reset();
+            l.text("  ").fg(&color::Yellow).text(&text::in_message(&why)).reset();
         }
     }
     l.finish()
@@ -231,7 +239,7 @@ mod tests {
                 };
                 let row = |slow: bool| Session { nums: [0.0, 10.0, 0.0, 1.5], status: if slow { Status::Slow } else { Status::Active }, ..Session::default() };
                 let state = if k == 2 { WorkerState::Stale("it sent nothing within 2s".into()) } else { WorkerState::Up };
-                Update { key: k, label: format!("w-{k:02}"), socket: format!("w{k}").into(), state, took: None, fresh: Some(Snapshot { worker: Some(block), sessions: vec![row(k == 2), row(false)] }) }
+                Update { key: k, label: format!("w-{k:02}"), socket: format!("w{k}").into(), state, took: None, pid: None, stack: None, fresh: Some(Snapshot { worker: Some(block), sessions: vec![row(k == 2), row(false)] }) }
             })
             .collect();
         p.advance(updates);

@@ -43,5 +43,18 @@ pub enum Outcome {
     All,
     /// Some did not (each said so on stderr): exit status 3.
     Some,
+    /// Some were blocked, and none failed otherwise: exit status 4.
+    Blocked,
+}
+
+impl Outcome {
+    /// The worse of two: a failure outweighs a block.
+    fn and(self, other: Outcome) -> Outcome {
+        match (self, other) {
+            (Outcome::Some, _) | (_, Outcome::Some) => Outcome::Some,
+            (Outcome::Blocked, _) | (_, Outcome::Blocked) => Outcome::Blocked,
+            _ => Outcome::All,
+        }
+    }
 }
 

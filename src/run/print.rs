@@ -43,7 +43,7 @@ impl<'a> Printer<'a> {
         self.n += 1;
         let out = &mut self.out;
         let order = view::order(pool, &cfg.query, &[]);
-        let plain = Plain { header: cfg.header, stamp, charset: cfg.charset };
+        let plain = Plain { header: cfg.header, stamp, charset: cfg.charset, sample: false };
         match cfg.format {
             Format::Table if self.framed.is_some() => {
                 if n > 0 {

@@ -23,9 +23,11 @@ pub struct Payload {
 /// many run at once on one thread: connect without blocking (retried while
 /// the worker's backlog is full: a blocking connect to a hung worker would
 /// never return), check who is serving, then read one line as it arrives.
-/// The reference client's limits hold: 2 s to connect, then 2 s to read the
-/// whole line (one overall limit, so a peer dripping a byte a second cannot
-/// stretch it), and at most `MAX_PAYLOAD` bytes.
+/// The reference client's connect limit holds (2 s), then the line is
+/// waited for up to `wait` (one overall limit, so a peer dripping a byte a
+/// second cannot stretch it: 2 s for `--once`, longer in the live view,
+/// where a worker whose loop is blocked answers when it runs again), and
+/// at most `MAX_PAYLOAD` bytes are read.
 #[derive(Debug)]
 pub struct Fetch {
     fd: OwnedFd,
@@ -35,12 +37,21 @@ pub struct Fetch {
     /// The size of this worker's last payload: the first read makes room
     /// for about that much at once.
     expect: usize,
+    wait: Duration,
+    /// The listener's pid, from the peer credentials (0: another pid
+    /// namespace), once connected.
+    pid: Option<u32>,
+    /// The socket file connected to (device and inode), to tell when a
+    /// new worker has taken its path since.
+    file: Option<(u64, u64)>,
 }
 
 #[derive(Debug, Clone, Copy)]
 enum Phase {
     Connecting { by: Instant, retry_at: Instant },
-    Reading { by: Instant },
+    /// Connected; `since` is when the last byte came (or the connection,
+    /// before the first).
+    Reading { by: Instant, since: Instant },
 }
 
 /// Where a fetch stands after `Fetch::step`.
@@ -56,7 +67,7 @@ const RETRY: Duration = Duration::from_millis(10);
 impl Fetch {
     /// Check the directory when the path is the default one, open a socket
     /// and try to connect once. Errors known now are returned now.
-    pub fn start(t: &Target, now: Instant, expect: usize, buf: Vec<u8>) -> Result<Fetch, FetchError> {
+    pub fn start(t: &Target, now: Instant, expect: usize, buf: Vec<u8>, wait: Duration) -> Result<Fetch, FetchError> {
         if t.default {
             check_dir(t.path.parent().unwrap_or(Path::new(".")))?;
         }
@@ -77,7 +88,7 @@ impl Fetch {
         }
         // SAFETY: raw is a fresh descriptor that we own.
         let fd = unsafe { OwnedFd::from_raw_fd(raw) };
-        let mut f = Fetch { fd, addr, phase: Phase::Connecting { by: now + TIMEOUT, retry_at: now }, buf, expect };
+        let mut f = Fetch { fd, addr, phase: Phase::Connecting { by: now + TIMEOUT, retry_at: now }, buf, expect, wait, pid: None, file: None };
         f.connect(now, &t.path)?;
         Ok(f)
     }
@@ -92,8 +103,36 @@ impl Fetch {
     pub fn wake_at(&self) -> Instant {
         match self.phase {
             Phase::Connecting { by, retry_at } => retry_at.min(by),
-            Phase::Reading { by } => by,
+            Phase::Reading { by, .. } => by,
         }
+    }
+
+    /// The listener's pid, once connected.
+    pub fn pid(&self) -> Option<u32> {
+        self.pid
+    }
+
+    /// Whether the socket at `path` is still the one connected to (a
+    /// worker that restarts on the same path makes a new one).
+    pub fn same_socket(&self, path: &Path) -> bool {
+        self.file.is_none() || socket_file(path) == self.file
+    }
+
+    /// Since when nothing has come, once connected.
+    pub fn quiet_since(&self) -> Option<Instant> {
+        match self.phase {
+            Phase::Reading { since, .. } => Some(since),
+            Phase::Connecting { .. } => None,
+        }
+    }
+
+    /// Move its times `by` later: time openrtc-top itself was stopped
+    /// (Ctrl-Z) is not time the worker took.
+    pub fn shift(&mut self, by: Duration) {
+        self.phase = match self.phase {
+            Phase::Connecting { by: b, retry_at } => Phase::Connecting { by: b + by, retry_at: retry_at + by },
+            Phase::Reading { by: b, since } => Phase::Reading { by: b + by, since: since + by },
+        };
     }
 
     /// Bytes held for the line so far (its buffer's size).
@@ -114,15 +153,22 @@ impl Fetch {
         }
         match self.phase {
             Phase::Connecting { .. } => Step::Pending,
-            Phase::Reading { by } => match self.read(room) {
-                Ok(Some(p)) => Step::Done(Ok(p)),
-                Err(e) => Step::Done(Err(e)),
-                Ok(None) if now >= by => {
-                    let n = self.buf.len();
-                    Step::Done(Err(if n == 0 { FetchError::Silent } else { FetchError::Stalled(n) }))
+            Phase::Reading { by, since } => {
+                let before = self.buf.len();
+                match self.read(room) {
+                    Ok(Some(p)) => Step::Done(Ok(p)),
+                    Err(e) => Step::Done(Err(e)),
+                    Ok(None) => {
+                        let since = if self.buf.len() > before { now } else { since };
+                        self.phase = Phase::Reading { by, since };
+                        let n = self.buf.len();
+                        match now >= by {
+                            true => Step::Done(Err(if n == 0 { FetchError::Silent } else { FetchError::Stalled(n) })),
+                            false => Step::Pending,
+                        }
+                    }
                 }
-                Ok(None) => Step::Pending,
-            },
+            }
         }
     }
 
@@ -141,8 +187,9 @@ impl Fetch {
         let err = (rc != 0).then(io::Error::last_os_error);
         match err.as_ref().and_then(io::Error::raw_os_error) {
             None | Some(libc::EISCONN) => {
-                check_peer(self.fd.as_raw_fd())?;
-                self.phase = Phase::Reading { by: now + TIMEOUT };
+                self.pid = Some(check_peer(self.fd.as_raw_fd())?);
+                self.file = socket_file(path);
+                self.phase = Phase::Reading { by: now + self.wait, since: now };
                 Ok(())
             }
             Some(libc::EAGAIN | libc::EINPROGRESS | libc::EALREADY | libc::EINTR) => {
@@ -221,6 +268,12 @@ impl Fetch {
     }
 }
 
+/// The device and inode of the file at `path`.
+fn socket_file(path: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+}
+
 /// Linux answers ECONNREFUSED both for a stale socket and for a regular file;
 /// look at the path to tell the operator which.
 fn why_refused(path: &Path) -> FetchError {
@@ -264,7 +317,7 @@ mod tests {
 
     /// Drive one fetch to its end, as `Sources` does, with `room` bytes.
     fn drive(t: &Target, room: usize) -> Result<Payload, FetchError> {
-        let mut f = Fetch::start(t, Instant::now(), 0, Vec::new())?;
+        let mut f = Fetch::start(t, Instant::now(), 0, Vec::new(), TIMEOUT)?;
         loop {
             let now = Instant::now();
             if let Step::Done(r) = f.step(now, &t.path, room) {
@@ -307,7 +360,7 @@ mod tests {
         let d = tmpdir("reset");
         let l = UnixListener::bind(d.join("s")).unwrap();
         let t = Target { path: d.join("s"), default: false };
-        let mut f = Fetch::start(&t, Instant::now(), 0, Vec::new()).unwrap();
+        let mut f = Fetch::start(&t, Instant::now(), 0, Vec::new(), TIMEOUT).unwrap();
         let (mut s, _) = l.accept().unwrap();
         // SAFETY: a one-byte write to our own connected socket.
         assert_eq!(unsafe { libc::write(f.poll_fd().unwrap(), b"x".as_ptr().cast(), 1) }, 1);
@@ -325,7 +378,7 @@ mod tests {
         let _l = UnixListener::bind(d.join("s")).unwrap();
         let t = Target { path: d.join("s"), default: false };
         let t0 = Instant::now();
-        let mut f = Fetch::start(&t, t0, 0, Vec::new()).unwrap();
+        let mut f = Fetch::start(&t, t0, 0, Vec::new(), TIMEOUT).unwrap();
         assert!(matches!(f.step(t0, &t.path, 1 << 20), Step::Pending));
         assert_eq!(f.wake_at(), t0 + TIMEOUT);
         let r = done(f.step(t0 + TIMEOUT, &t.path, 1 << 20));
@@ -336,7 +389,7 @@ mod tests {
     #[test]
     fn connect_reports_what_the_path_is() {
         let d = tmpdir("connect");
-        let connect = |p: PathBuf| Fetch::start(&Target { path: p, default: false }, Instant::now(), 0, Vec::new()).map(|_| ());
+        let connect = |p: PathBuf| Fetch::start(&Target { path: p, default: false }, Instant::now(), 0, Vec::new(), TIMEOUT).map(|_| ());
         assert!(matches!(connect(d.join("missing")), Err(FetchError::NoSocket)));
         std::fs::write(d.join("file"), b"x").unwrap();
         assert!(matches!(connect(d.join("file")), Err(FetchError::NotSocket("a regular file"))));

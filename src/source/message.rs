@@ -9,6 +9,7 @@ use std::path::PathBuf;
 
 use super::target::{MAX_PAYLOAD, POOL_BUDGET, TIMEOUT, Target};
 use crate::decode::DecodeError;
+use crate::model::Blocked;
 
 /// Why no snapshot could be read. Each case has its own message.
 #[derive(Debug)]
@@ -33,6 +34,10 @@ pub enum FetchError {
     Reset(usize),
     UnsafeDir(PathBuf, String),
     UntrustedPeer(u32),
+    /// Its process exited while its loop was blocked.
+    ProcessGone(u32),
+    /// Another socket took its path while its answer was waited for.
+    Replaced,
     /// A signal arrived while waiting; the caller decides what it means.
     Interrupted,
     Io(io::Error),
@@ -52,7 +57,6 @@ impl FetchError {
             FetchError::NoSocket => "no socket there".into(),
             FetchError::Refused => "nothing is listening on the socket".into(),
             FetchError::ConnectTimeout => format!("connect timed out after {secs}s"),
-            FetchError::Silent => format!("the worker accepted but sent nothing within {secs}s"),
             _ => return None,
         })
     }
@@ -61,9 +65,8 @@ impl FetchError {
     /// specific fault.
     pub fn message(&self, t: &Target) -> String {
         let p = t.shown();
-        let secs = TIMEOUT.as_secs();
         match self {
-            FetchError::NoSocket | FetchError::Refused | FetchError::ConnectTimeout | FetchError::Silent => {
+            FetchError::NoSocket | FetchError::Refused | FetchError::ConnectTimeout => {
                 format!("no running openrtc pool at {p} ({})", self.no_pool_reason().unwrap_or_default())
             }
             FetchError::NotSocket(kind) => format!("{p} is not a socket (it is {kind})"),
@@ -71,9 +74,12 @@ impl FetchError {
             FetchError::PathTooLong(n) => {
                 format!("socket path {p} is too long ({n} bytes; a Unix socket path holds at most 107)")
             }
-            FetchError::Stalled(n) => format!(
-                "the worker at {p} sent {n} bytes and stalled before finishing its snapshot (timed out after {secs}s)"
-            ),
+            // (A worker that was connected to and has not answered is
+            // blocked: `blocked` says so; these are what is left.)
+            FetchError::Silent => format!("the worker at {p} accepted but has not answered"),
+            FetchError::Stalled(n) => format!("the worker at {p} sent {n} bytes and stalled before finishing its snapshot"),
+            FetchError::ProcessGone(pid) => format!("the worker at {p} (pid {pid}) exited while its loop was blocked"),
+            FetchError::Replaced => format!("the worker at {p} did not answer before a new socket took its path (it restarted?)"),
             FetchError::ClosedEmpty => format!("the worker at {p} closed the connection without sending a snapshot"),
             FetchError::CutOff(n) => {
                 format!("the worker at {p} closed the connection after {n} bytes, in the middle of its snapshot")
@@ -114,12 +120,14 @@ impl FetchError {
     /// Why, in a few words and without the path: for a line that already
     /// names the worker.
     pub fn reason(&self) -> String {
-        let secs = TIMEOUT.as_secs();
         match self {
             FetchError::NotSocket(kind) => format!("not a socket (it is {kind})"),
             FetchError::PermissionDenied => "permission denied".into(),
             FetchError::PathTooLong(n) => format!("socket path too long ({n} bytes)"),
-            FetchError::Stalled(n) => format!("sent {n} bytes, then nothing for {secs}s"),
+            FetchError::Silent => "accepted but has not answered".into(),
+            FetchError::Stalled(n) => format!("sent {n} bytes, then nothing"),
+            FetchError::ProcessGone(pid) => format!("its process {pid} exited while its loop was blocked"),
+            FetchError::Replaced => "a new socket took its path before it answered".into(),
             FetchError::ClosedEmpty => "closed without sending a snapshot".into(),
             FetchError::CutOff(n) => format!("closed after {n} bytes, inside its snapshot"),
             FetchError::TooLarge => format!("sent more than {} MiB", MAX_PAYLOAD >> 20),
@@ -132,6 +140,15 @@ impl FetchError {
             e => e.no_pool_reason().unwrap_or_default(),
         }
     }
+}
+
+/// A worker whose loop is blocked, in one line: where, its pid, how long,
+/// and why as far as /proc says.
+pub fn blocked(t: &Target, pid: Option<u32>, b: &Blocked) -> String {
+    let pid = pid.filter(|&p| p > 0).map_or(String::new(), |p| format!(" (pid {p})"));
+    let how = if b.given_up { "not answering" } else { "blocked" };
+    let why = if b.why.is_empty() { String::new() } else { format!("; {}", b.why) };
+    format!("the worker at {}{pid} is {how}: its loop has not answered for {:.1}s{why}", t.shown(), b.waited.as_secs_f64())
 }
 
 /// The hint after "no running openrtc pool".

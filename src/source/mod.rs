@@ -1,141 +1,49 @@
-//! Where snapshots come from, for both loops (`--once` and the live view):
-//! every worker socket configured or found (`discover`), each fetched
-//! without blocking (`socket`) and decoded (`decode`), all on one thread:
-//! a round starts a fetch on every source, then poll(2) waits on all of
-//! their sockets (and the terminal) at once, so a hung worker costs the
-//! others nothing. A worker that fails keeps its last snapshot, marked.
+//! Where snapshots come from, for every loop: every worker socket
+//! configured or found (`discover`), each fetched without blocking
+//! (`fetch`) and decoded, all on one thread: a round starts a fetch on
+//! every source, then poll(2) waits on all of their sockets (and the
+//! terminal, and py-spy's pipes) at once, so a hung worker costs the others
+//! nothing. A worker that fails keeps its last snapshot, marked; one whose
+//! loop is blocked is waited for and explained (`worker`, `block`).
 
+mod block;
 pub mod discover;
 pub mod fetch;
 pub mod message;
 pub mod path;
+pub mod proc;
 pub mod recording;
 pub mod replay;
+pub mod sample;
+pub mod stack;
 pub mod target;
 pub mod trust;
+mod worker;
 
 use std::io;
 use std::os::fd::RawFd;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use crate::decode;
+use crate::model::{Update, WorkerState};
 use crate::poll::{Poll, Want};
-use crate::model::{Snapshot, Update, WorkerState};
 use discover::Spec;
-use fetch::{Fetch, Payload, Step};
-pub use target::Target;
+use fetch::{Fetch, Step};
 pub use message::{Banner, Failure, FetchError};
+pub use target::Target;
+use worker::Source;
 
-/// Decode a fetched payload; its buffer back, emptied, when it was read
-/// (for the next fetch from the same worker: a fresh buffer each refresh
-/// was faulted in page by page each time).
-fn decode_payload(p: Payload) -> (Result<Snapshot, Failure>, Option<Vec<u8>>) {
-    let (len, newline) = (p.bytes.len(), p.newline);
-    let snap = decode::decode(&p.bytes);
-    let buf = snap.is_ok().then(|| {
-        let mut b = p.bytes;
-        b.clear();
-        b
-    });
-    let snap = snap.map_err(|e| {
-        // No newline and no valid document: the worker went away mid-write.
-        if newline { Failure::Decode(e) } else { Failure::Fetch(FetchError::CutOff(len)) }
-    });
-    (snap, buf)
-}
+/// How long the live view (and the recorder) wait for a worker whose loop
+/// is blocked before they call it not answering and connect again: the
+/// worker answers the queued connection as soon as its loop runs, so a
+/// new connection would only queue behind it.
+pub const BOUND: Duration = Duration::from_secs(60);
 
 /// A worker whose socket left its directory is dropped this long after.
 pub const GONE_AFTER: Duration = Duration::from_secs(60);
 
-/// One socket and what became of its fetches.
-#[derive(Debug)]
-struct Source {
-    /// Stable for as long as the source is known (`WorkerEntry::key`).
-    key: u32,
-    target: Target,
-    /// Found by scanning a directory (so it can go away from it).
-    found: bool,
-    /// The worker's own name, from its last snapshot.
-    name: Option<String>,
-    state: WorkerState,
-    fetch: Option<Fetch>,
-    /// When its fetch in flight started, and how long its last one took.
-    started: Option<Instant>,
-    took: Option<Duration>,
-    /// Its fetch was started by the latest round (not one still in flight
-    /// from an earlier round: a slow worker does not hold up the others).
-    in_round: bool,
-    /// A snapshot not yet handed out.
-    fresh: Option<Snapshot>,
-    /// The state changed since it was last handed out.
-    news: bool,
-    last_error: Option<Failure>,
-    /// Payload bytes of its last snapshot (the pool's budget counts them:
-    /// the decoded snapshot is kept).
-    held: usize,
-    /// The last payload's buffer, emptied, for the next fetch (counted in
-    /// the budget again once that fetch holds it).
-    spare: Vec<u8>,
-    gone_since: Option<Instant>,
-}
-
-impl Source {
-    fn new(key: u32, target: Target, found: bool) -> Source {
-        Source {
-            key,
-            target,
-            found,
-            name: None,
-            state: WorkerState::Waiting,
-            fetch: None,
-            started: None,
-            took: None,
-            in_round: false,
-            fresh: None,
-            news: true,
-            last_error: None,
-            held: 0,
-            spare: Vec::new(),
-            gone_since: None,
-        }
-    }
-
-    /// A fetch ended: take its snapshot, or say why there is none.
-    fn finish(&mut self, got: Result<Payload, FetchError>) {
-        self.fetch = None;
-        self.in_round = false;
-        self.took = self.started.take().map(|t| t.elapsed());
-        self.news = true;
-        let size = got.as_ref().map_or(0, |p| p.bytes.len());
-        let decoded = match got {
-            Ok(p) => {
-                let (snap, buf) = decode_payload(p);
-                // Kept unless far larger than what the worker now sends.
-                self.spare = buf.filter(|b| b.capacity() <= 2 * size + 64 * 1024).unwrap_or_default();
-                snap
-            }
-            Err(e) => Err(Failure::Fetch(e)),
-        };
-        match decoded {
-            Ok(snap) => {
-                self.name = snap.worker.as_ref().and_then(|w| w.name.clone());
-                self.fresh = Some(snap);
-                self.held = size;
-                self.state = WorkerState::Up;
-                self.last_error = None;
-            }
-            Err(f) => {
-                let why = f.reason();
-                self.state = match &f {
-                    Failure::Fetch(e) if e.refusal() => WorkerState::Refused(why),
-                    _ => WorkerState::Stale(why),
-                };
-                self.last_error = Some(f);
-            }
-        }
-    }
-}
+/// The most stacks taken at once, over all workers (one per worker).
+pub const MAX_TAKING: usize = 4;
 
 /// A directory that could not be listed (or was refused), and why.
 #[derive(Debug)]
@@ -165,11 +73,18 @@ pub struct Sources {
     /// Whether each worker's read buffer is kept for its next fetch (see
     /// `keep_buffers`).
     keep: bool,
+    /// How long a fetch waits for its answer once connected.
+    wait: Duration,
+    /// py-spy, when given; and whether each block's stack is taken at once.
+    py_spy: Option<PathBuf>,
+    auto_stacks: bool,
+    proc: proc::Proc,
 }
 
 impl Sources {
     pub fn new(specs: Vec<Spec>) -> Sources {
-        let mut s = Sources { specs, list: Vec::new(), next_key: 0, dirs: Vec::new(), overflow: 0, keep: false };
+        let (wait, proc) = (target::TIMEOUT, proc::Proc::default());
+        let mut s = Sources { specs, list: Vec::new(), next_key: 0, dirs: Vec::new(), overflow: 0, keep: false, wait, py_spy: None, auto_stacks: false, proc };
         for spec in s.specs.clone() {
             if let Spec::Socket(t) = spec {
                 s.add(t, false);
@@ -190,6 +105,18 @@ impl Sources {
     /// add to the peak while the table is written.
     pub fn keep_buffers(&mut self) {
         self.keep = true;
+    }
+
+    /// Wait up to `wait` for each answer once connected (`--timeout` for
+    /// `--once`, `BOUND` for the loops that run on).
+    pub fn set_wait(&mut self, wait: Duration) {
+        self.wait = wait;
+    }
+
+    /// Where py-spy is (`None`: on PATH), and whether to take the stack of
+    /// every block at once (`--stacks`).
+    pub fn set_stacks(&mut self, py_spy: Option<PathBuf>, auto: bool) {
+        (self.py_spy, self.auto_stacks) = (py_spy, auto);
     }
 
     /// Where the sources come from, as given.
@@ -258,14 +185,15 @@ impl Sources {
     /// deadline; it is not asked twice).
     pub fn start_round(&mut self, now: Instant) {
         self.rescan(now);
-        for s in self.list.iter_mut().filter(|s| s.fetch.is_none() && s.gone_since.is_none()) {
-            s.started = Some(now);
-            match Fetch::start(&s.target, now, s.held, std::mem::take(&mut s.spare)) {
-                Ok(f) => {
-                    s.fetch = Some(f);
-                    s.in_round = true;
+        let (wait, proc) = (self.wait, &self.proc);
+        for s in self.list.iter_mut().filter(|s| s.gone_since.is_none()) {
+            match s.fetch.is_some() {
+                // Still waited for: a blocked loop is looked at again.
+                true => s.refresh_block(now, proc),
+                false => {
+                    s.start(now, wait, proc);
+                    s.in_round = s.fetch.is_some();
                 }
-                Err(e) => s.finish(Err(e)),
             }
         }
         self.step(now);
@@ -286,24 +214,64 @@ impl Sources {
         self.list.iter().any(|s| s.news)
     }
 
-    /// Move every fetch on as far as it goes now.
+    /// Move every fetch (and every stack being taken) on as far as it goes
+    /// now.
     fn step(&mut self, now: Instant) {
         let mut used: usize = self.list.iter().map(|s| s.held + s.fetch.as_ref().map_or(0, Fetch::held)).sum();
+        let mut taking = self.list.iter().filter(|s| s.taking.is_some()).count();
+        let (wait, proc, keep) = (self.wait, &self.proc, self.keep);
         for s in &mut self.list {
+            if let Some(t) = s.taking.as_mut().and_then(|t| t.step(now)) {
+                (s.stack, s.taking, s.news) = (Some(t), None, true);
+                taking -= 1;
+            }
             let Some(f) = s.fetch.as_mut() else { continue };
             let before = f.held();
             let room = target::POOL_BUDGET.saturating_sub(used - before);
             match f.step(now, &s.target.path, room) {
-                Step::Pending => used = used - before + f.held(),
+                Step::Pending => {
+                    used = used - before + f.held();
+                    let was = s.watch.is_some();
+                    s.watch_for_block(now, proc);
+                    if !was && s.watch.is_some() && self.auto_stacks && taking < MAX_TAKING {
+                        s.take_stack(self.py_spy.as_deref(), now);
+                        taking += usize::from(s.taking.is_some());
+                    }
+                }
                 Step::Done(got) => {
                     used -= before;
-                    s.finish(got);
-                    if !self.keep {
+                    s.finish(got, now, proc);
+                    if !keep {
                         s.spare = Vec::new();
+                    }
+                    // A block just ended: ask again at once, outside the round.
+                    if std::mem::take(&mut s.again) {
+                        s.start(now, wait, proc);
                     }
                 }
             }
         }
+    }
+
+    /// Take the stack of the worker `key` (the `y` key).
+    pub fn take_stack(&mut self, key: u32) {
+        let py_spy = self.py_spy.clone();
+        if let Some(s) = self.list.iter_mut().find(|s| s.key == key) {
+            s.take_stack(py_spy.as_deref(), Instant::now());
+        }
+    }
+
+    /// openrtc-top was stopped (Ctrl-Z) for `by`: that time is not the
+    /// workers'.
+    pub fn resumed(&mut self, by: Duration) {
+        for s in &mut self.list {
+            s.shift(by);
+        }
+    }
+
+    /// How many workers are blocked now.
+    pub fn blocked(&self) -> usize {
+        self.list.iter().filter(|s| s.state.blocked().is_some()).count()
     }
 
     /// Wait until `until` for the fetches in flight, moving them on as
@@ -313,8 +281,17 @@ impl Sources {
         let mut p = Poll::new();
         let input = p.watch(extra.unwrap_or(-1), Want::Read, None);
         p.wake_by(until);
-        for f in self.list.iter().filter_map(|s| s.fetch.as_ref()) {
-            p.watch(f.poll_fd().unwrap_or(-1), Want::Read, Some(f.wake_at()));
+        for s in &self.list {
+            if let Some(f) = s.fetch.as_ref() {
+                p.watch(f.poll_fd().unwrap_or(-1), Want::Read, Some(f.wake_at()));
+                // Past its threshold it is noticed as blocked, on time.
+                if let (Some(q), None) = (f.quiet_since(), &s.watch) {
+                    p.wake_by(q + s.threshold());
+                }
+            }
+            if let Some(t) = s.taking.as_ref() {
+                p.watch(t.capture.poll_fd(), Want::Read, Some(t.capture.deadline()));
+            }
         }
         let wake = match p.wait()? {
             true => Wake { input: p.ready(input), signal: false },
@@ -324,10 +301,25 @@ impl Sources {
         Ok(wake)
     }
 
+    /// Start a round and wait for what it started, up to `grace`: a worker
+    /// whose loop is blocked holds nothing up (its fetch goes on into the
+    /// next round, and it is not asked twice). False when `abort` says a
+    /// signal ends the wait.
+    pub fn round(&mut self, grace: Duration, abort: &dyn Fn() -> bool) -> io::Result<bool> {
+        let now = Instant::now();
+        self.start_round(now);
+        while self.round_busy() && Instant::now() < now + grace {
+            if self.wait(None, now + grace)?.signal && abort() {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
     /// Wait for the round in flight to end (`--once`); `abort` is asked
     /// after a signal.
     pub fn finish_round(&mut self, abort: &dyn Fn() -> bool) -> io::Result<bool> {
-        while self.busy() {
+        while self.busy() || self.list.iter().any(|s| s.taking.is_some()) {
             let far = Instant::now() + Duration::from_secs(3600);
             if self.wait(None, far)?.signal && abort() {
                 return Ok(false);
@@ -347,7 +339,8 @@ impl Sources {
             .zip(labels)
             .map(|(s, label)| {
                 s.news = false;
-                Update { key: s.key, label, socket: s.target.path.clone(), state: s.state.clone(), took: s.took, fresh: s.fresh.take() }
+                let socket = s.target.path.clone();
+                Update { key: s.key, label, socket, state: s.state.clone(), took: s.took, pid: s.pid, stack: s.stack.clone(), fresh: s.fresh.take() }
             })
             .collect()
     }
@@ -363,7 +356,9 @@ impl Sources {
         let mut lines: Vec<String> = self.dirs.iter().map(|d| d.failure.message_for(&d.path)).collect();
         let mut hint = self.dirs.iter().find_map(|d| d.failure.hint());
         for s in &self.list {
-            if let Some(f) = s.last_error.as_ref().filter(|_| !s.state.up()) {
+            if let Some(b) = s.state.blocked() {
+                lines.push(message::blocked(&s.target, s.pid, b));
+            } else if let Some(f) = s.last_error.as_ref().filter(|_| !s.state.up()) {
                 lines.push(f.message(&s.target));
                 hint = hint.or(f.hint());
             } else if s.state.gone() {
@@ -383,6 +378,9 @@ impl Sources {
     pub fn banner(&self) -> Option<Banner> {
         if self.single() {
             let s = self.list.first()?;
+            if let Some(b) = s.state.blocked() {
+                return Some(Banner::around(message::blocked(&s.target, s.pid, b), &s.target.shown()));
+            }
             return s.last_error.as_ref().filter(|_| !s.state.up()).map(|f| f.banner(&s.target));
         }
         if self.answered().0 > 0 || self.busy() {

@@ -24,8 +24,10 @@ use crate::source::target::MAX_PAYLOAD;
 /// a sample: never read whole.
 pub const MAX_LINE: u64 = MAX_PAYLOAD as u64 + (1 << 20);
 
-/// What a line must start with.
+/// What a line must start with (after its format version, when it has one:
+/// `{"v": 2, `).
 const PREFIX: &[u8] = b"{\"time\": \"";
+const VERSIONED: &[u8] = b"{\"v\": ";
 
 /// How much is read at a time when looking for a line's end or start.
 const CHUNK: usize = 64 * 1024;
@@ -267,11 +269,19 @@ impl Recording {
 }
 
 /// How much of a line's start holds its stamp.
-const HEAD: usize = PREFIX.len() + 40;
+const HEAD: usize = VERSIONED.len() + 8 + PREFIX.len() + 40;
 
 /// The stamp at the start of a line, if it starts as a sample does.
 fn stamp_in(head: &[u8]) -> Option<i64> {
-    let rest = head.get(..HEAD.min(head.len()))?.strip_prefix(PREFIX)?;
+    let head = head.get(..HEAD.min(head.len()))?;
+    let rest = match head.strip_prefix(VERSIONED) {
+        // `{"v": 2, "time": "...`: the version's digits, then the stamp.
+        Some(v) => {
+            let digits = v.iter().take_while(|c| c.is_ascii_digit()).count();
+            v.get(digits..)?.strip_prefix(b", \"time\": \"")?
+        }
+        None => head.strip_prefix(PREFIX)?,
+    };
     let end = rest.iter().position(|&b| b == b'"')?;
     std::str::from_utf8(&rest[..end]).ok().and_then(clock::parse_iso8601)
 }

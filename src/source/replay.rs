@@ -8,8 +8,8 @@ use std::io;
 use std::path::Path;
 
 use super::recording::{Mark, OpenError, Recording};
-use crate::decode::sample::{Sample, sample};
-use crate::model::{Snapshot, Update, WorkerState};
+use super::sample::{Sample, sample};
+use crate::model::{Snapshot, Update};
 
 #[derive(Debug)]
 pub struct Replay {
@@ -75,9 +75,11 @@ impl Replay {
         }
     }
 
-    /// A sample as pool updates: each worker it lists, with its sessions,
-    /// up or stale (with the error it was recorded with).
+    /// A sample as pool updates: each worker it lists, as it was recorded,
+    /// with its sessions. From format 2 on, a worker that did not answer
+    /// keeps the rows it had in the samples before, as it did live.
     pub fn updates(&mut self, s: Sample) -> Vec<Update> {
+        let keep_rows = s.version >= 2;
         let mut per: Vec<Vec<crate::model::Session>> = vec![Vec::new(); s.workers.len()];
         for row in s.sessions {
             if let Some(v) = per.get_mut(usize::from(row.worker)) {
@@ -90,14 +92,8 @@ impl Replay {
             .map(|(w, sessions)| {
                 let n = self.keys.len() as u32;
                 let key = *self.keys.entry(w.label.clone()).or_insert(n);
-                Update {
-                    key,
-                    label: w.label,
-                    socket: w.socket.into(),
-                    state: w.error.map_or(WorkerState::Up, WorkerState::Stale),
-                    took: None,
-                    fresh: Some(Snapshot { worker: w.block, sessions }),
-                }
+                let fresh = (!keep_rows || w.state.up()).then(|| Snapshot { worker: w.block, sessions });
+                Update { key, label: w.label, socket: w.socket.into(), state: w.state, took: None, pid: w.pid, stack: w.stack, fresh }
             })
             .collect()
     }

@@ -62,8 +62,9 @@ pub fn trusted_peer(peer: u32, uid: u32, euid: u32) -> bool {
     peer == uid || peer == euid || peer == 0
 }
 
-/// Only the current user or root may feed this terminal (SO_PEERCRED).
-pub fn check_peer(fd: RawFd) -> Result<(), FetchError> {
+/// Only the current user or root may feed this terminal (SO_PEERCRED); the
+/// listener's pid when it may (0 when it is in another pid namespace).
+pub fn check_peer(fd: RawFd) -> Result<u32, FetchError> {
     // SAFETY: ucred is plain old data; getsockopt fills it and its length.
     let mut cred: libc::ucred = unsafe { std::mem::zeroed() };
     let mut len = std::mem::size_of::<libc::ucred>() as libc::socklen_t;
@@ -73,7 +74,7 @@ pub fn check_peer(fd: RawFd) -> Result<(), FetchError> {
     }
     // SAFETY: getuid/geteuid cannot fail.
     let (uid, euid) = unsafe { (libc::getuid(), libc::geteuid()) };
-    if trusted_peer(cred.uid, uid, euid) { Ok(()) } else { Err(FetchError::UntrustedPeer(cred.uid)) }
+    if trusted_peer(cred.uid, uid, euid) { Ok(cred.pid as u32) } else { Err(FetchError::UntrustedPeer(cred.uid)) }
 }
 
 #[cfg(test)]

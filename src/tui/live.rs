@@ -67,6 +67,10 @@ struct Tick {
 pub fn run(cfg: &Config, sources: &mut Sources, record: Option<Recorder>) -> io::Result<Exit> {
     let period = Duration::from_secs_f64(1.0 / cfg.refresh_hz);
     sources.keep_buffers();
+    // A worker whose loop is blocked is waited for (it answers the queued
+    // connection when its loop runs again), not asked again meanwhile.
+    sources.set_wait(crate::source::BOUND);
+    sources.set_stacks(cfg.py_spy.clone(), cfg.stacks);
     let mut feed = Sockets { sources, record, period, grace: GRACE.min(period / 2), due: Instant::now(), round: None, holding: false };
     run_feed(cfg, &mut feed, false)
 }

@@ -252,7 +252,8 @@ def check_json(raw, ours_text):
     lines = ours_text.splitlines()
     expect(len(lines) == 1, f"json: expected one line, got {len(lines)}")
     ours = json.loads(lines[0], parse_constant=reject_constant)  # must be strict JSON
-    expect(set(ours) == {"worker", "sessions"}, f"json: keys {sorted(ours)}")
+    expect(set(ours) == {"pid", "worker", "sessions"}, f"json: keys {sorted(ours)}")
+    expect(isinstance(ours["pid"], int) and ours["pid"] > 0, f"json: pid {ours['pid']!r}")
     expect([r["session_id"] for r in ours["sessions"]] == [r["session_id"] for r in default_order(rows)],
            "json: session order differs from mem_mb desc / id asc")
     by_id = {r["session_id"]: r for r in rows}
@@ -383,12 +384,18 @@ def check_pool(raws, failed, ours_text, fmt):
         labels = [w["label"] for w in ours["workers"]]
         expect(labels == sorted(set(raws) | set(failed)), f"json: worker labels {labels}")
         for w in ours["workers"]:
-            expect(set(w) == {"label", "socket", "worker", "error"}, f"json: worker keys {sorted(w)}")
+            keys = {"label", "socket", "pid", "state", "worker", "error"}
+            expect(keys <= set(w) <= keys | {"blocked_s", "why", "stack"}, f"json: worker keys {sorted(w)}")
             if w["label"] in raws:
-                expect(w["error"] is None, f"json: {w['label']} error {w['error']!r}")
+                expect(w["state"] == "answered" and w["error"] is None, f"json: {w['label']} {w['state']} error {w['error']!r}")
+                expect(isinstance(w["pid"], int), f"json: {w['label']} pid {w['pid']!r}")
                 check_worker_block(w["worker"], rows_of(raws[w["label"]])[1], f"json {w['label']}")
+            elif failed[w["label"]] == "blocked":
+                # Accepted and did not answer: blocked, for how long and why.
+                expect(w["state"] == "blocked" and w["blocked_s"] >= 1.9 and w["why"].startswith("main thread "),
+                       f"json: {w['label']}: {w['state']} {w.get('blocked_s')!r} {w.get('why')!r}")
             else:
-                expect(w["worker"] is None and failed[w["label"]] in (w["error"] or ""),
+                expect(w["state"] == "failed" and w["worker"] is None and failed[w["label"]] in (w["error"] or ""),
                        f"json: {w['label']}: error {w['error']!r}, expected it to say {failed[w['label']]!r}")
         got = [(s["worker"], s["session_id"]) for s in ours["sessions"]]
         expect(got == [(l, r["session_id"]) for l, r in expected], f"json: rows {got}")

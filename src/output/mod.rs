@@ -1,17 +1,22 @@
-//! Plain `--once` output for pipes: the ps-style table, TSV and JSON.
+//! Plain `--once` output for pipes: the ps-style table, TSV, and JSON
+//! (`json`, which recordings are written in too).
 //!
 //! Each writer streams rows in view order into a buffered writer, so 100,000
 //! sessions never exist as one big string. Untrusted text is made safe here:
 //! the table substitutes, TSV escapes, JSON escapes (exactly, so jq reads back
 //! the worker's strings unchanged).
 
+mod json;
+
+pub use json::{json, json_str, state_word};
+
 use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use crate::model::column::{Column, Kind};
+use crate::model::column::Column;
+use crate::model::{Pool, Session};
 use crate::number::{self, nonfinite};
-use crate::model::{Pool, Session, System, Worker};
 use crate::text::{self, Charset};
 
 /// What every plain writer is told besides the rows: whether to print the
@@ -22,11 +27,14 @@ pub struct Plain<'a> {
     pub header: bool,
     pub stamp: Option<&'a str>,
     pub charset: Charset,
+    /// A recorded sample (JSON): versioned, and in the shape of several
+    /// workers whatever their number.
+    pub sample: bool,
 }
 
 impl Default for Plain<'_> {
     fn default() -> Self {
-        Plain { header: true, stamp: None, charset: Charset::Utf8 }
+        Plain { header: true, stamp: None, charset: Charset::Utf8, sample: false }
     }
 }
 
@@ -34,7 +42,7 @@ impl Default for Plain<'_> {
 /// full values, no escapes. `stamp` is the batch-mode timestamp line. A
 /// pool of several workers gets a leading `worker` column.
 pub fn table(out: &mut dyn Write, pool: &Pool, order: &[usize], opt: Plain) -> io::Result<()> {
-    let Plain { header, stamp, charset } = opt;
+    let Plain { header, stamp, charset, .. } = opt;
     // Lines go into one buffer written out every 64 KiB or so: a write per
     // line through the BufWriter was one more copy and call per row.
     const FLUSH: usize = 64 * 1024;
@@ -217,7 +225,7 @@ fn plain_cell<'a>(col: Column, pool: &'a Pool, s: &'a Session, num: &'a mut Stri
 /// An unset tenant is an empty field. `stamp` adds a leading `time` column
 /// (before the `worker` column of several workers).
 pub fn tsv(out: &mut dyn Write, pool: &Pool, order: &[usize], opt: Plain) -> io::Result<()> {
-    let Plain { header, stamp, charset } = opt;
+    let Plain { header, stamp, charset, .. } = opt;
     let cols: Vec<Column> = Column::shown(pool).collect();
     let mut line = String::new();
     if header {
@@ -275,207 +283,6 @@ pub fn tsv_escape(out: &mut String, s: &str, cs: Charset) {
     }
 }
 
-/// One line of JSON: `{"worker": ..., "sessions": [...]}` (with a leading
-/// `time` in batch mode). Non-finite numbers, which JSON cannot hold, are
-/// null. Several workers: `{"workers": [{"label", "socket", "worker",
-/// "error"}, ...], "sessions": [...]}`, each session led by its worker's
-/// label.
-pub fn json(out: &mut dyn Write, pool: &Pool, order: &[usize], opt: Plain) -> io::Result<()> {
-    let Plain { stamp, charset, .. } = opt;
-    let mut buf = String::with_capacity(256);
-    buf.push('{');
-    if let Some(t) = stamp {
-        buf.push_str("\"time\": ");
-        json_str(&mut buf, t, charset);
-        buf.push_str(", ");
-    }
-    let multi = pool.multi();
-    if multi {
-        buf.push_str("\"workers\": [");
-        for (n, w) in pool.workers.iter().enumerate() {
-            if n > 0 {
-                buf.push_str(", ");
-            }
-            let mut o = JsonObject::new(&mut buf, charset);
-            o.str("label", Some(&w.label));
-            o.str("socket", Some(&w.socket.to_string_lossy()));
-            o.key("worker");
-            match &w.block {
-                Some(b) => json_worker(o.buf(), b, charset),
-                None => o.buf().push_str("null"),
-            }
-            o.str("error", w.state.reason().or(w.state.gone().then_some("its socket is gone")));
-            o.end();
-        }
-        buf.push(']');
-    } else {
-        buf.push_str("\"worker\": ");
-        match pool.block() {
-            Some(w) => json_worker(&mut buf, w, charset),
-            None => buf.push_str("null"),
-        }
-    }
-    buf.push_str(", \"sessions\": [");
-    for (n, &i) in order.iter().enumerate() {
-        if n > 0 {
-            buf.push_str(", ");
-        }
-        json_session(&mut buf, pool, &pool.sessions[i], charset);
-        // Flush as we go: a large pool stays out of one giant buffer.
-        if buf.len() > 64 * 1024 {
-            out.write_all(buf.as_bytes())?;
-            buf.clear();
-        }
-    }
-    buf.push_str("]}\n");
-    out.write_all(buf.as_bytes())
-}
-
-/// A session as the worker wrote it, field by field in the column table's
-/// order (a field the worker did not send is `null`); with several
-/// workers, led by its worker's label.
-fn json_session(b: &mut String, pool: &Pool, s: &Session, cs: Charset) {
-    let mut o = JsonObject::new(b, cs);
-    for c in Column::shown(pool) {
-        let (key, missing) = (c.key(), c.missing(s));
-        match c.kind() {
-            Kind::Num { .. } => o.num(key, (!missing).then(|| c.number(s))),
-            Kind::Pin => o.bool(key, (!missing).then_some(s.pinned)),
-            _ => o.str(key, c.text(pool, s).filter(|_| !missing)),
-        }
-    }
-    o.end();
-}
-
-fn json_worker(b: &mut String, w: &Worker, cs: Charset) {
-    let mut o = JsonObject::new(b, cs);
-    o.str("name", w.name.as_deref());
-    o.num("uptime_s", w.uptime_s);
-    o.num("active_sessions", w.active_sessions);
-    o.num("max_sessions", w.max_sessions);
-    o.num("started", w.started);
-    o.num("failed", w.failed);
-    o.bool("draining", w.draining);
-    o.num("saved_bytes", w.saved_bytes);
-    o.key("system");
-    match &w.system {
-        Some(s) => json_system(o.buf(), s, cs),
-        None => o.buf().push_str("null"),
-    }
-    o.key("cpu_history");
-    o.buf().push('[');
-    for (n, &v) in w.cpu_history.iter().enumerate() {
-        if n > 0 {
-            o.buf().push_str(", ");
-        }
-        json_num(o.buf(), Some(v));
-    }
-    o.buf().push(']');
-    o.end();
-}
-
-fn json_system(b: &mut String, s: &System, cs: Charset) {
-    let mut o = JsonObject::new(b, cs);
-    o.bool("available", s.available);
-    o.num("cpu_pct", s.cpu_pct);
-    o.num("vcpus", s.vcpus);
-    o.num("mem_used_bytes", s.mem_used_bytes);
-    o.num("mem_total_bytes", s.mem_total_bytes);
-    o.num("swap_used_bytes", s.swap_used_bytes);
-    o.num("swap_total_bytes", s.swap_total_bytes);
-    o.num("load1", s.load1);
-    o.num("load5", s.load5);
-    o.num("load15", s.load15);
-    o.num("net_rate_bps", s.net_rate_bps);
-    o.end();
-}
-
-/// Writes `{"k": v, ...}` with the worker's own `", "`/`": "` separators.
-struct JsonObject<'a> {
-    b: &'a mut String,
-    first: bool,
-    cs: Charset,
-}
-
-impl<'a> JsonObject<'a> {
-    fn new(b: &'a mut String, cs: Charset) -> Self {
-        b.push('{');
-        JsonObject { b, first: true, cs }
-    }
-
-    fn buf(&mut self) -> &mut String {
-        self.b
-    }
-
-    fn key(&mut self, k: &str) {
-        if !self.first {
-            self.b.push_str(", ");
-        }
-        self.first = false;
-        json_str(self.b, k, Charset::Utf8);
-        self.b.push_str(": ");
-    }
-
-    fn str(&mut self, k: &str, v: Option<&str>) {
-        self.key(k);
-        match v {
-            Some(s) => json_str(self.b, s, self.cs),
-            None => self.b.push_str("null"),
-        }
-    }
-
-    fn num(&mut self, k: &str, v: Option<f64>) {
-        self.key(k);
-        json_num(self.b, v);
-    }
-
-    fn bool(&mut self, k: &str, v: Option<bool>) {
-        self.key(k);
-        self.b.push_str(match v {
-            Some(true) => "true",
-            Some(false) => "false",
-            None => "null",
-        });
-    }
-
-    fn end(self) {
-        self.b.push('}');
-    }
-}
-
-fn json_num(b: &mut String, v: Option<f64>) {
-    match v {
-        Some(v) if v.is_finite() => number::push_exact_finite(b, v),
-        _ => b.push_str("null"),
-    }
-}
-
-/// A JSON string literal; controls, C1, bidi controls and the line and
-/// paragraph separators (as Python's `json.dumps` does) escaped as `\uXXXX`,
-/// and every non-ASCII character too when the charset is ASCII (surrogate
-/// pairs above the BMP), so the line is safe on a terminal and still
-/// decodes to the exact string.
-pub fn json_str(b: &mut String, s: &str, cs: Charset) {
-    b.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => b.push_str("\\\""),
-            '\\' => b.push_str("\\\\"),
-            '\n' => b.push_str("\\n"),
-            '\r' => b.push_str("\\r"),
-            '\t' => b.push_str("\\t"),
-            c if text::is_unsafe(c) || (!c.is_ascii() && !cs.unicode()) => {
-                let mut units = [0u16; 2];
-                for u in c.encode_utf16(&mut units) {
-                    let _ = write!(b, "\\u{u:04x}", u = *u);
-                }
-            }
-            c => b.push(c),
-        }
-    }
-    b.push('"');
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -494,7 +301,7 @@ mod tests {
         String::from_utf8(out).unwrap()
     }
 
-    const V03: &str = include_str!("../tests/fixtures/snapshot-v03-list.jsonl");
+    const V03: &str = include_str!("../../tests/fixtures/snapshot-v03-list.jsonl");
 
     #[test]
     fn table_is_aligned_and_awkable() {

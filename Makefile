@@ -18,7 +18,7 @@ build:
 # The real worker side for the compatibility suite, cached under target/.
 COMPAT_VENV := $(TARGET_DIR)/compat-venv
 COMPAT_PY := $(COMPAT_VENV)/bin/python
-COMPAT_PKGS := 'openrtc==0.20.1' 'psutil==7.2.2' 'unicodedata2==18.0.0' 'prometheus-client==0.23.1'
+COMPAT_PKGS := 'openrtc==0.20.1' 'psutil==7.2.2' 'unicodedata2==18.0.0' 'prometheus-client==0.23.1' 'py-spy==0.4.1'
 # The stamp names the package list, so changing the list rebuilds the venv.
 COMPAT_READY := $(COMPAT_VENV)/.ready-$(shell echo "$(COMPAT_PKGS)" | cksum | cut -d' ' -f1)
 
@@ -42,7 +42,12 @@ test: $(COMPAT_READY)
 	@$(if $(ROOT_SKIP),echo "make test: not root: skipping the tests that act as another user (as_root::)" >&2,true)
 	@$(if $(strip $(SHELL_SKIP)),echo "make test: skipping: $(strip $(SHELL_SKIP)) (the shell is not installed)" >&2,true)
 	@$(if $(PROM_SKIP),echo "make test: prometheus is not installed: skipping real_prometheus:: and promtool's check of the expositions (Debian: apt install prometheus)" >&2,true)
-	OPENRTC_COMPAT_PYTHON=$(abspath $(COMPAT_PY)) $(CARGO) test --locked -- --include-ignored --skip bench:: --skip soak:: $(ROOT_SKIP) $(SHELL_SKIP) $(PROM_SKIP)
+	@# py-spy reads a worker's stack through ptrace; where it may not (a
+	@# container without --cap-add SYS_PTRACE, kernel.yama.ptrace_scope above
+	@# 0 for a user), the tests that need it (py_spy::) are skipped, saying so.
+	@if $(COMPAT_PY) tests/compat/harness.py can-trace $(COMPAT_VENV)/bin/py-spy; then skip=; else \
+	  skip="--skip py_spy::"; echo "make test: py-spy may not read another process's stack here (ptrace not permitted): SKIPPING py_spy:: (run as root with CAP_SYS_PTRACE, or set kernel.yama.ptrace_scope to 0)" >&2; fi; \
+	  set -x; OPENRTC_COMPAT_PYTHON=$(abspath $(COMPAT_PY)) $(CARGO) test --locked -- --include-ignored --skip bench:: --skip soak:: $(ROOT_SKIP) $(SHELL_SKIP) $(PROM_SKIP) $$skip
 	$(MAKE) --no-print-directory check-install
 
 # A venv under target/ with the given packages; python3 and venv checked first.

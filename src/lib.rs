@@ -19,6 +19,7 @@ pub mod decode;
 pub mod model;
 pub mod view;
 pub mod summary;
+pub mod events;
 pub mod present;
 pub mod output;
 pub mod metrics;

@@ -120,6 +120,12 @@ fn replay(cfg: &cli::Config, path: &std::path::Path) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if cfg.events {
+        return match run::replay::events(cfg, r) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => report(e),
+        };
+    }
     let mut cfg = cfg.clone();
     let (live_view, screen) = live_view(&mut cfg);
     if live_view {

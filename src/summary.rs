@@ -29,6 +29,8 @@ pub struct WorkerFigures {
     pub index: usize,
     /// It answered its last fetch.
     pub up: bool,
+    /// Its loop does not answer.
+    pub blocked: bool,
     /// Rows it sent (its last snapshot's, when stale).
     pub rows: usize,
     /// Its block's active count, else its row count.
@@ -66,6 +68,7 @@ pub fn by_worker(pool: &Pool) -> Vec<WorkerFigures> {
             WorkerFigures {
                 index,
                 up: w.state.up(),
+                blocked: w.state.blocked().is_some(),
                 rows: 0,
                 active: f64::NAN,
                 max: b.and_then(|b| b.max_sessions),
@@ -100,6 +103,7 @@ pub fn by_worker(pool: &Pool) -> Vec<WorkerFigures> {
 pub struct Totals {
     pub workers: usize,
     pub up: usize,
+    pub blocked: usize,
     pub active: f64,
     /// The sum of every worker's maximum, when each has one.
     pub max: Option<f64>,
@@ -115,6 +119,7 @@ pub fn totals(figures: &[WorkerFigures]) -> Totals {
     let mut t = Totals { workers: figures.len(), max: Some(0.0), ..Totals::default() };
     for f in figures {
         t.up += usize::from(f.up);
+        t.blocked += usize::from(f.blocked);
         t.active += f.active;
         t.max = t.max.zip(f.max).map(|(a, b)| a + b);
         t.cpu_pct += f.cpu_pct;

@@ -424,10 +424,49 @@ fn several_real_workers_and_a_hung_one() {
 }
 
 mod as_root {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+
     #[test]
     #[ignore = "needs the compat venv and root to act as another user (make test runs it as root)"]
     fn several_real_workers_a_hung_one_and_one_of_another_user() {
         super::pool_of_real_workers(true);
+    }
+
+    /// py-spy run by another user than the worker's (root's worker, looked
+    /// at by nobody): not permitted, and the one line says why.
+    #[test]
+    #[ignore = "needs the compat venv and root to act as another user (make test runs it as root)"]
+    fn py_spy_as_another_user_says_why_it_may_not() {
+        let d = TempDir::new("compat-spy-nobody");
+        std::fs::set_permissions(d.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let sock = d.join("w.sock");
+        let mut py = python_worker(&sock, 0.3, 20.0);
+        // Copies the other user can run (the checkout may be private).
+        let (spy, bin) = (d.join("py-spy"), d.join("openrtc-top"));
+        for (from, to) in [(py_spy(), &spy), (PathBuf::from(BIN), &bin)] {
+            std::fs::copy(from, to).unwrap();
+            std::fs::set_permissions(to, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        let start = Instant::now();
+        let out = loop {
+            let out = Command::new(&bin)
+                .args(["--once", "--socket", sock.to_str().unwrap(), "--stacks", "--py-spy", spy.to_str().unwrap()])
+                .uid(NOBODY)
+                .gid(NOBODY)
+                .output()
+                .unwrap();
+            if out.status.code() != Some(0) || start.elapsed() > Duration::from_secs(5) {
+                break out;
+            }
+        };
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(4), "{err}");
+        let why = format!("; no stack: py-spy may not trace process {}: it runs as uid 0, not as you (uid {NOBODY}): run as that user or root\n", py.id());
+        assert!(err.ends_with(&why), "{err}");
+        let _ = py.kill();
+        let _ = py.wait();
     }
 }
 
@@ -576,4 +615,162 @@ for line in open(sys.argv[1]):
     // The whole recording, every format, decodes as the worker's own rows.
     let out = run(&["--replay", rec, "--from", "-1d", "--format", "json"]);
     assert_eq!(text(&out.stdout).lines().count(), 20);
+}
+
+/// py-spy from the compat venv (its PyPI wheel puts the binary beside python).
+fn py_spy() -> PathBuf {
+    let p = python().parent().unwrap().join("py-spy");
+    assert!(p.exists(), "the compat venv has no py-spy at {}: run 'make test', which installs py-spy==0.4.1 into it", p.display());
+    p
+}
+
+/// `--once` (waiting its 2 s) against `sock`, again and again, until the worker's
+/// loop is blocked: that run. No run on the way may say "no running pool".
+fn when_blocked(sock: &str, extra: &[&str]) -> Output {
+    let start = Instant::now();
+    loop {
+        let mut args = vec!["--once", "--socket", sock];
+        args.extend_from_slice(extra);
+        let out = run_with(&args, &[], Duration::from_secs(20));
+        let err = text(&out.stderr);
+        assert!(!err.contains("no running openrtc pool"), "{err}");
+        match out.status.code() {
+            Some(4) => return out,
+            Some(0) => assert!(start.elapsed() < Duration::from_secs(30), "the worker's loop never blocked"),
+            _ => panic!("{:?}: {err}", out.status),
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// A real openrtc 0.20.1 worker whose session blocks its loop (4 s every
+/// 9 s) by sleeping, spinning, reading a socket, or through a thread that
+/// holds the GIL: `--once` says blocked (status 4), with its pid and why,
+/// as /proc tells it.
+mod blocked_loop {
+    use super::*;
+
+    fn explained(how: &str, why: &[&str]) -> String {
+        let d = TempDir::new(&format!("compat-block-{how}"));
+        let w = Worker::start(&format!("block-{how}"), Some(&d.join("w.sock")), &[], &[]);
+        let sock = w.socket.to_str().unwrap();
+        let out = when_blocked(sock, &[]);
+        let err = text(&out.stderr);
+        assert_eq!((err.lines().count(), text(&out.stdout)), (1, String::new()), "{err}");
+        let head = format!("openrtc-top: the worker at {sock} (pid {}) is blocked: its loop has not answered for 2.0s; main thread ", w.child.id());
+        assert!(err.starts_with(&head), "{err}");
+        for w in why {
+            assert!(err.contains(w), "{w:?} in {err}");
+        }
+        err
+    }
+
+    #[test]
+    #[ignore = "needs the compat venv (make test creates target/compat-venv)"]
+    fn by_sleeping() {
+        explained("sleep", &["main thread sleeping, as in time.sleep (", "), 0% CPU"]);
+    }
+
+    #[test]
+    #[ignore = "needs the compat venv (make test creates target/compat-venv)"]
+    fn by_spinning_on_the_cpu() {
+        let err = explained("spin", &["main thread on CPU: a CPU-bound call, "]);
+        let cpu: f64 = err.split(", ").nth(1).and_then(|c| c.strip_suffix("% CPU\n")).and_then(|c| c.parse().ok()).unwrap_or(0.0);
+        assert!(cpu >= 50.0, "{err}");
+    }
+
+    #[test]
+    #[ignore = "needs the compat venv (make test creates target/compat-venv)"]
+    fn by_a_blocking_socket_read() {
+        explained("read", &["main thread reading a Unix socket (unix_stream", "), 0% CPU"]);
+    }
+
+    #[test]
+    #[ignore = "needs the compat venv (make test creates target/compat-venv)"]
+    fn by_a_thread_holding_the_gil() {
+        explained("gil", &["main thread waiting on a lock (futex", "% CPU; thread ", " is on CPU: most likely holding the GIL"]);
+    }
+}
+
+/// The same blocks with `--stacks`: py-spy (from PyPI) names the Python
+/// function that blocks. Needs ptrace: `make test` skips this module, and
+/// says so, where it is not permitted; run anyway, it fails saying why.
+mod py_spy {
+    use super::*;
+
+    fn names(how: &str, frames: &[&str]) {
+        let d = TempDir::new(&format!("compat-stack-{how}"));
+        let w = Worker::start(&format!("block-{how}"), Some(&d.join("w.sock")), &[], &[]);
+        let spy = py_spy();
+        let out = when_blocked(w.socket.to_str().unwrap(), &["--stacks", "--py-spy", spy.to_str().unwrap()]);
+        let err = text(&out.stderr);
+        assert!(!err.contains("py-spy may not trace"), "ptrace is not permitted here, so py-spy cannot read the worker's stack: {err}");
+        for f in frames {
+            assert!(err.contains(f), "{f:?} in {err}");
+        }
+    }
+
+    #[test]
+    #[ignore = "needs the compat venv (make test creates target/compat-venv)"]
+    fn names_a_sleep() {
+        names("sleep", &["; stack blocking_sleep <- blocker <- "]);
+    }
+
+    #[test]
+    #[ignore = "needs the compat venv (make test creates target/compat-venv)"]
+    fn names_a_spin() {
+        names("spin", &["; stack spin_on_cpu <- blocker <- "]);
+    }
+
+    #[test]
+    #[ignore = "needs the compat venv (make test creates target/compat-venv)"]
+    fn names_a_blocking_read() {
+        names("read", &["; stack blocking_read <- blocker <- "]);
+    }
+
+    #[test]
+    #[ignore = "needs the compat venv (make test creates target/compat-venv)"]
+    fn names_the_thread_holding_the_gil() {
+        names("gil", &["; stack ", " holds the GIL: hold_the_gil <- run <- "]);
+    }
+}
+
+/// A recording made while a real worker's loop blocks (the recorder alone,
+/// 4 times a second) replays the block: its samples mark the worker
+/// blocked, and `--events` lists the block with its length, why, and the
+/// session openrtc marked slow right after it. Python reads both files.
+#[test]
+#[ignore = "needs the compat venv (make test creates target/compat-venv)"]
+fn a_recording_of_a_blocked_loop_replays_the_block_and_its_events() {
+    let d = TempDir::new("compat-record-block");
+    let w = Worker::start("block-sleep", Some(&d.join("w.sock")), &[], &[]);
+    let file = d.join("rec.ndjson");
+    let (sock, rec) = (w.socket.to_str().unwrap(), file.to_str().unwrap());
+    let out = run_with(&["--socket", sock, "--record", rec, "-n", "40", "--refresh-rate", "4"], &[], Duration::from_secs(40));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let events = run(&["--replay", rec, "--events", "--format", "json"]);
+    assert!(events.status.success(), "{}", text(&events.stderr));
+    std::fs::write(d.join("events.json"), &events.stdout).unwrap();
+    let read = r#"
+import json, sys
+samples = [json.loads(l) for l in open(sys.argv[1])]
+blocked = [s for s in samples if s["workers"][0]["state"] == "blocked"]
+assert blocked, "no sample marks the worker blocked"
+assert all(s["workers"][0]["pid"] > 0 and "sleeping" in s["workers"][0]["why"] for s in blocked), blocked[0]["workers"]
+incidents = json.load(open(sys.argv[2]))
+blocks = [i for i in incidents if i["event"] == "blocked"]
+assert len(blocks) == 1, incidents
+b = blocks[0]
+assert 3.0 <= b["secs"] <= 5.5, b
+assert "sleeping" in b["why"] and not b["open"], b
+assert "AJ_blocker" in b["slow_after"], b
+slow = [i for i in incidents if i["event"] == "slow" and i["session"] == "AJ_blocker"]
+assert slow and slow[0]["time"] >= b["time"], incidents
+print("ok")
+"#;
+    let checked = Command::new(python()).args(["-c", read, rec, d.join("events.json").to_str().unwrap()]).output().unwrap();
+    assert_eq!(text(&checked.stdout), "ok\n", "{}", text(&checked.stderr));
+    let table = run(&["--replay", rec, "--events"]);
+    let t = text(&table.stdout);
+    assert!(t.starts_with("time ") && t.lines().any(|l| l.contains("  blocked  ") && l.contains("slow right after: AJ_blocker")), "{t}");
 }

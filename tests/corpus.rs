@@ -29,7 +29,7 @@
 //! written in a normal form: the socket path (a fresh temporary directory
 //! each time) as `$SOCKET`, and the value of `openrtc_fetch_duration_seconds`
 //! (a measured time) as `$SECONDS`; the worker's pid (the fake worker is
-//! the test process) as `$PID`.
+//! the test process) as `$PID`, in JSON and in the worker header.
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -150,6 +150,9 @@ fn normalise(bytes: &[u8], socket: &str) -> Vec<u8> {
     // The worker's pid (the fake worker is this process).
     let pid = format!("\"pid\": {}", std::process::id());
     let bytes = replace(&bytes, pid.as_bytes(), b"\"pid\": $PID");
+    // ... and in the one worker's header, coloured or not.
+    let bytes = replace(&bytes, format!("PID \x1b[m{}", std::process::id()).as_bytes(), b"PID \x1b[m$PID");
+    let bytes = replace(&bytes, format!("PID {}", std::process::id()).as_bytes(), b"PID $PID");
     let mut out = Vec::with_capacity(bytes.len());
     for l in bytes.split_inclusive(|&c| c == b'\n') {
         let body = l.strip_suffix(b"\n").unwrap_or(l);

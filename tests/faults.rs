@@ -143,7 +143,7 @@ fn live_shows_each_fault_keeps_answering_q_and_recovers() {
         let mut t = Live::start(BIN, &["--socket", path.to_str().unwrap(), "--refresh-rate", "5"], &[], 140, 20);
         if f.status == 4 {
             // Blocked: said so, for how long (ticking), and why.
-            t.wait_for(f.name, Duration::from_secs(10), |s| s.iter().any(|l| l.starts_with("the worker at ") && l.contains(") is blocked: its loop has not answered for ") && l.contains("; main thread ")));
+            t.wait_for(f.name, Duration::from_secs(10), |s| s[0].contains("BLOCKED") && s.iter().any(|l| l.starts_with("worker at ") && l.contains("): loop blocked ") && l.contains(": main thread ")));
         } else {
             let banner = live_banner(f, &path);
             // A banner wider than the screen keeps its reason (what follows

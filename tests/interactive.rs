@@ -210,7 +210,8 @@ fn g_and_capital_g_group_by_agent_and_tenant() {
 fn help_overlay_lists_every_key_and_any_key_closes_it() {
     let d = TempDir::new("help");
     let s = Server::bytes(&d.join("top.sock"), pool(&[]));
-    let mut t = start(&s.path, "2");
+    // Tall enough for every binding at once.
+    let mut t = Live::start(BIN, &["--socket", s.path.to_str().unwrap(), "--refresh-rate", "2"], &[], 110, 50);
     t.wait_text("rows 1-5 of 5");
     t.send(b"?");
     // Waited for whole: the overlay's first line can be on screen before

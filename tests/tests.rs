@@ -15,6 +15,7 @@ mod compat;
 mod corpus;
 mod docs;
 mod exporter;
+mod blocked;
 mod faults;
 mod fuzz;
 mod interactive;

@@ -6,10 +6,13 @@
 //! Sessions start and end over time across a few agents and tenants, CPU and
 //! memory shares drift, one session turns `slow` now and then, and the worker
 //! vitals come from /proc when it is there. Like the real worker, it samples
-//! once per connection. It runs on one thread: the accept loop is nonblocking
-//! so that `--run` can also watch its child. With `--workers N` it is N
-//! workers on N sockets in one directory, as a host runs them: different
-//! loads, one that hangs now and then, one that restarts.
+//! once per connection, on one thread (the accept loop is nonblocking so
+//! that `--run` can also watch its child), and a block of that thread
+//! (`--block`) leaves connections waiting in the backlog, as a session that
+//! blocks openrtc's asyncio loop does. With `--workers N` it is N worker
+//! processes on N sockets in one directory, as a host runs them: different
+//! loads, one whose loop blocks by sleeping, one by spinning, one that
+//! restarts.
 
 use std::collections::VecDeque;
 use std::io::{self, Write};
@@ -27,9 +30,17 @@ Usage: openrtc-demo-worker [OPTIONS] [--run CMD [ARGS...]]
 Options:
   --socket PATH      where to serve [default: a new private temporary directory]
                      (with --workers: the directory to serve in)
-  --workers N        N workers, each on its own socket (worker-1.sock ...) in
-                     one directory: different loads; the second hangs for 5 s
-                     every 20 s, the last (of 3 or more) restarts every 30 s
+  --workers N        N worker processes, each on its own socket (worker-1.sock
+                     ...) in one directory: different loads; the second blocks
+                     its loop by sleeping, the third by spinning on the CPU,
+                     the fourth (of 4 or more) restarts every 30 s
+  --block HOW        every 20 s, block the loop for 5 s: 'sleep' (in the
+                     kernel, as time.sleep does) or 'spin' (on the CPU, as a
+                     CPU-bound call does); a session is slow after it
+  --block-after SECS the first block this long after the start [default: 8,
+                     for spin 14]
+  --block-for SECS   how long each block lasts [default: 5]
+  --name NAME        the worker's name in its payload [default: demo-worker]
   --sessions N       pool size to hover around [default: 40]
   --max-sessions N   the worker's max_sessions [default: 64]
   --seed N           random seed [default: from the clock]
@@ -43,6 +54,27 @@ Options:
                      (with --workers, PATH is the directory)
 ";
 
+/// How a worker blocks its loop.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Block {
+    Sleep,
+    Spin,
+}
+
+impl Block {
+    fn name(self) -> &'static str {
+        match self {
+            Block::Sleep => "sleep",
+            Block::Spin => "spin",
+        }
+    }
+}
+
+/// Every this long the loop blocks, for this long; a spinning worker's
+/// blocks come half a period after a sleeping one's.
+const BLOCK_EVERY: f64 = 20.0;
+const BLOCK_LASTS: f64 = 5.0;
+
 struct Opts {
     socket: Option<PathBuf>,
     sessions: usize,
@@ -53,6 +85,12 @@ struct Opts {
     flap: Option<f64>,
     exit_after: Option<f64>,
     workers: Option<usize>,
+    block: Option<Block>,
+    block_after: Option<f64>,
+    block_for: f64,
+    name: String,
+    /// Started by `--workers`: end with the parent.
+    child: bool,
     run: Vec<String>,
 }
 
@@ -67,6 +105,11 @@ fn parse_opts() -> Result<Opts, String> {
         flap: None,
         exit_after: None,
         workers: None,
+        block: None,
+        block_after: None,
+        block_for: BLOCK_LASTS,
+        name: "demo-worker".into(),
+        child: false,
         run: Vec::new(),
     };
     let mut args = std::env::args().skip(1);
@@ -92,6 +135,15 @@ fn parse_opts() -> Result<Opts, String> {
                 n @ 1..=256 => o.workers = Some(n),
                 n => return Err(format!("invalid value '{n}' for '--workers': expected 1 to 256")),
             },
+            "--block" => match val("--block")?.as_str() {
+                "sleep" => o.block = Some(Block::Sleep),
+                "spin" => o.block = Some(Block::Spin),
+                v => return Err(format!("invalid value '{v}' for '--block': expected 'sleep' or 'spin'")),
+            },
+            "--block-after" => o.block_after = Some(num(&val("--block-after")?, "--block-after")?),
+            "--block-for" => o.block_for = num(&val("--block-for")?, "--block-for")?,
+            "--name" => o.name = val("--name")?,
+            "--child" => o.child = true,
             "--run" => {
                 o.run = args.collect();
                 if o.run.is_empty() {
@@ -144,7 +196,12 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let mut sim = Sim::new(o.seed, o.sessions, o.max_sessions, "demo-worker");
+    if o.child {
+        // SAFETY: prctl(2) with an integer argument: SIGTERM when the
+        // parent (the --workers supervisor) dies, however it dies.
+        unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) };
+    }
+    let mut sim = Sim::new(o.seed, o.sessions, o.max_sessions, &o.name);
     if o.dump {
         let mut out = io::stdout().lock();
         return match out.write_all(&sim.payload()).and_then(|()| out.flush()) {
@@ -163,31 +220,20 @@ fn main() -> ExitCode {
             }
         },
     };
-    let mut workers = match o.workers {
-        None => vec![Served { path: path.clone(), listener: None, sim, hang: None, flap: o.flap }],
-        Some(n) => (0..n)
-            .map(|k| {
-                let name = format!("demo-{}", k + 1);
-                // Loads from a third of --sessions to twice it.
-                let target = (o.sessions * (k + 1) * 2 / n).max(o.sessions / 3).max(1);
-                let sim = Sim::new(o.seed.wrapping_add(k as u64 * 7919) | 1, target, o.max_sessions.max(target * 5 / 4), &name);
-                let hang = (k == 1).then_some((20.0, 5.0));
-                let flap = (n >= 3 && k == n - 1).then_some(30.0);
-                Served { path: path.join(format!("worker-{}.sock", k + 1)), listener: None, sim, hang, flap }
-            })
-            .collect(),
-    };
     catch_stop_signals();
-    let code = match serve(&o, &mut workers, &path) {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!("openrtc-demo-worker: {}: {e}", path.display());
-            ExitCode::FAILURE
+    let done = match o.workers {
+        Some(n) => supervise(&o, n, &path),
+        None => {
+            let mut w = Served { path: path.clone(), listener: None, sim, block: o.block, flap: o.flap };
+            let code = serve(&o, &mut w, &path);
+            let _ = std::fs::remove_file(&w.path);
+            code
         }
     };
-    for w in &workers {
-        let _ = std::fs::remove_file(&w.path);
-    }
+    let code = done.unwrap_or_else(|e| {
+        eprintln!("openrtc-demo-worker: {}: {e}", path.display());
+        ExitCode::FAILURE
+    });
     if let Some(d) = private_dir {
         let _ = std::fs::remove_dir(d);
     }
@@ -218,42 +264,133 @@ fn bind(path: &Path) -> io::Result<UnixListener> {
     Ok(l)
 }
 
+/// `--workers N`: one process per worker (so that one blocking its loop
+/// blocks only itself, with a pid of its own), the viewer run on the
+/// directory once every socket is there; all stopped together.
+fn supervise(o: &Opts, n: usize, dir: &Path) -> io::Result<ExitCode> {
+    let exe = std::env::current_exe()?;
+    let mut workers: Vec<Child> = Vec::new();
+    let stop_all = |workers: &mut Vec<Child>| {
+        for c in workers.iter_mut() {
+            // SAFETY: kill(2) on our own child.
+            unsafe { libc::kill(c.id() as i32, libc::SIGTERM) };
+        }
+        for c in workers.iter_mut() {
+            let _ = c.wait();
+        }
+    };
+    for k in 0..n {
+        // Loads from a third of --sessions to twice it.
+        let target = (o.sessions * (k + 1) * 2 / n).max(o.sessions / 3).max(1);
+        let mut cmd = Command::new(&exe);
+        cmd.arg("--child").arg("--socket").arg(dir.join(format!("worker-{}.sock", k + 1)));
+        cmd.args(["--name", &format!("demo-{}", k + 1), "--sessions", &target.to_string()]);
+        cmd.args(["--max-sessions", &o.max_sessions.max(target * 5 / 4).to_string()]);
+        cmd.args(["--seed", &o.seed.wrapping_add(k as u64 * 7919).to_string()]);
+        match k {
+            1 => cmd.args(["--block", "sleep"]),
+            2 => cmd.args(["--block", "spin"]),
+            _ if n >= 4 && k == n - 1 => cmd.args(["--flap", "30"]),
+            _ => &mut cmd,
+        };
+        if let Some(s) = o.exit_after {
+            cmd.args(["--exit-after", &s.to_string()]);
+        }
+        match cmd.spawn() {
+            Ok(c) => workers.push(c),
+            Err(e) => {
+                stop_all(&mut workers);
+                return Err(e);
+            }
+        }
+    }
+    // Every socket bound before the viewer looks (a few ms each).
+    let until = Instant::now() + Duration::from_secs(5);
+    while (1..=n).any(|k| !dir.join(format!("worker-{k}.sock")).exists()) && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let mut viewer = match o.run.split_first() {
+        Some((cmd, args)) => Some(Command::new(cmd).args(args).arg("--socket").arg(dir).spawn()?),
+        None => None,
+    };
+    let code = loop {
+        if let Some(sig) = stop_signal() {
+            if let Some(v) = viewer.as_mut() {
+                stop_viewer(v, sig)?;
+            }
+            break ExitCode::FAILURE;
+        }
+        if let Some(status) = viewer.as_mut().map(Child::try_wait).transpose()?.flatten() {
+            break ExitCode::from(status.code().unwrap_or(1).clamp(0, 255) as u8);
+        }
+        if workers.iter_mut().all(|c| c.try_wait().ok().flatten().is_some()) {
+            break ExitCode::SUCCESS;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    stop_all(&mut workers);
+    Ok(code)
+}
+
+/// The viewer gets the signal we got (it restores its terminal and ends);
+/// wait for it briefly so that it does so before we go.
+fn stop_viewer(c: &mut Child, sig: i32) -> io::Result<()> {
+    // SAFETY: kill(2) on our own child.
+    unsafe { libc::kill(c.id() as i32, sig) };
+    let until = Instant::now() + Duration::from_secs(2);
+    while c.try_wait()?.is_none() && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    Ok(())
+}
+
 /// One simulated worker: its socket, its pool, and how it misbehaves.
 struct Served {
     path: PathBuf,
     listener: Option<UnixListener>,
     sim: Sim,
-    /// Every `.0` seconds, stop answering for `.1` seconds (connections
-    /// wait in the backlog, as with a worker whose loop is blocked).
-    hang: Option<(f64, f64)>,
+    /// Block the loop now and then (connections wait in the backlog).
+    block: Option<Block>,
     /// Every so many seconds, go away for 0.3 s and come back with a new pool.
     flap: Option<f64>,
 }
 
-/// Serve every worker on this one thread; `shown` is what `--run` is given.
-fn serve(o: &Opts, workers: &mut [Served], shown: &Path) -> io::Result<ExitCode> {
-    for w in workers.iter_mut() {
-        w.listener = Some(bind(&w.path)?);
-        eprintln!("openrtc-demo-worker: serving {} sessions on {}", w.sim.sessions.len(), w.path.display());
+/// Hold this thread as a session blocking the loop would: in the kernel
+/// (`sleep`) or on the CPU (`spin`).
+fn block_for(how: Block, secs: f64) {
+    let until = Instant::now() + Duration::from_secs_f64(secs);
+    match how {
+        Block::Sleep => std::thread::sleep(Duration::from_secs_f64(secs)),
+        Block::Spin => {
+            let mut x = 0u64;
+            while Instant::now() < until {
+                for i in 0..10_000u64 {
+                    x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(i));
+                }
+            }
+        }
     }
+}
+
+/// Serve one worker on this thread; `shown` is what `--run` is given.
+fn serve(o: &Opts, w: &mut Served, shown: &Path) -> io::Result<ExitCode> {
+    w.listener = Some(bind(&w.path)?);
+    let how = w.block.map_or(String::new(), |b| format!(" (its loop blocks by {} for {} s every {BLOCK_EVERY} s)", b.name(), o.block_for));
+    eprintln!("openrtc-demo-worker: pid {} serving {} sessions on {}{how}", std::process::id(), w.sim.sessions.len(), w.path.display());
     let mut child: Option<Child> = None;
     if let Some((cmd, args)) = o.run.split_first() {
         child = Some(Command::new(cmd).args(args).arg("--socket").arg(shown).spawn()?);
     }
     let start = Instant::now();
-    let mut flap_at: Vec<Option<Instant>> = workers.iter().map(|w| w.flap.map(|s| start + Duration::from_secs_f64(s))).collect();
+    let mut flap_at = w.flap.map(|s| start + Duration::from_secs_f64(s));
+    // The first block a few seconds in (a spinning worker's later).
+    let first = |b: Block| o.block_after.unwrap_or(if b == Block::Sleep { 8.0 } else { 14.0 });
+    let mut block_at = w.block.map(|b| start + Duration::from_secs_f64(first(b)));
     let mut restarts = 0u64;
     loop {
         if let Some(sig) = stop_signal() {
-            // The viewer gets the same signal (it restores its terminal and
-            // ends); wait for it briefly so that it does so before we go.
             if let Some(c) = child.as_mut() {
-                // SAFETY: kill(2) on our own child.
-                unsafe { libc::kill(c.id() as i32, sig) };
-                let until = Instant::now() + Duration::from_secs(2);
-                while c.try_wait()?.is_none() && Instant::now() < until {
-                    std::thread::sleep(Duration::from_millis(10));
-                }
+                stop_viewer(c, sig)?;
             }
             return Ok(ExitCode::FAILURE);
         }
@@ -265,42 +402,42 @@ fn serve(o: &Opts, workers: &mut [Served], shown: &Path) -> io::Result<ExitCode>
         if o.exit_after.is_some_and(|s| start.elapsed().as_secs_f64() >= s) {
             return Ok(ExitCode::SUCCESS);
         }
-        let mut idle = true;
-        for (w, at) in workers.iter_mut().zip(&mut flap_at) {
-            if let (Some(when), Some(secs)) = (*at, w.flap) {
-                if Instant::now() >= when {
-                    // A restart: the socket disappears, then a new pool binds it.
-                    drop(w.listener.take());
-                    let _ = std::fs::remove_file(&w.path);
-                    std::thread::sleep(Duration::from_millis(300));
-                    w.sim = Sim::new(w.sim.rng.next() | 1, w.sim.target, w.sim.max_sessions, &w.sim.name.clone());
-                    w.listener = Some(bind(&w.path)?);
-                    restarts += 1;
-                    eprintln!("openrtc-demo-worker: restart {restarts}");
-                    *at = Some(Instant::now() + Duration::from_secs_f64(secs));
-                }
-            }
-            let t = start.elapsed().as_secs_f64();
-            if w.hang.is_some_and(|(every, lasts)| t % every >= every - lasts) {
-                continue;
-            }
-            let Some(l) = w.listener.as_ref() else { continue };
-            match l.accept() {
-                // A fixed payload is written from where it is (it can be tens of
-                // megabytes), not copied per connection.
-                Ok((stream, _)) => {
-                    idle = false;
-                    let _ = match &o.payload {
-                        Some(p) => send(stream, p),
-                        None => send(stream, &w.sim.payload()),
-                    };
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock || e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
+        if let (Some(when), Some(secs)) = (flap_at, w.flap) {
+            if Instant::now() >= when {
+                // A restart: the socket disappears, then a new pool binds it.
+                drop(w.listener.take());
+                let _ = std::fs::remove_file(&w.path);
+                std::thread::sleep(Duration::from_millis(300));
+                w.sim = Sim::new(w.sim.rng.next() | 1, w.sim.target, w.sim.max_sessions, &w.sim.name.clone());
+                w.listener = Some(bind(&w.path)?);
+                restarts += 1;
+                eprintln!("openrtc-demo-worker: restart {restarts}");
+                flap_at = Some(Instant::now() + Duration::from_secs_f64(secs));
             }
         }
-        if idle {
-            std::thread::sleep(Duration::from_millis(2));
+        if let (Some(when), Some(how)) = (block_at, w.block) {
+            if Instant::now() >= when {
+                block_for(how, o.block_for);
+                // As openrtc: the answer built right after the block does
+                // not yet show its culprit slow; the next one does.
+                w.sim.blame(1);
+                block_at = Some(when + Duration::from_secs_f64(BLOCK_EVERY.max(o.block_for + 1.0)));
+            }
+        }
+        let Some(l) = w.listener.as_ref() else { continue };
+        match l.accept() {
+            // A fixed payload is written from where it is (it can be tens of
+            // megabytes), not copied per connection.
+            Ok((stream, _)) => {
+                let _ = match &o.payload {
+                    Some(p) => send(stream, p),
+                    None => send(stream, &w.sim.payload()),
+                };
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock || e.kind() == io::ErrorKind::Interrupted => {
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            Err(e) => return Err(e),
         }
     }
 }
@@ -345,6 +482,9 @@ struct Sim {
     next_slow: f64,
     history: VecDeque<f64>,
     host: Host,
+    /// A session just blocked the loop: this many answers later it shows
+    /// `slow` (for 5 s).
+    culprit: Option<u8>,
 }
 
 impl Sim {
@@ -362,6 +502,7 @@ impl Sim {
             next_slow: 2.0,
             history: VecDeque::new(),
             host: Host::default(),
+            culprit: None,
         };
         for _ in 0..target {
             // A pool that has been running a while: sessions of mixed ages.
@@ -369,6 +510,11 @@ impl Sim {
             sim.spawn(-age);
         }
         sim
+    }
+
+    /// A session blocked the loop: `after` answers from now, it is slow.
+    fn blame(&mut self, after: u8) {
+        self.culprit = Some(after);
     }
 
     fn spawn(&mut self, at: f64) {
@@ -408,6 +554,16 @@ impl Sim {
         for s in &mut self.sessions {
             let drift = (self.rng.unit() - 0.5) * 6.0 * dt.sqrt().max(0.3);
             s.cpu = (s.cpu + drift).clamp(0.0, 35.0);
+        }
+        // The session that blocked the loop, as openrtc's detector sees it.
+        match self.culprit {
+            Some(0) if !self.sessions.is_empty() => {
+                let i = (self.rng.next() % self.sessions.len() as u64) as usize;
+                self.sessions[i].slow_until = now + 5.0;
+                self.culprit = None;
+            }
+            Some(n) => self.culprit = Some(n.saturating_sub(1)),
+            None => {}
         }
         // Now and then one session blocks the loop and is `slow` for ~5 s.
         if now >= self.next_slow && !self.sessions.is_empty() {

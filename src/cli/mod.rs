@@ -258,6 +258,12 @@ fn conflicts(cfg: &Config) -> Result<(), UsageError> {
         if cfg.record.is_some() {
             return apart("--replay", "--record");
         }
+        if cfg.events && cfg.at.is_some() {
+            return apart("--events", "--at");
+        }
+        if cfg.events && cfg.format.metrics() {
+            return Err(UsageError(format!("'--events' prints table, tsv or json, not '--format {}'", cfg.format.name())));
+        }
     } else if let Some(f) = [("--at", &cfg.at), ("--from", &cfg.from), ("--to", &cfg.to)].iter().find(|f| f.1.is_some()) {
         return Err(UsageError(format!("'{}' is a time in a recording: it needs '--replay FILE'", f.0)));
     } else if cfg.events {

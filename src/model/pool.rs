@@ -80,6 +80,7 @@ impl Pool {
             .map(|u| u.fresh.as_ref().map_or_else(|| kept.get(&u.key).map_or(0, |k| k.1.len()), |f| f.sessions.len()))
             .sum();
         for (i, u) in updates.into_iter().enumerate() {
+            let fresh = u.fresh.is_some();
             let (block, sessions) = match u.fresh {
                 Some(snap) => (snap.worker, snap.sessions),
                 None => kept.remove(&u.key).unwrap_or_default(),
@@ -93,7 +94,7 @@ impl Pool {
             for s in &mut self.sessions[at..] {
                 s.worker = i as u16;
             }
-            self.workers.push(WorkerEntry { key: u.key, label: u.label, socket: u.socket, block, state: u.state, took: u.took, pid: u.pid, stack: u.stack });
+            self.workers.push(WorkerEntry { key: u.key, label: u.label, socket: u.socket, block, state: u.state, took: u.took, pid: u.pid, stack: u.stack, fresh });
         }
         // A pool that shrank a lot gives the memory back.
         if self.sessions.capacity() > 2 * self.sessions.len() + 1024 {
@@ -179,6 +180,8 @@ pub struct WorkerEntry {
     pub pid: Option<u32>,
     /// The last stack taken of it (py-spy), and when.
     pub stack: Option<Taken>,
+    /// Its sessions came with this round (not kept from an earlier one).
+    pub fresh: bool,
 }
 
 /// A worker whose loop does not answer: the kernel queued the connection,
@@ -200,6 +203,16 @@ pub struct Blocked {
 pub struct Taken {
     pub at: i64,
     pub stack: Result<Stack, String>,
+}
+
+impl Taken {
+    /// In a few words: its frames, or why there is none (untrusted text).
+    pub fn words(&self) -> String {
+        match &self.stack {
+            Ok(s) => format!("stack {}", s.summary),
+            Err(why) => format!("no stack: {why}"),
+        }
+    }
 }
 
 /// A Python stack as py-spy printed it.

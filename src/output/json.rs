@@ -7,7 +7,7 @@ use std::io::{self, Write};
 
 use super::Plain;
 use crate::model::column::{Column, Kind};
-use crate::model::{Pool, Session, System, Worker, WorkerEntry, WorkerState};
+use crate::model::{Pool, Session, System, Taken, Worker, WorkerEntry, WorkerState};
 use crate::number;
 use crate::text::{self, Charset};
 
@@ -78,17 +78,7 @@ fn worker_entry(buf: &mut String, w: &WorkerEntry, cs: Charset) {
         o.str("why", Some(&b.why));
     }
     if let Some(t) = &w.stack {
-        o.key("stack");
-        let mut st = JsonObject::new(o.buf(), cs);
-        st.str("at", Some(&crate::clock::stamp(t.at)));
-        match &t.stack {
-            Ok(s) => {
-                st.str("summary", Some(&s.summary));
-                st.str("text", Some(&s.text));
-            }
-            Err(why) => st.str("error", Some(why)),
-        }
-        st.end();
+        stack(&mut o, t, cs);
     }
     o.key("worker");
     match &w.block {
@@ -101,6 +91,22 @@ fn worker_entry(buf: &mut String, w: &WorkerEntry, cs: Charset) {
     };
     o.str("error", error);
     o.end();
+}
+
+/// `"stack": {"at", "summary", "text"}`, or `"error"` for a stack that
+/// could not be taken.
+pub(super) fn stack(o: &mut JsonObject, t: &Taken, cs: Charset) {
+    o.key("stack");
+    let mut st = JsonObject::new(o.buf(), cs);
+    st.str("at", Some(&crate::clock::stamp(t.at)));
+    match &t.stack {
+        Ok(s) => {
+            st.str("summary", Some(&s.summary));
+            st.str("text", Some(&s.text));
+        }
+        Err(why) => st.str("error", Some(why)),
+    }
+    st.end();
 }
 
 /// A worker state's word in JSON and recordings.
@@ -171,23 +177,23 @@ fn json_system(b: &mut String, s: &System, cs: Charset) {
 }
 
 /// Writes `{"k": v, ...}` with the worker's own `", "`/`": "` separators.
-struct JsonObject<'a> {
+pub(super) struct JsonObject<'a> {
     b: &'a mut String,
     first: bool,
     cs: Charset,
 }
 
 impl<'a> JsonObject<'a> {
-    fn new(b: &'a mut String, cs: Charset) -> Self {
+    pub(super) fn new(b: &'a mut String, cs: Charset) -> Self {
         b.push('{');
         JsonObject { b, first: true, cs }
     }
 
-    fn buf(&mut self) -> &mut String {
+    pub(super) fn buf(&mut self) -> &mut String {
         self.b
     }
 
-    fn key(&mut self, k: &str) {
+    pub(super) fn key(&mut self, k: &str) {
         if !self.first {
             self.b.push_str(", ");
         }
@@ -196,7 +202,7 @@ impl<'a> JsonObject<'a> {
         self.b.push_str(": ");
     }
 
-    fn str(&mut self, k: &str, v: Option<&str>) {
+    pub(super) fn str(&mut self, k: &str, v: Option<&str>) {
         self.key(k);
         match v {
             Some(s) => json_str(self.b, s, self.cs),
@@ -204,12 +210,12 @@ impl<'a> JsonObject<'a> {
         }
     }
 
-    fn num(&mut self, k: &str, v: Option<f64>) {
+    pub(super) fn num(&mut self, k: &str, v: Option<f64>) {
         self.key(k);
         json_num(self.b, v);
     }
 
-    fn bool(&mut self, k: &str, v: Option<bool>) {
+    pub(super) fn bool(&mut self, k: &str, v: Option<bool>) {
         self.key(k);
         self.b.push_str(match v {
             Some(true) => "true",
@@ -218,7 +224,7 @@ impl<'a> JsonObject<'a> {
         });
     }
 
-    fn end(self) {
+    pub(super) fn end(self) {
         self.b.push('}');
     }
 }

@@ -7,6 +7,7 @@
 //! the worker's strings unchanged).
 
 mod json;
+pub mod events;
 
 pub use json::{json, json_str, state_word};
 

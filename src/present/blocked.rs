@@ -27,17 +27,9 @@ pub fn line(b: &Blocked, suspects: &[&str], stack: Option<&Taken>) -> String {
         }
     }
     if let Some(t) = stack {
-        out.push_str(&format!("; {}", stack_words(t)));
+        out.push_str(&format!("; {}", t.words()));
     }
     out
-}
-
-/// A stack taken, in a few words: its frames, or why there is none.
-pub fn stack_words(t: &Taken) -> String {
-    match &t.stack {
-        Ok(s) => format!("stack {}", s.summary),
-        Err(why) => format!("no stack: {why}"),
-    }
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use crate::text;
 
 /// The worker's vitals: three stat lines and `graph` rows of CPU history when
 /// `full`, else a one-line summary. Each labelled figure is a whole item.
-pub fn worker_lines(w: &Worker, width: usize, full: bool, graph: usize, paint: Paint) -> Vec<String> {
+pub fn worker_lines(w: &Worker, pid: Option<u32>, width: usize, full: bool, graph: usize, paint: Paint) -> Vec<String> {
     let sys = w.system.clone().unwrap_or_default();
     // A label and its value, together or not at all.
     let item = |l: &mut StyledLine, label: &str, value: &str| {
@@ -72,6 +72,9 @@ pub fn worker_lines(w: &Worker, width: usize, full: bool, graph: usize, paint: P
         }
     }
     item(&mut l, "  DRAINING ", yes_no(w.draining));
+    if let Some(p) = pid.filter(|&p| p > 0) {
+        item(&mut l, "  PID ", &p.to_string());
+    }
     if sys.available == Some(false) {
         l.item("  (host vitals n/a: worker lacks psutil)");
     }

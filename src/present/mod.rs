@@ -15,12 +15,14 @@ pub const MAX_SIDE: u16 = 4096;
 
 pub mod blocked;
 pub mod cells;
+pub mod events;
 pub mod format;
 pub mod groups;
 pub mod header;
 pub mod layout;
 pub mod line;
 pub mod once;
+pub mod stack;
 pub mod table;
 pub mod title;
 pub mod workers;

@@ -33,7 +33,7 @@ pub fn once_frame(
     let head = if let Some(sum) = &sum {
         workers::lines(pool, sum, width, usize::MAX, paint)
     } else {
-        pool.block().map(|w| worker_lines(w, width, true, 2, paint)).unwrap_or_default()
+        pool.block().map(|w| worker_lines(w, pool.workers[0].pid, width, true, 2, paint)).unwrap_or_default()
     };
     for l in head {
         line(l)?;

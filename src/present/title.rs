@@ -20,7 +20,9 @@ pub struct TitleView<'a> {
     pub search: Option<&'a str>,
     /// The group view, when on (`agent`, `tenant` or `worker`).
     pub group: Option<&'a str>,
-    pub stale: bool,
+    /// The one worker's sessions are not current: `STALE`, or `BLOCKED`
+    /// while its loop does not answer.
+    pub stale: Option<&'static str>,
     /// Replaying: the sample's time and how the replay goes (shown instead
     /// of the worker's uptime), and anything it has to say.
     pub replay: Option<(String, Option<String>)>,
@@ -42,7 +44,7 @@ impl<'a> TitleView<'a> {
             worker: q.worker.as_deref(),
             search: q.search.as_deref(),
             group: None,
-            stale: false,
+            stale: None,
             replay: None,
             recording: None,
             totals: None,
@@ -61,8 +63,9 @@ pub fn title(pool: &Pool, v: &TitleView, width: usize, paint: Paint) -> String {
     const SEP: &str = "  ";
     let mut l = StyledLine::new(width, paint);
     l.attr(&style::Bold).text("openrtc-top").reset();
-    if v.stale && l.room() >= 6 {
-        l.text(" ").fg(&color::Yellow).attr(&style::Bold).attr(&style::Invert).text("STALE").reset();
+    if let Some(word) = v.stale.filter(|w| l.room() > w.len()) {
+        let c: &dyn color::Color = if word == "STALE" { &color::Yellow } else { &color::Red };
+        l.text(" ").fg(c).attr(&style::Bold).attr(&style::Invert).text(word).reset();
     }
     if let Some((when, _)) = &v.replay {
         if l.room() >= 7 {
@@ -107,8 +110,11 @@ pub fn title(pool: &Pool, v: &TitleView, width: usize, paint: Paint) -> String {
         }
     }
     let (active, max) = if let Some(t) = v.totals.filter(|_| multi) {
-        let stale = t.workers - t.up;
+        let stale = t.workers - t.up - t.blocked;
         l.item(&format!("{SEP}workers {}", t.workers));
+        if t.blocked > 0 && l.room() >= SEP.len() + 12 {
+            l.text(SEP).fg(&color::Red).attr(&style::Bold).text(&format!("{} blocked", t.blocked)).reset();
+        }
         if stale > 0 && l.room() >= SEP.len() + 12 {
             l.text(SEP).fg(&color::Yellow).attr(&style::Bold).text(&format!("{stale} not up")).reset();
         }
@@ -159,7 +165,7 @@ mod tests {
             for item in ["sessions 12/24", "up 0h 00m", "sort mem_mb↓", "status all", "agent all", "tenant all"] {
                 assert!(whole(&t, item), "{width}: {item} cut in {t:?}");
             }
-            for line in worker_lines(w, width, true, 0, PLAIN).iter().chain(&worker_lines(w, width, false, 0, PLAIN)) {
+            for line in worker_lines(w, None, width, true, 0, PLAIN).iter().chain(&worker_lines(w, None, width, false, 0, PLAIN)) {
                 let line = strip(line);
                 assert!(!line.contains('…'), "{width}: {line}");
                 for item in ["SESSIONS 12 / 24", "STARTED 12", "LOAD 0.42", "SWAP 0.0G / 0.0G", "NET n/a", "vCPUs 2"] {
@@ -169,7 +175,7 @@ mod tests {
         }
         let narrow = strip(&title(&snap, &view(), 80, PLAIN));
         assert!(narrow.contains("sessions 12/24"), "{narrow}");
-        let tiny = strip(&worker_lines(w, 24, true, 0, PLAIN)[1]);
+        let tiny = strip(&worker_lines(w, None, 24, true, 0, PLAIN)[1]);
         assert!(!tiny.contains('.') || tiny.contains("G / "), "{tiny}");
     }
 }

@@ -96,13 +96,13 @@ fn host_line(pool: &Pool, totals: &Totals, width: usize, paint: Paint) -> String
         failed: Some(totals.failed),
         ..Worker::default()
     };
-    worker_lines(&host, width, false, 0, paint).remove(0)
+    worker_lines(&host, None, width, false, 0, paint).remove(0)
 }
 
 /// The columns after the label: header and width (the state's includes
 /// the blank before it; the figures' the blanks between them).
-const COLS: [(&str, usize); 7] =
-    [("STATE", 11), ("SESSIONS", 11), ("CPU%", 7), ("MEM(MB)", 9), ("SLOW", 5), ("FAILED", 7), ("DRAINING", 9)];
+const COLS: [(&str, usize); 8] =
+    [("STATE", 11), ("SESSIONS", 11), ("CPU%", 7), ("MEM(MB)", 9), ("SLOW", 5), ("FAILED", 7), ("DRAINING", 9), ("PID", 8)];
 
 /// The label, then the state left-aligned after a blank, then the figures
 /// right-aligned, each column after the one before.
@@ -142,7 +142,7 @@ fn figures_cells(active: f64, max: Option<f64>, cpu: f64, mem: f64, slow: usize,
 /// The figures after the state, each right-aligned in its column and left
 /// out (with those after it) when it does not fit; the slow and failed
 /// counts stand out when not zero.
-fn push_cells(l: &mut StyledLine, grid: &Layout, cells: &[String; 5], draining: &str, slow: usize, failed: bool) {
+fn push_cells(l: &mut StyledLine, grid: &Layout, cells: &[String; 5], draining: &str, pid: &str, slow: usize, failed: bool) {
     for (i, cell) in cells.iter().enumerate() {
         let col = i + 2;
         if !grid.fits(l, col) {
@@ -156,9 +156,12 @@ fn push_cells(l: &mut StyledLine, grid: &Layout, cells: &[String; 5], draining: 
             l.text(cell);
         }
     }
-    if grid.fits(l, 7) {
-        grid.place(l, 7, draining.len());
-        l.text(draining);
+    for (col, cell) in [(7, draining), (8, pid)] {
+        if !grid.fits(l, col) {
+            return;
+        }
+        grid.place(l, col, cell.len());
+        l.text(cell);
     }
 }
 
@@ -186,11 +189,13 @@ fn worker_line(pool: &Pool, f: &WorkerFigures, label_w: usize, width: usize, pai
         WorkerState::Gone | WorkerState::Waiting => l.attr(&style::Faint),
     };
     l.text(word).reset().pad(grid.end(1));
+    let pid = w.pid.map_or(String::new(), |p| p.to_string());
     if matches!(state, WorkerState::Refused(_)) || (w.block.is_none() && f.rows == 0 && !state.up()) {
-        // Nothing was ever read from it: no figures, only why.
+        // Nothing was ever read from it: no figures, only its pid and why.
+        push_cells(&mut l, &grid, &Default::default(), "", &pid, 0, false);
     } else {
         let cells = figures_cells(f.active, f.max, f.cpu_pct, f.mem_mb, f.slow, f.failed);
-        push_cells(&mut l, &grid, &cells, yes_no(f.draining), f.slow, f.failed.is_some_and(|v| v > 0.0));
+        push_cells(&mut l, &grid, &cells, yes_no(f.draining), &pid, f.slow, f.failed.is_some_and(|v| v > 0.0));
     }
     let why = match state {
         WorkerState::Blocked(b) => Some(blocked::line(b, &blocked::suspects(pool, f.index), w.stack.as_ref()).into()),
@@ -211,7 +216,7 @@ fn totals_line(t: &Totals, label_w: usize, width: usize, paint: Paint) -> String
     grid.place(&mut l, 1, 0);
     l.text(&format!("{}/{} up", t.up, t.workers)).pad(grid.end(1));
     let cells = figures_cells(t.active, t.max, t.cpu_pct, t.mem_mb, t.slow, Some(t.failed));
-    push_cells(&mut l, &grid, &cells, &t.draining.to_string(), t.slow, t.failed > 0.0);
+    push_cells(&mut l, &grid, &cells, &t.draining.to_string(), "", t.slow, t.failed > 0.0);
     l.finish()
 }
 

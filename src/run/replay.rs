@@ -1,11 +1,14 @@
 //! A recording printed: one sample, or every sample of a time range.
 
-use std::io::Write;
+use std::io::{self, Write};
 
 use super::Error;
 use super::print::Printer;
 use super::Screen;
-use crate::cli::Config;
+use crate::cli::{Config, Format};
+use crate::events::{Events, Incident};
+use crate::output;
+use crate::source::sample::Sample;
 use crate::clock;
 use crate::model::Pool;
 use crate::source::recording::Mark;
@@ -21,21 +24,13 @@ pub fn replay(cfg: &Config, mut r: Replay, screen: Screen) -> Result<(), Error> 
     let range = cfg.from.is_some() || cfg.to.is_some();
     if range {
         let (from, to) = (when(&cfg.from).unwrap_or(i64::MIN), when(&cfg.to).unwrap_or(i64::MAX));
-        r.go(Move::To(from))?;
-        let mut at: Option<Mark> = Some(r.at);
-        while let Some(m) = at.filter(|m| m.time <= to) {
-            if m.time >= from {
-                if let Some(s) = r.load()? {
-                    let mut pool = Pool::default();
-                    pool.advance(r.updates(s));
-                    p.print(&pool, Some(&clock::stamp(r.at.time)))?;
-                }
-            }
-            at = r.rec.next(r.at)?;
-            if let Some(n) = at {
-                r.at = n;
-            }
-        }
+        // One pool through the range: a worker that did not answer keeps
+        // the rows it had, as it did live.
+        let mut pool = Pool::default();
+        each(&mut r, from, to, |r, s| {
+            pool.advance(r.updates(s));
+            p.print(&pool, Some(&clock::stamp(r.at.time)))
+        })?;
     } else {
         r.go(Move::To(when(&cfg.at).unwrap_or(end)))?;
         if let Some(s) = r.load()? {
@@ -45,6 +40,57 @@ pub fn replay(cfg: &Config, mut r: Replay, screen: Screen) -> Result<(), Error> 
         }
     }
     p.out.flush()?;
+    bad_lines(&r);
+    Ok(())
+}
+
+/// Every sample from `from` to `to` (ms), in turn.
+fn each(r: &mut Replay, from: i64, to: i64, mut f: impl FnMut(&mut Replay, Sample) -> io::Result<()>) -> io::Result<()> {
+    r.go(Move::To(from))?;
+    let mut at: Option<Mark> = Some(r.at);
+    while let Some(m) = at.filter(|m| m.time <= to) {
+        if m.time >= from {
+            if let Some(s) = r.load()? {
+                f(r, s)?;
+            }
+        }
+        at = r.rec.next(r.at)?;
+        if let Some(n) = at {
+            r.at = n;
+        }
+    }
+    Ok(())
+}
+
+/// `--replay FILE --events`: the incidents of the recording (from
+/// `--from` to `--to`), oldest first, as a table, TSV or JSON. Every one
+/// is kept (memory follows the recording's incidents, not its length).
+pub fn events(cfg: &Config, mut r: Replay) -> Result<(), Error> {
+    let end = r.rec.last().time;
+    let when = |t: &Option<String>, or| t.as_deref().and_then(|t| clock::parse_when(t, end)).unwrap_or(or);
+    let (from, to) = (when(&cfg.from, i64::MIN), when(&cfg.to, i64::MAX));
+    let mut events = Events::keeping(usize::MAX);
+    let mut pool = Pool::default();
+    each(&mut r, from, to, |r, s| {
+        pool.advance(r.updates(s));
+        events.observe(&pool, r.at.time);
+        Ok(())
+    })?;
+    let incidents: Vec<Incident> = events.iter().cloned().collect();
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let written = match cfg.format {
+        Format::Tsv => output::events::tsv(&mut out, &incidents, cfg.header, cfg.charset),
+        Format::Json => output::events::json(&mut out, &incidents, cfg.charset),
+        _ => output::events::table(&mut out, &incidents, cfg.header, cfg.charset),
+    };
+    written.and_then(|()| out.flush())?;
+    bad_lines(&r);
+    Ok(())
+}
+
+/// The bad lines met, counted on stderr.
+fn bad_lines(r: &Replay) {
     if r.rec.bad() > 0 {
         eprintln!(
             "openrtc-top: skipped {} bad lines in {} (cut off, not a sample, or out of time order)",
@@ -52,6 +98,5 @@ pub fn replay(cfg: &Config, mut r: Replay, screen: Screen) -> Result<(), Error> 
             crate::text::in_message(&r.rec.path.to_string_lossy())
         );
     }
-    Ok(())
 }
 

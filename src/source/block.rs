@@ -6,7 +6,7 @@
 //! asked for (py-spy), and for how long.
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use super::proc::{self, Look, Proc, Seen};
 use super::stack::Capture;
@@ -45,22 +45,37 @@ pub struct Watch {
     why: String,
     /// Past the bound it is waited for: the fetch gave up.
     pub given_up: bool,
+    /// Its pid is another process's now (see `begin`).
+    reused: bool,
 }
+
+/// How much later than its socket a process must have started to be taken
+/// for another one: its start is known to a clock tick, and a step of the
+/// wall clock between the two moves one against the other. (A pid reused
+/// within half a second of the socket being made goes unnoticed.)
+pub const REUSE_MARGIN: Duration = Duration::from_millis(500);
 
 impl Watch {
     /// A block noticed at `now`: the worker has sent nothing since `since`.
-    /// `known` is the process as first seen, for a worker looked at before.
-    pub fn begin(pid: Option<u32>, known: Option<Seen>, since: Instant, now: Instant, proc: &Proc) -> Watch {
+    /// `known` is the process as first seen, for a worker looked at before;
+    /// `made`, when its socket was made (bound).
+    pub fn begin(pid: Option<u32>, known: Option<Seen>, made: Option<SystemTime>, since: Instant, now: Instant, proc: &Proc) -> Watch {
+        let mut reused = false;
         let seen = match (pid, known) {
             (Some(p), Some(k)) if k.pid == p => Some(k),
-            (Some(p), _) if p > 0 => proc.seen(p),
+            // Seen for the first time: a process that started after the
+            // socket was made did not make it (its pid was reused).
+            (Some(p), _) if p > 0 => proc.seen(p).filter(|&s| {
+                reused = matches!((proc.started_at(s), made), (Some(at), Some(made)) if at > made + REUSE_MARGIN);
+                !reused
+            }),
             _ => None,
         };
         let ticks = seen.and_then(|s| match proc.look(s) {
             Look::Threads { main, .. } => Some((main.ticks, now)),
             Look::Gone => None,
         });
-        let mut w = Watch { since, pid, seen, ticks, why: String::new(), given_up: false };
+        let mut w = Watch { since, pid, seen, ticks, why: String::new(), given_up: false, reused };
         w.look(now, proc);
         w
     }
@@ -75,6 +90,7 @@ impl Watch {
     pub fn look(&mut self, now: Instant, proc: &Proc) -> bool {
         let Some(seen) = self.seen else {
             self.why = match self.pid {
+                Some(p) if self.reused => format!("pid {p} is another process now (it started after the socket was made): the worker's process is gone"),
                 Some(0) => "its peer credentials give no pid (it runs in another pid namespace): /proc cannot say why".into(),
                 Some(p) => format!("process {p} cannot be looked at in /proc"),
                 None => String::new(),
@@ -123,8 +139,12 @@ pub struct Taking {
 }
 
 impl Taking {
-    pub fn start(py_spy: Option<&Path>, pid: Option<u32>, now: Instant) -> Result<Taking, Taken> {
+    pub fn start(py_spy: Option<&Path>, pid: Option<u32>, now: Instant, proc: &Proc) -> Result<Taking, Taken> {
         let failed = |why: String| Taken { at: clock::now_ms(), stack: Err(why) };
+        if let Some(p) = pid.filter(|&p| p > 0 && proc.python(p) == Some(false)) {
+            let comm = crate::text::in_message(&proc.comm(p)).into_owned();
+            return Err(failed(format!("process {p} ({comm}) is not a Python process: py-spy reads only Python stacks")));
+        }
         match pid {
             Some(p) if p > 0 => Capture::start(py_spy, p, now).map(|capture| Taking { capture }).map_err(failed),
             Some(_) => Err(failed("no pid to take a stack of (the worker runs in another pid namespace)".into())),
@@ -153,10 +173,16 @@ mod tests {
     #[test]
     fn a_pid_of_zero_is_said_so() {
         let t0 = Instant::now();
-        let w = Watch::begin(Some(0), None, t0, t0, &Proc::default());
+        let w = Watch::begin(Some(0), None, None, t0, t0, &Proc::default());
         assert!(w.state(t0 + Duration::from_secs(3)).why.contains("another pid namespace"));
         assert_eq!(w.state(t0 + Duration::from_secs(3)).waited, Duration::from_secs(3));
-        let me = Watch::begin(Some(std::process::id()), None, t0, t0, &Proc::default());
+        let me = Watch::begin(Some(std::process::id()), None, None, t0, t0, &Proc::default());
         assert!(me.state(t0).why.starts_with("main thread "), "{}", me.state(t0).why);
+        // A socket made before this process started was not made by it.
+        let long_ago = SystemTime::now() - Duration::from_secs(365 * 86_400);
+        let reused = Watch::begin(Some(std::process::id()), None, Some(long_ago), t0, t0, &Proc::default());
+        assert!(reused.state(t0).why.starts_with(&format!("pid {} is another process now", std::process::id())), "{}", reused.state(t0).why);
+        let made_now = Watch::begin(Some(std::process::id()), None, Some(SystemTime::now()), t0, t0, &Proc::default());
+        assert!(made_now.state(t0).why.starts_with("main thread "));
     }
 }

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use super::target::{MAX_PAYLOAD, POOL_BUDGET, TIMEOUT, Target};
 use crate::decode::DecodeError;
-use crate::model::Blocked;
+use crate::model::{Blocked, Taken};
 
 /// Why no snapshot could be read. Each case has its own message.
 #[derive(Debug)]
@@ -144,11 +144,12 @@ impl FetchError {
 
 /// A worker whose loop is blocked, in one line: where, its pid, how long,
 /// and why as far as /proc says.
-pub fn blocked(t: &Target, pid: Option<u32>, b: &Blocked) -> String {
+pub fn blocked(t: &Target, pid: Option<u32>, b: &Blocked, stack: Option<&Taken>) -> String {
     let pid = pid.filter(|&p| p > 0).map_or(String::new(), |p| format!(" (pid {p})"));
     let how = if b.given_up { "not answering" } else { "blocked" };
     let why = if b.why.is_empty() { String::new() } else { format!("; {}", b.why) };
-    format!("the worker at {}{pid} is {how}: its loop has not answered for {:.1}s{why}", t.shown(), b.waited.as_secs_f64())
+    let stack = stack.map_or(String::new(), |t| format!("; {}", crate::text::in_message(&t.words())));
+    format!("the worker at {}{pid} is {how}: its loop has not answered for {:.1}s{why}{stack}", t.shown(), b.waited.as_secs_f64())
 }
 
 /// The hint after "no running openrtc pool".

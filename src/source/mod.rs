@@ -228,15 +228,11 @@ impl Sources {
             let Some(f) = s.fetch.as_mut() else { continue };
             let before = f.held();
             let room = target::POOL_BUDGET.saturating_sub(used - before);
+            let was = s.watch.is_some();
             match f.step(now, &s.target.path, room) {
                 Step::Pending => {
                     used = used - before + f.held();
-                    let was = s.watch.is_some();
                     s.watch_for_block(now, proc);
-                    if !was && s.watch.is_some() && self.auto_stacks && taking < MAX_TAKING {
-                        s.take_stack(self.py_spy.as_deref(), now);
-                        taking += usize::from(s.taking.is_some());
-                    }
                 }
                 Step::Done(got) => {
                     used -= before;
@@ -250,14 +246,20 @@ impl Sources {
                     }
                 }
             }
+            // A block just noticed (while waiting, or as the wait ran out):
+            // its stack, with --stacks.
+            if !was && s.watch.is_some() && self.auto_stacks && taking < MAX_TAKING {
+                s.take_stack(self.py_spy.as_deref(), now, proc);
+                taking += usize::from(s.taking.is_some());
+            }
         }
     }
 
     /// Take the stack of the worker `key` (the `y` key).
     pub fn take_stack(&mut self, key: u32) {
-        let py_spy = self.py_spy.clone();
+        let (py_spy, proc) = (self.py_spy.clone(), &self.proc);
         if let Some(s) = self.list.iter_mut().find(|s| s.key == key) {
-            s.take_stack(py_spy.as_deref(), Instant::now());
+            s.take_stack(py_spy.as_deref(), Instant::now(), proc);
         }
     }
 
@@ -357,7 +359,7 @@ impl Sources {
         let mut hint = self.dirs.iter().find_map(|d| d.failure.hint());
         for s in &self.list {
             if let Some(b) = s.state.blocked() {
-                lines.push(message::blocked(&s.target, s.pid, b));
+                lines.push(message::blocked(&s.target, s.pid, b, s.stack.as_ref()));
             } else if let Some(f) = s.last_error.as_ref().filter(|_| !s.state.up()) {
                 lines.push(f.message(&s.target));
                 hint = hint.or(f.hint());
@@ -379,7 +381,7 @@ impl Sources {
         if self.single() {
             let s = self.list.first()?;
             if let Some(b) = s.state.blocked() {
-                return Some(Banner::around(message::blocked(&s.target, s.pid, b), &s.target.shown()));
+                return Some(Banner::around(message::blocked(&s.target, s.pid, b, s.stack.as_ref()), &s.target.shown()));
             }
             return s.last_error.as_ref().filter(|_| !s.state.up()).map(|f| f.banner(&s.target));
         }

@@ -5,6 +5,7 @@
 //! worker is blocked (a few small files: well under a millisecond).
 
 use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
 
 /// A process as first seen: its pid and its start time (clock ticks after
 /// boot), so that a pid the kernel hands to another process later is never
@@ -76,6 +77,38 @@ impl Proc {
         Look::Threads { main, others, python }
     }
 
+    /// Whether `pid` runs a Python interpreter: its executable is named
+    /// python..., or it maps a libpython (an embedded interpreter); `None`
+    /// when that cannot be read (another user's process).
+    pub fn python(&self, pid: u32) -> Option<bool> {
+        let dir = self.root.join(pid.to_string());
+        let exe = std::fs::read_link(dir.join("exe")).ok()?;
+        if exe.file_name().is_some_and(|n| n.to_string_lossy().starts_with("python")) {
+            return Some(true);
+        }
+        let maps = std::fs::read(dir.join("maps")).ok()?;
+        Some(maps.windows(9).any(|w| w == b"libpython"))
+    }
+
+    /// When `seen` started, by the wall clock: its start (clock ticks
+    /// after boot) after the boot, which is now less the time since boot
+    /// (to the microsecond, where /proc/stat's btime is to the second).
+    pub fn started_at(&self, seen: Seen) -> Option<SystemTime> {
+        let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+        // SAFETY: clock_gettime writes the timespec it is given.
+        if unsafe { libc::clock_gettime(libc::CLOCK_BOOTTIME, &mut ts) } != 0 {
+            return None;
+        }
+        let since_boot = Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32);
+        let boot = SystemTime::now().checked_sub(since_boot)?;
+        Some(boot + Duration::from_secs_f64(seen.start as f64 / ticks_per_second()))
+    }
+
+    /// The process's command name (untrusted).
+    pub fn comm(&self, pid: u32) -> String {
+        std::fs::read_to_string(self.root.join(pid.to_string()).join("comm")).unwrap_or_default().trim_end().to_string()
+    }
+
     fn thread(&self, pid: u32, tid: u32) -> Option<Thread> {
         let dir = self.root.join(pid.to_string()).join("task").join(tid.to_string());
         let stat = std::fs::read_to_string(dir.join("stat")).ok()?;
@@ -99,29 +132,29 @@ fn parse_stat(stat: &str, wchan: &str) -> Option<Thread> {
 /// Common kernel wait channels in plain words (by the start of the name:
 /// kernels name the same wait a little differently from version to version).
 const WAITS: &[(&str, &str)] = &[
-    ("hrtimer_nanosleep", "sleeping (time.sleep or similar)"),
-    ("do_nanosleep", "sleeping (time.sleep or similar)"),
-    ("clock_nanosleep", "sleeping (time.sleep or similar)"),
+    ("hrtimer_nanosleep", "sleeping, as in time.sleep"),
+    ("do_nanosleep", "sleeping, as in time.sleep"),
+    ("clock_nanosleep", "sleeping, as in time.sleep"),
     ("futex", "waiting on a lock"),
     ("do_epoll_wait", "idle in its event loop"),
     ("ep_poll", "idle in its event loop"),
-    ("do_select", "waiting on a socket or pipe (select)"),
-    ("do_sys_poll", "waiting on a socket or pipe (poll)"),
-    ("poll_schedule", "waiting on a socket or pipe (poll)"),
-    ("sk_wait_data", "a network read"),
-    ("tcp_recvmsg", "a network read"),
+    ("do_select", "waiting on a socket or pipe"),
+    ("do_sys_poll", "waiting on a socket or pipe"),
+    ("poll_schedule", "waiting on a socket or pipe"),
+    ("sk_wait_data", "reading from the network"),
+    ("tcp_recvmsg", "reading from the network"),
     ("inet_csk_accept", "waiting to accept a network connection"),
-    ("unix_stream", "a Unix socket read"),
-    ("wait_woken", "a network or terminal read"),
+    ("unix_stream", "reading a Unix socket"),
+    ("wait_woken", "reading from the network or a terminal"),
     ("pipe_read", "reading a pipe"),
     ("pipe_wait", "reading a pipe"),
     ("do_wait", "waiting for a child process"),
     ("wait_consider_task", "waiting for a child process"),
-    ("io_schedule", "disk I/O"),
-    ("folio_wait", "disk I/O"),
-    ("wait_on_page", "disk I/O"),
-    ("blk", "disk I/O"),
-    ("jbd2", "disk I/O"),
+    ("io_schedule", "waiting for disk I/O"),
+    ("folio_wait", "waiting for disk I/O"),
+    ("wait_on_page", "waiting for disk I/O"),
+    ("blk", "waiting for disk I/O"),
+    ("jbd2", "waiting for disk I/O"),
 ];
 
 /// A wait channel in plain words, when the table knows it.
@@ -146,7 +179,7 @@ pub fn explain(look: &Look, ticks_then: u64, secs: f64, hz: f64) -> String {
     let words = wait_words(&main.wchan);
     let what = match main.state {
         'R' => "on CPU: a CPU-bound call".to_string(),
-        'D' => format!("in an uninterruptible wait: {}{raw}", words.unwrap_or("disk or similar")),
+        'D' => format!("in an uninterruptible wait: {}{raw}", words.unwrap_or("disk I/O or similar")),
         'T' | 't' => "stopped or traced (SIGSTOP, a debugger)".to_string(),
         'Z' | 'X' => "a zombie: the worker has exited".to_string(),
         _ => match words {
@@ -155,7 +188,11 @@ pub fn explain(look: &Look, ticks_then: u64, secs: f64, hz: f64) -> String {
             None => format!("sleeping in the kernel{raw}"),
         },
     };
-    let mut line = format!("main thread {what}, {cpu:.0}% CPU");
+    // Over less than half a second the ticks (10 ms each) say little.
+    let mut line = match secs >= 0.5 {
+        true => format!("main thread {what}, {cpu:.0}% CPU"),
+        false => format!("main thread {what}"),
+    };
     if main.wchan.starts_with("futex") {
         if let Some(t) = others.iter().find(|t| t.state == 'R') {
             let gil = if *python { ": most likely holding the GIL" } else { "" };
@@ -192,7 +229,7 @@ mod tests {
         let seen = p.seen(10).unwrap();
         assert_eq!(seen, Seen { pid: 10, start: 777 });
         let look = p.look(seen);
-        assert_eq!(explain(&look, 5, 4.0, 100.0), "main thread sleeping (time.sleep or similar) (hrtimer_nanosleep), 0% CPU");
+        assert_eq!(explain(&look, 5, 4.0, 100.0), "main thread sleeping, as in time.sleep (hrtimer_nanosleep), 0% CPU");
         fake(&d, 10, &[(10, 'R', 405, "0")], 777);
         assert_eq!(explain(&p.look(seen), 5, 4.0, 100.0), "main thread on CPU: a CPU-bound call, 100% CPU");
         fake(&d, 10, &[(10, 'S', 5, "futex_do_wait"), (11, 'R', 900, "0")], 777);
@@ -201,6 +238,7 @@ mod tests {
         assert_eq!(explain(&p.look(seen), 5, 4.0, 100.0), "main thread waiting on a lock (futex_do_wait), 0% CPU; thread 11 is on CPU: most likely holding the GIL");
         fake(&d, 10, &[(10, 'S', 5, "some_new_wait")], 777);
         assert_eq!(explain(&p.look(seen), 5, 1.0, 100.0), "main thread sleeping in the kernel (some_new_wait), 0% CPU");
+        assert_eq!(explain(&p.look(seen), 5, 0.2, 100.0), "main thread sleeping in the kernel (some_new_wait)", "too short to say");
         fake(&d, 10, &[(10, 'Z', 5, "0")], 777);
         assert!(explain(&p.look(seen), 5, 1.0, 100.0).contains("zombie"));
         // The pid now belongs to a process started later: not the worker.
@@ -218,6 +256,10 @@ mod tests {
         let seen = p.seen(me).unwrap();
         let Look::Threads { main, python, .. } = p.look(seen) else { panic!("gone") };
         assert!(!python, "a Rust test is no Python");
+        assert_eq!(p.python(me), Some(false));
+        // Started a moment ago, by the wall clock (to a clock tick).
+        let age = SystemTime::now().duration_since(p.started_at(seen).unwrap()).unwrap_or_default();
+        assert!(age < Duration::from_secs(600), "{age:?}");
         assert_eq!(main.tid, me);
         assert!(main.start > 0);
         assert_eq!(wait_words("futex_wait_queue_me"), Some("waiting on a lock"));

@@ -164,13 +164,16 @@ pub fn parse(text: &str, pid: u32) -> Result<Stack, String> {
 
 /// Why py-spy could not take the stack, in one line naming the cause.
 fn cause(text: &str, pid: u32) -> String {
-    if text.contains("Failed to find python version") || text.contains("Failed to find a python interpreter") {
+    // py-spy's wording varies ("Permission Denied", "permission denied").
+    let lower = text.to_lowercase();
+    let says = |what: &str| lower.contains(what);
+    if says("failed to find python version") || says("failed to find a python interpreter") {
         return format!("process {pid} is not a Python process (py-spy finds no interpreter in it)");
     }
-    if text.contains("No such file or directory") || text.contains("No such process") {
+    if says("no such file or directory") || says("no such process") {
         return format!("process {pid} is gone");
     }
-    if text.contains("Permission denied") || text.contains("Operation not permitted") {
+    if says("permission denied") || says("operation not permitted") {
         return format!("py-spy may not trace process {pid}: {}", ptrace_cause(pid));
     }
     let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("no reason given");
@@ -219,6 +222,9 @@ mod tests {
         assert!(cause("Error: Failed to find python version from target process", 7).contains("not a Python process"));
         assert!(cause("Error: Failed to get process executable name.\nReason: No such file or directory (os error 2)", 7).contains("gone"));
         assert!(cause("Reason: Permission denied (os error 13)", 7).starts_with("py-spy may not trace process 7: "));
+        // py-spy 0.4.1 as another user than the worker's.
+        let denied = "Permission Denied: Try running again with elevated permissions by going 'sudo env \"PATH=$PATH\" !!'";
+        assert!(cause(denied, 7).starts_with("py-spy may not trace process 7: "));
         assert_eq!(cause("Error: something \u{1b}[31mnew\n", 7), "py-spy failed: something \\u{1b}[31mnew");
     }
 

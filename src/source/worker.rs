@@ -108,12 +108,17 @@ impl Source {
         self.pid = f.pid().or(self.pid);
         let Some(quiet) = f.quiet_since() else { return };
         if self.watch.is_none() && now.saturating_duration_since(quiet) >= self.threshold() {
-            let w = Watch::begin(self.pid, self.seen, quiet, now, proc);
+            let w = Watch::begin(self.pid, self.seen, self.made(), quiet, now, proc);
             self.seen = w.seen().or(self.seen);
             self.state = WorkerState::Blocked(w.state(now));
             self.watch = Some(w);
             self.news = true;
         }
+    }
+
+    /// When its socket was made (bound): its modification time.
+    fn made(&self) -> Option<std::time::SystemTime> {
+        std::fs::metadata(&self.target.path).and_then(|m| m.modified()).ok()
     }
 
     /// How long it may be quiet before it counts as blocked.
@@ -148,7 +153,7 @@ impl Source {
         // Connected and not answered in all the time it was given: blocked,
         // however soon that was (never "no running pool").
         if let (Err(FetchError::Silent | FetchError::Stalled(_)), None, Some(quiet)) = (&got, &self.watch, fetch.as_ref().and_then(Fetch::quiet_since)) {
-            let w = Watch::begin(self.pid, self.seen, quiet, now, proc);
+            let w = Watch::begin(self.pid, self.seen, self.made(), quiet, now, proc);
             self.seen = w.seen().or(self.seen);
             self.watch = Some(w);
         }
@@ -205,11 +210,11 @@ impl Source {
     }
 
     /// Take its stack (`py-spy`), unless one is being taken.
-    pub fn take_stack(&mut self, py_spy: Option<&Path>, now: Instant) {
+    pub fn take_stack(&mut self, py_spy: Option<&Path>, now: Instant, proc: &Proc) {
         if self.taking.is_some() {
             return;
         }
-        match Taking::start(py_spy, self.pid, now) {
+        match Taking::start(py_spy, self.pid, now, proc) {
             Ok(t) => self.taking = Some(t),
             Err(failed) => {
                 self.stack = Some(failed);

@@ -16,7 +16,8 @@ use crate::present::header::worker_lines;
 use crate::present::line::{Paint, StyledLine, faint};
 use crate::present::table::{RowLook, header_line, layout, row_line};
 use crate::present::title::{TitleView, title};
-use crate::present::{groups, workers};
+use crate::present::stack::{self, StackView};
+use crate::present::{events, groups, workers};
 use crate::source::Banner;
 use crate::text;
 
@@ -33,7 +34,7 @@ pub struct Plan {
 }
 
 pub fn plan(app: &App, h: usize) -> Plan {
-    let banner = app.problem.is_some();
+    let banner = app.problem.is_some() || blocked_banner(app).is_some();
     // title, banner, table header, footer
     let fixed = 3 + usize::from(banner);
     let avail = h.saturating_sub(fixed);
@@ -68,16 +69,22 @@ pub fn live_frame(app: &App, w: usize, h: usize, paint: Paint) -> Vec<String> {
         (format!("{} {how}{bad}", crate::clock::stamp(r.time)), r.note.clone())
     });
     let totals = app.pool.multi().then_some(&app.summary.totals);
-    let view = TitleView { group: app.group.map(|g| g.header()), stale: app.stale(), replay, recording: app.recording, totals, ..TitleView::of(&app.query) };
+    let banner = blocked_banner(app).or_else(|| app.problem.clone());
+    let stale = match (blocked_banner(app).is_some(), app.stale()) {
+        (true, _) => Some("BLOCKED"),
+        (false, true) => Some("STALE"),
+        (false, false) => None,
+    };
+    let view = TitleView { group: app.group.map(|g| g.header()), stale, replay, recording: app.recording, totals, ..TitleView::of(&app.query) };
     let mut lines = vec![title(&app.pool, &view, w, paint)];
-    if let Some(why) = &app.problem {
+    if let Some(why) = &banner {
         let mut l = StyledLine::new(w, paint);
         l.attr(&style::Invert).fg(&color::Red).attr(&style::Bold).text(&banner_text(why, w, paint)).pad(w);
         lines.push(l.finish());
     }
     // The help overlay takes the header's rows too: it lists every binding.
     if let (Some((full, graph)), Some(worker), false) = (p.header, app.pool.block(), app.mode == Mode::Help) {
-        lines.extend(worker_lines(worker, w, full, graph, paint));
+        lines.extend(worker_lines(worker, app.pool.workers[0].pid, w, full, graph, paint));
     }
     if p.workers > 0 && app.mode != Mode::Help {
         lines.extend(workers::lines(&app.pool, &app.summary, w, p.workers, paint));
@@ -86,6 +93,16 @@ pub fn live_frame(app: &App, w: usize, h: usize, paint: Paint) -> Vec<String> {
     match (&app.mode, app.group) {
         (Mode::Help, _) => lines.extend(help(w, area, paint)),
         (Mode::Detail(_), _) => lines.extend(detail(app, w, area, paint)),
+        (Mode::Events, _) => lines.extend(events::pane(&app.events, app.pool.multi(), app.pane_scroll, app.events_seen, w, area, paint)),
+        (Mode::Stack(key), _) => {
+            let v = StackView {
+                worker: app.pool.workers.iter().find(|x| x.key == *key),
+                taking: app.asked.is_some_and(|(k, _)| k == *key),
+                replay: app.replay.is_some(),
+                scroll: app.pane_scroll,
+            };
+            lines.extend(stack::pane(&v, w, area, paint));
+        }
         (_, Some(by)) => lines.extend(groups::lines(by, &app.groups, app.panel.scroll, app.panel.cursor, w, area, paint)),
         _ => lines.extend(session_table(app, w, area, p.page, paint)),
     }
@@ -95,6 +112,17 @@ pub fn live_frame(app: &App, w: usize, h: usize, paint: Paint) -> Vec<String> {
         lines.push(footer(app, w, paint));
     }
     lines
+}
+
+/// One worker, its loop blocked: the banner says so as a worker line
+/// would (for how long, why, the suspects, the stack), live or replayed.
+fn blocked_banner(app: &App) -> Option<Banner> {
+    let [w] = app.pool.workers.as_slice() else { return None };
+    let b = w.state.blocked()?;
+    let path = text::in_message(&w.socket.to_string_lossy()).into_owned();
+    let pid = w.pid.filter(|&p| p > 0).map_or(String::new(), |p| format!(" (pid {p})"));
+    let line = crate::present::blocked::line(b, &crate::present::blocked::suspects(&app.pool, 0), w.stack.as_ref());
+    Some(Banner::around(format!("worker at {path}{pid}: {}", text::in_message(&line)), &path))
 }
 
 /// The banner's message in `w` columns, keeping the reason (which comes
@@ -194,7 +222,7 @@ fn detail(app: &App, w: usize, area: usize, paint: Paint) -> Vec<String> {
         let worker = app.pool.workers.iter().find(|w| w.key == key.worker);
         let label = worker.map_or("-".into(), |w| match w.state.up() {
             true => w.label.clone(),
-            false => format!("{} ({})", w.label, if w.state.gone() { "gone" } else { "stale" }),
+            false => format!("{} ({})", w.label, if w.state.gone() { "gone" } else if w.state.blocked().is_some() { "blocked" } else { "stale" }),
         });
         rows.push(("worker", label));
         rows.push(("socket", worker.map_or("-".into(), |w| w.socket.to_string_lossy().into_owned())));
@@ -211,6 +239,15 @@ fn detail(app: &App, w: usize, area: usize, paint: Paint) -> Vec<String> {
         ("cpu", or_dash(Column::Cpu, format!("{} %", Column::Cpu.rounded(Column::Cpu.number(s))))),
         ("pinned", format!("by the worker: {}, here: {}", if Column::Pin.missing(s) { "-" } else { yes(s.pinned) }, yes(pinned_here))),
     ]);
+    // Its worker's process, and the last stack taken of it (y).
+    if let Some(worker) = app.pool.workers.iter().find(|w| w.key == key.worker) {
+        if let Some(pid) = worker.pid {
+            rows.push(("pid", if pid == 0 { "0 (another pid namespace)".into() } else { pid.to_string() }));
+        }
+        if let Some(t) = &worker.stack {
+            rows.push(("stack", format!("{} (at {} UTC; y shows it)", t.words(), events::clock(t.at))));
+        }
+    }
     for (name, value) in rows {
         let mut l = StyledLine::new(w, paint);
         l.text("  ").fg(&color::Cyan).text(name).reset().pad(12);
@@ -331,8 +368,24 @@ fn footer(app: &App, w: usize, paint: Paint) -> String {
                 Mode::Help => "any key closes the help".to_string(),
                 _ => keys::hints(app.context(), replay).collect::<Vec<_>>().join("  "),
             };
-            if room >= 10 {
-                l.fg(&color::Cyan).text(&text::truncate(&hints, room, paint.charset)).reset();
+            // What the last key had to say stands for the hints until the
+            // next key; new events are said beside the range.
+            let news = match app.new_events() {
+                0 => String::new(),
+                _ if *mode == Mode::Events => String::new(),
+                1 => "1 new event (e)".to_string(),
+                n => format!("{n} new events (e)"),
+            };
+            let news = if room >= text::width(&news) + 20 { news } else { String::new() };
+            let room = room.saturating_sub(text::width(&news) + 2);
+            match &app.note {
+                Some(note) => l.fg(&color::Yellow).attr(&style::Bold).text(&text::truncate(note, room, paint.charset)).reset(),
+                None if room >= 10 => l.fg(&color::Cyan).text(&text::truncate(&hints, room, paint.charset)).reset(),
+                None => &mut l,
+            };
+            if !news.is_empty() {
+                l.pad(w.saturating_sub(text::width(&range) + text::width(&news) + 2));
+                l.fg(&color::Yellow).attr(&style::Bold).text(&news).reset();
             }
         }
     }
@@ -385,7 +438,7 @@ mod tests {
 
     #[test]
     fn every_mode_fits_every_size() {
-        for keys in ["", "?", "\n", "g", "G", "/AJ"] {
+        for keys in ["", "?", "\n", "g", "G", "/AJ", "e", "y", "\ny"] {
             let mut b = app_with(V020);
             for c in keys.chars() {
                 b.key(Key::Char(c));
@@ -527,5 +580,36 @@ mod tests {
         assert!(b.iter().all(Option::is_some));
         assert!(b[0].unwrap() < b[6].unwrap());
         assert_eq!(bucket(&[], 4, |x| x.1), vec![None; 4]);
+    }
+
+    #[test]
+    fn a_blocked_worker_the_banner_the_events_and_the_stack() {
+        use crate::model::{Blocked, Stack, Taken, Update, WorkerState};
+        let mut a = app_with(V020);
+        let text = "Thread 42 (idle): \"MainThread\"\n    sleep (w.py:3)\n".to_string();
+        let stack = Taken { at: 1_000, stack: Ok(Stack { summary: "sleep".into(), text }) };
+        let b = Blocked { waited: std::time::Duration::from_millis(4200), why: "main thread sleeping".into(), given_up: false };
+        let u = Update { key: 0, label: String::new(), socket: "/x/w.sock".into(), state: WorkerState::Blocked(b), took: None, pid: Some(42), stack: Some(stack), fresh: None };
+        a.update(vec![u], Instant::now(), 2_000);
+        let raw = live_frame(&a, 160, 30, PAINT);
+        let f: Vec<String> = raw.iter().map(|l| strip(l)).collect();
+        assert!(f[0].contains("BLOCKED"), "{}", f[0]);
+        // V020's slow sessions are the suspects.
+        assert!(f[1].starts_with("worker at /x/w.sock (pid 42): loop blocked 4.2s: main thread sleeping; suspects AJ_"), "{}", f[1]);
+        assert!(f[1].contains("; stack sleep"), "{}", f[1]);
+        assert!(f.iter().any(|l| l.contains("PID 42")), "the header names the pid");
+        assert!(raw.iter().any(|l| l.contains(&style::Faint.to_string()) && strip(l).starts_with("AJ_")), "its rows are dimmed");
+        assert!(f.last().unwrap().contains("new events (e)"), "{}", f.last().unwrap());
+        a.key(Key::Char('e'));
+        let f = frame(&mut a, 160, 30);
+        let pane = f.iter().position(|l| l.starts_with("events, newest first")).unwrap();
+        assert!(f[pane + 1].contains("blocked  loop blocked for 4.2s (pid 42): main thread sleeping; stack sleep; still blocked"), "{f:#?}");
+        assert!(f[pane + 2..].iter().any(|l| l.contains("slow     session AJ_")), "{f:#?}");
+        a.key(Key::Esc);
+        a.key(Key::Char('y'));
+        let f = frame(&mut a, 160, 30);
+        let pane = f.iter().position(|l| l.starts_with("stack of")).unwrap();
+        assert!(f[pane].contains("(pid 42), taking it now with py-spy; the last one below"), "{}", f[pane]);
+        assert_eq!(f[pane + 2].trim_end(), "      sleep (w.py:3)");
     }
 }

@@ -49,6 +49,10 @@ pub enum Action {
     SearchErase,
     /// Give the terminal back and stop until the shell continues us.
     Suspend,
+    /// The events pane, open or closed.
+    Events,
+    /// The Python stack of the selected session's worker (py-spy).
+    Stack,
     // Replay: travel in the recording.
     StepBack,
     StepForward,
@@ -91,6 +95,10 @@ pub enum Context {
     Search,
     /// Typing a time to go to in a replay (other printable keys are text).
     Goto,
+    /// The events pane.
+    Events,
+    /// The stack pane.
+    Stack,
 }
 
 /// One binding: keys and the action each asks for, where they apply, how
@@ -108,12 +116,13 @@ pub struct Binding {
 }
 
 use Action as A;
-use Context::{Detail, Goto, Groups, Search, Table};
+use Context::{Detail, Events, Goto, Groups, Search, Stack, Table};
 
 const VIEWS: &[Context] = &[Table, Groups];
-const ALL: &[Context] = &[Table, Groups, Detail];
+const ALL: &[Context] = &[Table, Groups, Detail, Events, Stack];
 const MOVING: &[Context] = &[Table, Groups, Search];
-const EVERYWHERE: &[Context] = &[Table, Groups, Detail, Search, Goto];
+const PANES: &[Context] = &[Events, Stack];
+const EVERYWHERE: &[Context] = &[Table, Groups, Detail, Search, Goto, Events, Stack];
 
 const fn one(key: Key, action: Action) -> [(Key, Action); 1] {
     [(key, action)]
@@ -133,6 +142,8 @@ pub const BINDINGS: &[Binding] = &[
     Binding { keys: &[(Key::Char('+'), A::Faster), (Key::Char('-'), A::Slower)], label: "+/-", contexts: ALL, help: "replay: play twice as fast, half as fast (1/8x to 64x)", hint: "" },
     Binding { keys: &one(Key::Char('T'), A::GoTo), label: "T", contexts: ALL, help: "replay: go to a time (03:12, 2026-11-28T03:12:05Z, a copied stamp, -10m)", hint: "T time" },
     Binding { keys: &one(Key::Ctrl('z'), A::Suspend), label: "Ctrl-Z", contexts: EVERYWHERE, help: "suspend (the shell's fg resumes)", hint: "" },
+    Binding { keys: &one(Key::Char('e'), A::Events), label: "e", contexts: &[Table, Groups, Detail, Events, Stack], help: "events, newest first: blocked loops, slow sessions, workers gone and back, failures (e again closes)", hint: "e events" },
+    Binding { keys: &one(Key::Char('y'), A::Stack), label: "y", contexts: &[Table, Groups, Detail, Stack], help: "the Python stack of the selected session's worker, taken now with py-spy (y again: a new one)", hint: "y stack" },
     Binding { keys: &one(Key::Char('r'), A::Refresh), label: "r", contexts: ALL, help: "refresh now", hint: "" },
     Binding { keys: &one(Key::Char('s'), A::SortNext), label: "s", contexts: VIEWS, help: "cycle the sort column ({sort cycle})", hint: "s/S sort" },
     Binding { keys: &one(Key::Char('S'), A::SortReverse), label: "S", contexts: VIEWS, help: "reverse the sort direction", hint: "" },
@@ -147,10 +158,18 @@ pub const BINDINGS: &[Binding] = &[
     Binding { keys: &one(Key::Char('\n'), A::Open), label: "Enter", contexts: &[Table], help: "details of the selected session", hint: "Enter details" },
     Binding { keys: &one(Key::Char('\n'), A::ShowGroup), label: "Enter", contexts: &[Groups], help: "in a group view: show that group's sessions", hint: "Enter show group" },
     Binding { keys: &[(Key::Char('\n'), A::Close), (Key::Esc, A::Close)], label: "Enter, Esc", contexts: &[Detail], help: "in the detail pane: close it", hint: "Enter/Esc close" },
+    Binding { keys: &one(Key::Esc, A::Close), label: "Esc", contexts: PANES, help: "in the events or stack pane: close it", hint: "Esc close" },
     Binding { keys: &one(Key::Esc, A::Back), label: "Esc", contexts: VIEWS, help: "leave a group view, or clear the search", hint: "" },
     Binding { keys: &[(Key::Up, A::Up), (Key::Down, A::Down), (Key::Char('k'), A::Up), (Key::Char('j'), A::Down)], label: "Up/Down, k/j", contexts: MOVING, help: "move the selection", hint: "" },
     Binding { keys: &[(Key::Up, A::Up), (Key::Down, A::Down), (Key::Char('k'), A::Up), (Key::Char('j'), A::Down)], label: "Up/Down, k/j", contexts: &[Detail], help: "in the detail pane: the previous/next session", hint: "j/k next/previous session" },
     Binding { keys: &[(Key::PageUp, A::PageUp), (Key::PageDown, A::PageDown)], label: "PgUp/PgDn", contexts: MOVING, help: "move the selection by a page", hint: "" },
+    Binding {
+        keys: &[(Key::Up, A::Up), (Key::Down, A::Down), (Key::Char('k'), A::Up), (Key::Char('j'), A::Down), (Key::PageUp, A::PageUp), (Key::PageDown, A::PageDown), (Key::Home, A::Home)],
+        label: "Up/Down, k/j, PgUp/PgDn, Home",
+        contexts: PANES,
+        help: "in the events or stack pane: scroll",
+        hint: "",
+    },
     Binding { keys: &[(Key::Home, A::Home), (Key::End, A::End)], label: "Home/End", contexts: VIEWS, help: "move the selection to the first/last row", hint: "" },
     Binding { keys: &one(Key::Char('\n'), A::SearchKeep), label: "Enter", contexts: &[Search], help: "while searching: keep the search as a filter", hint: "Enter keeps" },
     Binding { keys: &one(Key::Esc, A::SearchClear), label: "Esc", contexts: &[Search], help: "while searching: clear it", hint: "Esc clears" },
@@ -194,12 +213,12 @@ mod tests {
     /// exhaustive), and each of its arms looks the action up in `ALL` at
     /// compile time, which fails for one that is not there.
     impl Action {
-        const ALL: [Action; 39] = {
+        const ALL: [Action; 41] = {
             use Action::*;
             [
                 Quit, Refresh, SortNext, SortReverse, StatusNext, AgentNext, TenantNext, WorkerNext, Up, Down, PageUp,
                 PageDown, Home, End, Pin, Search, Open, ShowGroup, Close, GroupByAgent, GroupByTenant, GroupByWorker,
-                Back, Help, SearchKeep, SearchClear, SearchErase, Suspend, StepBack, StepForward, MinuteBack,
+                Back, Help, SearchKeep, SearchClear, SearchErase, Suspend, Events, Stack, StepBack, StepForward, MinuteBack,
                 MinuteForward, PlayPause, Faster, Slower, GoTo, GotoKeep, GotoCancel, GotoErase,
             ]
         };
@@ -217,7 +236,7 @@ mod tests {
             places!(
                 Quit Refresh SortNext SortReverse StatusNext AgentNext TenantNext WorkerNext Up Down PageUp PageDown
                 Home End Pin Search Open ShowGroup Close GroupByAgent GroupByTenant GroupByWorker Back Help SearchKeep
-                SearchClear SearchErase Suspend StepBack StepForward MinuteBack MinuteForward PlayPause Faster Slower
+                SearchClear SearchErase Suspend Events Stack StepBack StepForward MinuteBack MinuteForward PlayPause Faster Slower
                 GoTo GotoKeep GotoCancel GotoErase
             )
         }

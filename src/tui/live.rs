@@ -27,6 +27,7 @@ use super::term::{self, Terminal};
 use crate::cli::Config;
 use crate::clock;
 use crate::record::Recorder;
+use crate::events::Events;
 use crate::model::Pool;
 use crate::source::replay::{Move, Replay};
 use crate::poll::{Poll, Want};
@@ -52,6 +53,10 @@ trait Feed {
     fn wait(&mut self, input: Option<RawFd>) -> io::Result<bool>;
     /// A replay's move.
     fn travel(&mut self, app: &mut App, t: Travel) -> io::Result<()>;
+    /// Take the stack of the worker `key` (`y`).
+    fn take_stack(&mut self, key: u32);
+    /// openrtc-top was stopped (Ctrl-Z) for `by`.
+    fn resumed(&mut self, by: Duration);
 }
 
 /// What a tick did.
@@ -104,7 +109,7 @@ fn run_feed(cfg: &Config, feed: &mut dyn Feed, replaying: bool) -> io::Result<Ex
         // Job control: stopped by `kill -TSTP` (Ctrl-Z comes as a key),
         // continued by `fg` or `kill -CONT`, or continued earlier in the
         // background and now in the foreground again.
-        if term::take_stop() && terminal.suspend()? {
+        if term::take_stop() && suspend(&mut terminal, feed)? {
             screen.invalidate();
             redraw = true;
         }
@@ -147,17 +152,27 @@ fn run_feed(cfg: &Config, feed: &mut dyn Feed, replaying: bool) -> io::Result<Ex
                 Effect::Quit => return Ok(Exit::Quit),
                 Effect::Refetch => refetch = true,
                 Effect::Suspend => {
-                    if terminal.suspend()? {
+                    if suspend(&mut terminal, feed)? {
                         screen.invalidate();
                     }
                     // What was typed before the stop is not for after it.
                     break;
                 }
                 Effect::Travel(t) => feed.travel(&mut app, t)?,
+                Effect::TakeStack(key) => feed.take_stack(key),
                 Effect::None => {}
             }
         }
     }
+}
+
+/// Stop (Ctrl-Z, SIGTSTP) until continued: the time stopped is not the
+/// workers' (a worker is not blocked for the time we were not looking).
+fn suspend(terminal: &mut Terminal, feed: &mut dyn Feed) -> io::Result<bool> {
+    let stopped = Instant::now();
+    let back = terminal.suspend()?;
+    feed.resumed(stopped.elapsed());
+    Ok(back)
 }
 
 /// The sockets: a round of fetches per period (and per `r`).
@@ -226,6 +241,14 @@ impl Feed for Sockets<'_> {
     fn travel(&mut self, _: &mut App, _: Travel) -> io::Result<()> {
         Ok(())
     }
+
+    fn take_stack(&mut self, key: u32) {
+        self.sources.take_stack(key);
+    }
+
+    fn resumed(&mut self, by: Duration) {
+        self.sources.resumed(by);
+    }
 }
 
 impl Sockets<'_> {
@@ -244,7 +267,7 @@ impl Sockets<'_> {
 /// Hand what the sources brought to the view, with the banner when there
 /// is one.
 fn apply(app: &mut App, sources: &mut Sources) {
-    app.update(sources.updates(), Instant::now());
+    app.update(sources.updates(), Instant::now(), clock::now_ms());
     if let Some(why) = sources.banner() {
         app.set_problem(why);
     }
@@ -289,18 +312,26 @@ impl Replaying {
         let at = self.replay.at;
         match how {
             Came::Forward => {}
-            Came::Back => app.trends.rewind(self.instant(at.time)),
+            Came::Back => {
+                app.trends.rewind(self.instant(at.time));
+                app.events.rewind(at.time);
+            }
+            // The minute before the sample jumped to, for the trends and
+            // the events (as if it had been watched).
             Came::Jump => {
                 app.trends.clear();
+                app.events = Events::default();
+                let mut pool = Pool::default();
                 for (t, s) in self.replay.before(60, 1000)? {
-                    let mut pool = Pool::default();
                     pool.advance(self.replay.updates(s));
                     app.trends.record(&pool, self.instant(t), None);
+                    app.events.observe(&pool, t);
                 }
+                app.events_seen = app.events.count();
             }
         }
         let updates = self.replay.updates(sample);
-        app.update(updates, self.instant(at.time));
+        app.update(updates, self.instant(at.time), at.time);
         self.loaded = true;
         Ok(())
     }
@@ -406,4 +437,9 @@ impl Feed for Replaying {
         self.status(app);
         Ok(())
     }
+
+    /// A replay shows the stacks that were recorded.
+    fn take_stack(&mut self, _: u32) {}
+
+    fn resumed(&mut self, _: Duration) {}
 }

@@ -150,6 +150,86 @@ async def serve_runtime(socket_path):
     await runtime.aclose()
 
 
+# A session that blocks the worker's loop for BLOCK_S seconds every
+# BLOCK_EVERY_S, the first time BLOCK_FIRST_S in, in one of four ways; each
+# named so that py-spy's stack names it.
+BLOCK_S, BLOCK_EVERY_S, BLOCK_FIRST_S = 4.0, 9.0, 2.0
+
+
+def blocking_sleep():
+    time.sleep(BLOCK_S)
+
+
+def spin_on_cpu():
+    end = time.perf_counter() + BLOCK_S
+    while time.perf_counter() < end:
+        pass
+
+
+def blocking_read():
+    import socket
+    import threading
+    a, b = socket.socketpair()
+    threading.Timer(BLOCK_S, lambda: b.send(b"x")).start()
+    a.recv(1)  # a blocking read on the loop's thread
+    a.close()
+    b.close()
+
+
+def hold_the_gil(n):
+    # One C call that never lets the GIL go: the loop's thread waits for it.
+    return sum(range(n))
+
+
+def gil_n():
+    t = time.perf_counter()
+    sum(range(10**6))
+    return int(10**6 * BLOCK_S / max(time.perf_counter() - t, 1e-6))
+
+
+async def blocker(how):
+    import threading
+    await asyncio.sleep(BLOCK_FIRST_S)
+    n = gil_n() if how == "gil" else 0
+    while True:
+        if how == "sleep":
+            blocking_sleep()
+        elif how == "spin":
+            spin_on_cpu()
+        elif how == "read":
+            blocking_read()
+        else:
+            threading.Thread(target=hold_the_gil, args=(n,), daemon=True).start()
+            await asyncio.sleep(0.5)  # the thread takes the GIL; the loop waits for it
+        await asyncio.sleep(BLOCK_EVERY_S - BLOCK_S)
+
+
+async def serve_blocking(socket_path, how):
+    from openrtc.observability.base_observer import SessionInfo
+    from openrtc.observability.introspection_runtime import IntrospectionRuntime
+    from openrtc.observability.session_context import session_scope
+    from openrtc.observability.worker_stats import WorkerContext
+
+    t0 = time.time()
+    ctx = lambda: WorkerContext(name=f"compat-{how}", max_sessions=16, uptime_s=time.time() - t0,
+                                started=3, failed=0, draining=False)
+    runtime = IntrospectionRuntime(socket_path=socket_path, worker_context_provider=ctx)
+    loop = asyncio.get_running_loop()
+    await runtime.start(loop)
+    tasks = []
+    for job, kind in [("AJ_blocker", "block"), ("AJ_idle_1", "idle"), ("AJ_idle_2", "idle")]:
+        info = SessionInfo(agent_name="support", room_name=f"room-{job}", job_id=job, metadata={},
+                           started_at=time.time(), tenant=None)
+        await runtime.registry.on_session_start(info, object())
+        with session_scope(job):
+            tasks.append(loop.create_task(blocker(how) if kind == "block" else busy("idle")))
+    print(f"READY {runtime.socket_path}", flush=True)
+    await wait_for_stdin_close()
+    for t in tasks:
+        t.cancel()
+    await runtime.aclose()
+
+
 async def serve_static(socket_path, scenario):
     from openrtc.observability import introspection_ipc
     from openrtc.observability.introspection_ipc import IntrospectionServer, default_socket_path
@@ -538,13 +618,30 @@ def ucd():
     sys.stdout.write("\n".join(out) + "\n")
 
 
+def can_trace(py_spy):
+    """As the tests will: py-spy, a sibling of the Python process, reads its
+    stack (Yama's ptrace_scope 1 lets only an ancestor trace)."""
+    import subprocess
+    target = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        time.sleep(0.3)
+        r = subprocess.run([py_spy, "dump", "--pid", str(target.pid), "--nonblocking"], capture_output=True, timeout=20)
+    finally:
+        target.kill()
+        target.wait()
+    sys.exit(0 if r.returncode == 0 and b"Thread" in r.stdout else 1)
+
+
 def main():
     p = argparse.ArgumentParser()
     sub = p.add_subparsers(dest="cmd", required=True)
     sub.add_parser("ucd")
+    t = sub.add_parser("can-trace", help="exit 0 if PY_SPY can read a sibling Python process's stack")
+    t.add_argument("py_spy")
     s = sub.add_parser("serve")
     s.add_argument("--scenario", required=True,
-                   choices=["runtime", "empty", "legacy", "hostile", "nonfinite"])
+                   choices=["runtime", "empty", "legacy", "hostile", "nonfinite",
+                            "block-sleep", "block-spin", "block-read", "block-gil"])
     s.add_argument("--socket", help="default: the worker's own default path")
     c = sub.add_parser("check")
     c.add_argument("--raw")
@@ -558,6 +655,8 @@ def main():
     args = p.parse_args()
     if args.cmd == "ucd":
         ucd()
+    elif args.cmd == "can-trace":
+        can_trace(args.py_spy)
     elif args.cmd == "serve":
         # The worker logs each loop block as a warning; the tests read the
         # status from the snapshot instead.
@@ -565,6 +664,11 @@ def main():
         path = Path(args.socket) if args.socket else None
         if args.scenario == "runtime":
             asyncio.run(serve_runtime(path))
+        elif args.scenario.startswith("block-"):
+            # A client that stops waiting during a block makes the worker's
+            # late answer fail: asyncio logs it, and that is expected here.
+            logging.getLogger("asyncio").setLevel(logging.CRITICAL)
+            asyncio.run(serve_blocking(path, args.scenario[len("block-"):]))
         else:
             asyncio.run(serve_static(args.socket, args.scenario))
     else:

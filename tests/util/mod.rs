@@ -250,3 +250,44 @@ pub fn demo_as_nobody(d: &TempDir) -> (std::process::Child, PathBuf) {
     wait_until("the worker running as nobody", Duration::from_secs(5), || sock.exists());
     (worker, sock)
 }
+
+/// A Python stand-in for a worker (system python3, no openrtc): it serves
+/// one session on `sock` and, `after` seconds in, blocks its one thread in
+/// `time.sleep` for `lasts` seconds (so py-spy finds a Python stack and
+/// /proc a sleeping main thread). Its socket is world-connectable, for the
+/// tests that look at it as another user. Ready when it returns.
+pub fn python_worker(sock: &Path, after: f64, lasts: f64) -> std::process::Child {
+    const SCRIPT: &str = r#"
+import json, os, socket, sys, time
+path, after, lasts = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
+s = socket.socket(socket.AF_UNIX)
+s.bind(path)
+os.chmod(path, 0o666)
+s.listen(64)
+s.settimeout(0.05)
+body = json.dumps({"worker": {"name": "py"}, "sessions": [{"session_id": "py-1", "agent_name": "a", "status": "active"}]}).encode() + b"\n"
+def block_the_loop():
+    time.sleep(lasts)
+t0, done = time.monotonic(), False
+print("READY", flush=True)
+while True:
+    if not done and time.monotonic() - t0 >= after:
+        done = True
+        block_the_loop()
+    try:
+        c, _ = s.accept()
+    except socket.timeout:
+        continue
+    c.sendall(body)
+    c.close()
+"#;
+    let mut child = Command::new("python3")
+        .args(["-c", SCRIPT, sock.to_str().unwrap(), &after.to_string(), &lasts.to_string()])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3 (the tests need it: Debian/Ubuntu 'apt install python3')");
+    let mut line = [0u8; 6];
+    child.stdout.take().unwrap().read_exact(&mut line).unwrap();
+    assert_eq!(&line, b"READY\n");
+    child
+}

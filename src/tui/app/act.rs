@@ -16,12 +16,15 @@ impl App {
             Mode::Detail(_) => Context::Detail,
             Mode::Search => Context::Search,
             Mode::Goto => Context::Goto,
+            Mode::Events => Context::Events,
+            Mode::Stack(_) => Context::Stack,
             _ if self.group.is_some() => Context::Groups,
             _ => Context::Table,
         }
     }
 
     pub fn key(&mut self, key: Key) -> Effect {
+        self.note = None;
         match key {
             Key::Ctrl('c') => return Effect::Quit,
             Key::Ctrl('z') => return Effect::Suspend,
@@ -74,7 +77,28 @@ impl App {
             self.settle();
         }
         let cur = self.panel.cursor as isize;
+        if matches!(self.mode, Mode::Events | Mode::Stack(_)) {
+            let s = &mut self.pane_scroll;
+            match action {
+                Action::Up => *s = s.saturating_sub(1),
+                Action::Down => *s += 1,
+                Action::PageUp => *s = s.saturating_sub(self.panel.page.max(1)),
+                Action::PageDown => *s += self.panel.page.max(1),
+                Action::Home => *s = 0,
+                _ => {}
+            }
+        }
         match action {
+            Action::Up | Action::Down | Action::PageUp | Action::PageDown | Action::Home if matches!(self.mode, Mode::Events | Mode::Stack(_)) => {
+                return Effect::None;
+            }
+            Action::Events => {
+                self.mode = if self.mode == Mode::Events { Mode::Table } else { Mode::Events };
+                self.pane_scroll = 0;
+                self.events_seen = self.events.count();
+                return Effect::None;
+            }
+            Action::Stack => return self.stack(),
             Action::Quit => return Effect::Quit,
             Action::Refresh => return Effect::Refetch,
             Action::Suspend => return Effect::Suspend,
@@ -176,6 +200,24 @@ impl App {
         }
         self.reorder();
         Effect::None
+    }
+
+    /// `y`: the stack pane for the selected session's worker, and (live)
+    /// a new stack taken of it.
+    fn stack(&mut self) -> Effect {
+        let Some(key) = self.stack_worker() else {
+            self.note = Some("select a session first: y takes the stack of its worker".into());
+            return Effect::None;
+        };
+        self.mode = Mode::Stack(key);
+        self.pane_scroll = 0;
+        // A replay shows the stack recorded with the sample.
+        if self.replay.is_some() {
+            return Effect::None;
+        }
+        let had = self.pool.workers.iter().find(|w| w.key == key).and_then(|w| w.stack.as_ref()).map(|t| t.at);
+        self.asked = Some((key, had));
+        Effect::TakeStack(key)
     }
 
     fn page_by(&mut self, pages: isize) -> Effect {

@@ -12,6 +12,7 @@ use super::panel::{Panel, RowKey};
 use super::trends::Trends;
 use crate::model::column;
 use crate::model::{Pool, Session, SessionKey, Snapshot, Update};
+use crate::events::Events;
 use crate::source::Banner;
 use crate::summary::Summary;
 use crate::text::Charset;
@@ -29,6 +30,8 @@ pub enum Effect {
     Quit,
     /// Move through the recording (a replay).
     Travel(Travel),
+    /// Take the stack of this worker (its `WorkerEntry::key`) now.
+    TakeStack(u32),
 }
 
 /// A move a replay's keys ask for.
@@ -68,6 +71,10 @@ pub enum Mode {
     Help,
     /// Typing a time to go to (a replay).
     Goto,
+    /// The events pane.
+    Events,
+    /// The stack of this worker (its `WorkerEntry::key`).
+    Stack(u32),
 }
 
 #[derive(Debug)]
@@ -112,6 +119,17 @@ pub struct App {
     /// Several workers: their figures, summed once per new pool (the
     /// worker lines and the title read them every frame).
     pub summary: Summary,
+    /// What happened in this run (the events pane).
+    pub events: Events,
+    /// Incidents from this `seq` on have not been seen in the pane.
+    pub events_seen: u64,
+    /// How far the events or stack pane is scrolled.
+    pub pane_scroll: usize,
+    /// A stack asked for (`y`) and not yet come: the worker, and the time
+    /// of the stack it had when asked (the new one replaces it).
+    pub asked: Option<(u32, Option<i64>)>,
+    /// What the last key has to say (the footer shows it until the next).
+    pub note: Option<String>,
 }
 
 impl App {
@@ -137,19 +155,36 @@ impl App {
             goto: String::new(),
             recording: None,
             summary: Summary::default(),
+            events: Events::default(),
+            events_seen: 0,
+            pane_scroll: 0,
+            asked: None,
+            note: None,
         }
     }
 
     /// One worker's snapshot: the pool of one (tests and tools).
     pub fn set_snapshot(&mut self, snap: Snapshot, now: Instant) {
-        self.update(vec![Update::single(snap, PathBuf::new())], now);
+        self.update(vec![Update::single(snap, PathBuf::new())], now, crate::clock::now_ms());
     }
 
     /// What every source gave this round (see `Pool::advance`): workers
-    /// that missed it keep their last sessions.
-    pub fn update(&mut self, updates: Vec<Update>, now: Instant) {
+    /// that missed it keep their last sessions. `wall`: the time it stands
+    /// for, in ms since the epoch (the events are dated by it).
+    pub fn update(&mut self, updates: Vec<Update>, now: Instant, wall: i64) {
         self.loaded |= updates.iter().any(|u| u.fresh.is_some());
         self.pool.advance(updates);
+        self.events.observe(&self.pool, wall);
+        if self.mode == Mode::Events {
+            self.events_seen = self.events.count();
+        }
+        // The stack asked for has come (or could not be taken).
+        if let Some((key, had)) = self.asked {
+            let now_has = self.pool.workers.iter().find(|w| w.key == key).map(|w| w.stack.as_ref().map(|t| t.at));
+            if now_has.is_none_or(|at| at != had) {
+                self.asked = None;
+            }
+        }
         self.summary = if self.pool.multi() { Summary::of(&self.pool) } else { Summary::default() };
         self.problem = None;
         // A pinned session that has ended will not come back (ids are jobs).
@@ -264,6 +299,26 @@ impl App {
     /// is, or its worker did not answer this round.
     pub fn row_stale(&self, i: usize) -> bool {
         self.stale() || !self.pool.answered(&self.pool.sessions[i])
+    }
+
+    /// The worker the stack key means: the selected session's; in the
+    /// per-worker view, the selected worker; with one worker, that one.
+    pub fn stack_worker(&self) -> Option<u32> {
+        if let Some(k) = self.detail().map(|(_, _, k)| k.clone()).or_else(|| self.selected_key()) {
+            return Some(k.worker);
+        }
+        let row = self.groups.get(self.panel.cursor).filter(|_| self.group == Some(Group::Worker));
+        match row {
+            Some(g) => self.pool.workers.iter().find(|w| w.label == *g.name).map(|w| w.key),
+            None if self.pool.workers.len() == 1 => Some(self.pool.workers[0].key),
+            None => None,
+        }
+    }
+
+    /// Incidents not yet seen in the events pane.
+    pub fn new_events(&self) -> u64 {
+        let kept = self.events.len() as u64;
+        (self.events.count() - self.events_seen).min(kept)
     }
 
     /// Keep the cursor on screen for a view of `page` rows.
@@ -614,5 +669,58 @@ mod tests {
         assert_eq!(a.group, None);
         a.key(Key::Esc);
         assert_eq!(a.group, None);
+    }
+
+    /// The one worker again, its loop blocked for `ms`, with `stack`.
+    fn blocked(a: &mut App, ms: u64, stack: Option<crate::model::Taken>) {
+        let b = crate::model::Blocked { waited: Duration::from_millis(ms), why: "main thread sleeping".into(), given_up: false };
+        let u = Update { key: 0, label: String::new(), socket: PathBuf::new(), state: crate::model::WorkerState::Blocked(b), took: None, pid: Some(42), stack, fresh: None };
+        a.update(vec![u], Instant::now(), 1_000_000 + ms as i64);
+    }
+
+    #[test]
+    fn y_takes_the_stack_of_the_selected_sessions_worker_and_waits_for_it() {
+        let mut a = app(3);
+        assert_eq!(a.key(Key::Char('y')), Effect::TakeStack(0));
+        assert_eq!((a.mode.clone(), a.asked), (Mode::Stack(0), Some((0, None))));
+        blocked(&mut a, 500, None);
+        assert!(a.asked.is_some(), "no stack yet");
+        let t = crate::model::Taken { at: 5, stack: Err("py-spy is not installed".into()) };
+        blocked(&mut a, 900, Some(t));
+        assert_eq!(a.asked, None, "the stack came");
+        // Again: a new one is asked for, replacing the one it has.
+        assert_eq!(a.key(Key::Char('y')), Effect::TakeStack(0));
+        assert_eq!(a.asked, Some((0, Some(5))));
+        a.key(Key::Esc);
+        assert_eq!(a.mode, Mode::Table);
+        // A replay shows the stack recorded: nothing to take.
+        a.replay = Some(ReplayView::default());
+        assert_eq!(a.key(Key::Char('y')), Effect::None);
+        assert_eq!(a.mode, Mode::Stack(0));
+        // Several workers and no session selected: say what y needs.
+        let mut empty = App::new(Query::default(), Charset::Utf8);
+        assert_eq!(empty.key(Key::Char('y')), Effect::None);
+        assert!(empty.note.as_deref().is_some_and(|n| n.contains("select a session")));
+        empty.key(Key::Char('x'));
+        assert_eq!(empty.note, None, "the note lasts until the next key");
+    }
+
+    #[test]
+    fn e_opens_the_events_and_clears_what_is_new() {
+        let mut a = app(3); // s001 is slow
+        assert_eq!(a.new_events(), 1);
+        blocked(&mut a, 700, None);
+        assert_eq!(a.new_events(), 2);
+        a.key(Key::Char('e'));
+        assert_eq!((a.mode.clone(), a.new_events()), (Mode::Events, 0));
+        blocked(&mut a, 900, None);
+        assert_eq!(a.new_events(), 0, "seen while the pane is open");
+        keys(&mut a, "jjj");
+        assert_eq!(a.pane_scroll, 3, "j scrolls the pane, not the table");
+        assert_eq!(a.panel.cursor, 0);
+        a.key(Key::Home);
+        assert_eq!(a.pane_scroll, 0);
+        a.key(Key::Char('e'));
+        assert_eq!(a.mode, Mode::Table);
     }
 }

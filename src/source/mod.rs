@@ -15,6 +15,7 @@ pub mod proc;
 pub mod recording;
 pub mod replay;
 pub mod sample;
+mod spawn;
 pub mod stack;
 pub mod target;
 pub mod trust;

@@ -7,7 +7,8 @@
 use std::io::{self, Read};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+
+use super::spawn::{Child, spawn};
 use std::time::{Duration, Instant};
 
 /// How long py-spy may take (a dump takes well under a second).
@@ -48,20 +49,14 @@ impl Capture {
         }
         // SAFETY: fresh descriptors from pipe2.
         let (out, write) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
-        // The child's end blocks as pipes normally do.
+        // The child's end blocks as pipes normally do (its copies as stdout
+        // and stderr lose O_CLOEXEC; ours closes when this returns).
         // SAFETY: fcntl on our own descriptor.
         unsafe { libc::fcntl(write.as_raw_fd(), libc::F_SETFL, 0) };
-        let err = write.try_clone().map_err(|e| format!("cannot run py-spy: {e}"))?;
-        let child = Command::new(&exe)
-            .args(["dump", "--pid", &pid.to_string(), "--nonblocking"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::from(write))
-            .stderr(Stdio::from(err))
-            .spawn()
-            .map_err(|e| match e.kind() {
-                io::ErrorKind::NotFound => format!("py-spy is not at {}", crate::text::in_message(&exe.to_string_lossy())),
-                _ => format!("cannot run py-spy: {e}"),
-            })?;
+        let child = spawn(&exe, &["dump", "--pid", &pid.to_string(), "--nonblocking"], write.as_raw_fd()).map_err(|e| match e.kind() {
+            io::ErrorKind::NotFound => format!("py-spy is not at {}", crate::text::in_message(&exe.to_string_lossy())),
+            _ => format!("cannot run py-spy: {e}"),
+        })?;
         Ok(Capture { child, out, got: Vec::new(), pid, by: now + TIME, closed: false })
     }
 
@@ -91,8 +86,8 @@ impl Capture {
                 Err(_) => break,
             }
         }
-        let status = match self.child.try_wait() {
-            Ok(Some(s)) if self.closed => s,
+        let success = match self.child.try_wait() {
+            Some(ok) if self.closed => ok,
             _ if now >= self.by => {
                 self.stop();
                 return Some(Err(format!("py-spy did not finish within {} s; stopped it", TIME.as_secs())));
@@ -100,21 +95,12 @@ impl Capture {
             _ => return None,
         };
         let text = String::from_utf8_lossy(&self.got).into_owned();
-        Some(if status.success() { parse(&text, self.pid) } else { Err(cause(&text, self.pid)) })
+        Some(if success { parse(&text, self.pid) } else { Err(cause(&text, self.pid)) })
     }
 
     fn stop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.child.kill();
         self.closed = true;
-    }
-}
-
-impl Drop for Capture {
-    fn drop(&mut self) {
-        if self.child.try_wait().ok().flatten().is_none() {
-            self.stop();
-        }
     }
 }
 
@@ -165,7 +151,7 @@ pub fn parse(text: &str, pid: u32) -> Result<Stack, String> {
 /// Why py-spy could not take the stack, in one line naming the cause.
 fn cause(text: &str, pid: u32) -> String {
     // py-spy's wording varies ("Permission Denied", "permission denied").
-    let lower = text.to_lowercase();
+    let lower = text.to_ascii_lowercase();
     let says = |what: &str| lower.contains(what);
     if says("failed to find python version") || says("failed to find a python interpreter") {
         return format!("process {pid} is not a Python process (py-spy finds no interpreter in it)");

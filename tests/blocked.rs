@@ -193,3 +193,31 @@ mod as_root {
         unsafe { libc::kill(holder, libc::SIGKILL) };
     }
 }
+
+/// The seconds a banner says the loop has been blocked.
+fn blocked_for(screen: &[String]) -> Option<f64> {
+    let l = screen.iter().find(|l| l.starts_with("worker at "))?;
+    l.split("loop blocked ").nth(1)?.split('s').next()?.parse().ok()
+}
+
+#[test]
+fn time_stopped_by_ctrl_z_is_not_counted_as_blocked() {
+    let d = dir("block-ctrlz");
+    let sock = d.join("w.sock");
+    let _hung = Server::hung(&sock, Duration::from_secs(60));
+    let script = format!("'{BIN}' --socket '{}' --refresh-rate 4\necho \"[stopped $?]\"\nread -r _\nfg\necho \"[exit $?]\"\nsleep 5", sock.display());
+    let mut t = Live::shell(&script, &[], 150, 24);
+    let s = t.wait_for("blocked", Duration::from_secs(5), |s| blocked_for(s).is_some());
+    let before = blocked_for(&s).unwrap();
+    t.send(b"\x1a");
+    t.wait_raw("[stopped 148]", Duration::from_secs(5));
+    // The stimulus: three seconds stopped.
+    std::thread::sleep(Duration::from_secs(3));
+    t.send(b"\n"); // fg
+    // The first frame after it ticked (the redraw repeats the last).
+    let s = t.wait_for("ticking again", Duration::from_secs(5), |s| s[0].contains("BLOCKED") && blocked_for(s).is_some_and(|b| b != before));
+    let after = blocked_for(&s).unwrap();
+    assert!(after < before + 1.5, "blocked {before}s before the stop, {after}s after it: the 3 s stopped were counted");
+    t.send(b"q");
+    t.wait_raw("[exit 0]", Duration::from_secs(5));
+}

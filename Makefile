@@ -71,7 +71,7 @@ text-classes: $(COMPAT_READY)
 
 # The Python reference client, to compare against (newer typer breaks it).
 BENCH_VENV := $(TARGET_DIR)/bench-venv
-BENCH_PKGS := 'openrtc[cli,top]==0.20.1' 'typer==0.16.0' 'psutil==7.2.2'
+BENCH_PKGS := 'openrtc[cli,top]==0.20.1' 'typer==0.16.0' 'psutil==7.2.2' 'py-spy==0.4.1'
 
 $(BENCH_VENV)/.ready:
 	$(call make_venv,$(BENCH_VENV),$(BENCH_PKGS),$@)

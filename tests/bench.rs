@@ -480,6 +480,9 @@ fn bench() {
     // ---- recordings ------------------------------------------------------------------
     let rec = recordings(&mut md, &d);
 
+    // ---- a blocked loop --------------------------------------------------------------
+    let blk = blocked_loop(&mut md, &d);
+
     // ---- binary and start-up -------------------------------------------------------
     let size = std::fs::metadata(BIN).unwrap().len();
     let stripped = Command::new("sh").arg("-c").arg(format!("strip -o {0}/s '{BIN}' 2>/dev/null && stat -c %s {0}/s", d.path().display())).output().ok().and_then(|o| text(&o.stdout).trim().parse::<u64>().ok()).unwrap_or(size);
@@ -526,6 +529,18 @@ fn bench() {
     let _ = writeln!(md, "| a scrape of 8x300 at most 1.3x `--once --format json` over the same sockets | {:.2}x | {} |", exp.ratio, yes(exp.ratio <= 1.3));
     let _ = writeln!(md, "| open a 1 GB recording and jump to its last sample: under 1 s, under 64 MB RSS | {}, {:.1} MB | {} |", ms(rec.open), rec.open_kib as f64 * 1.024 / 1000.0, yes(rec.open < Duration::from_secs(1) && rec.open_kib * 1024 < 64_000_000));
     let _ = writeln!(md, "| step one sample at 1,000 sessions: under 20 ms | {} median, {} worst | {} |", ms(rec.step_median), ms(rec.step_worst), yes(rec.step_median < Duration::from_millis(20)));
+    let _ = writeln!(md, "| a block shown within a period (1 s) and 0.5 s of the fetch that meets it | {} | {} |", ms(blk.shown), yes(blk.shown <= Duration::from_millis(1500)));
+    let _ = writeln!(md, "| during a 30 s block the other workers refresh within 10% of the period | {:.1}% | {} |", blk.worst_gap * 100.0, yes(blk.worst_gap <= 0.10));
+    let _ = writeln!(md, "| during a block a key is answered within 50 ms | {} worst | {} |", ms(blk.key), yes(blk.key <= Duration::from_millis(50)));
+    let _ = writeln!(md, "| reading /proc for a blocked worker under 0.1 ms a refresh | {:.3} ms | {} |", blk.proc_ms, yes(blk.proc_ms < 0.1));
+    match blk.stack {
+        Some(t) => {
+            let _ = writeln!(md, "| a stack on screen within 1 s of `y` | {} | {} |", ms(t), yes(t <= Duration::from_secs(1)));
+        }
+        None => {
+            let _ = writeln!(md, "| a stack on screen within 1 s of `y` | not measured: {} | **no** |", blk.stack_why);
+        }
+    }
     let _ = writeln!(md, "| exporter RSS under 8 MB, idle and scraping 8x300 | {:.1} MB idle, {:.1} MB peak | {} |", exp.idle_kib as f64 * 1.024 / 1000.0, exp.peak_kib as f64 * 1.024 / 1000.0, yes(exp.peak_kib * 1024 < 8_000_000));
 
     print!("\n{md}");
@@ -587,7 +602,7 @@ fn several_workers(md: &mut String, d: &TempDir, reps: usize) -> PoolFigures {
     let (hang_dir, seven) = pool_dir(d, "pool-hang", 7, 300);
     let _hung = Server::hung(&hang_dir.join("hung.sock"), Duration::from_secs(60));
     let mut t = Live::start(BIN, &["--socket", hang_dir.to_str().unwrap()], &[], 120, 40);
-    t.wait_for("the hung worker stale", Duration::from_secs(10), |s| s.iter().any(|l| l.contains("STALE")));
+    t.wait_for("the hung worker blocked", Duration::from_secs(10), |s| s.iter().any(|l| l.contains("BLOCKED")));
     let from = Instant::now();
     std::thread::sleep(Duration::from_secs(if quick() { 5 } else { 15 }));
     t.send(b"q");
@@ -656,6 +671,120 @@ fn exporter(md: &mut String, d: &TempDir, reps: usize) -> ExporterFigures {
     let _ = writeln!(md, "\nThe exporter's RSS: {idle_kib} KiB idle after a first scrape, {peak_kib} KiB at its peak (VmHWM) after {} scrapes.", reps + 1);
     println!("exporter: scrape {} vs once json {} = {ratio:.2}x; rss idle {idle_kib} KiB, peak {peak_kib} KiB", ms(scraped), ms(once));
     ExporterFigures { ratio, idle_kib, peak_kib }
+}
+
+/// What `blocked_loop` measured, for the targets.
+struct BlockFigures {
+    /// From the first connection the block met to BLOCKED on screen.
+    shown: Duration,
+    worst_gap: f64,
+    key: Duration,
+    proc_ms: f64,
+    stack: Option<Duration>,
+    stack_why: String,
+}
+
+/// A worker whose loop blocks for 30 s among seven that answer, in the
+/// live view at 1 Hz: how soon the block is shown after the fetch that
+/// meets it, how regularly the others are asked meanwhile, how soon keys
+/// are answered; what /proc costs for a blocked worker (the demo worker
+/// blocked in a real sleep); and how soon `y` puts a Python worker's stack
+/// on screen (py-spy from the bench venv).
+fn blocked_loop(md: &mut String, d: &TempDir) -> BlockFigures {
+    let _ = writeln!(md, "\n## A blocked loop\n");
+    let (dir, servers) = pool_dir(d, "blocked", 7, 300);
+    // The eighth: answers until told to block, then holds each connection.
+    let blocking = Arc::new(AtomicBool::new(false));
+    let b = blocking.clone();
+    let body = payload_for(300);
+    let slow = Server::start(&dir.join("w-blocks.sock"), Arc::new(move |mut s: std::os::unix::net::UnixStream| {
+        while b.load(Ordering::Relaxed) {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let _ = s.write_all(&body);
+    }));
+    let mut t = Live::start(BIN, &["--socket", dir.to_str().unwrap(), "--refresh-rate", "1"], &[], 160, 50);
+    t.wait_for("eight workers up", Duration::from_secs(10), |s| s[0].contains("workers 8") && !s[0].contains("not up"));
+    std::thread::sleep(Duration::from_secs(3)); // a history of answers
+    blocking.store(true, Ordering::Relaxed);
+    let block_at = Instant::now();
+    let shown = t.wait_for("the block shown", Duration::from_secs(10), |s| s.iter().any(|l| l.starts_with("w-blocks") && l.contains("BLOCKED")));
+    let seen = Instant::now();
+    assert!(shown.iter().any(|l| l.contains("loop blocked")));
+    let met = slow.times.lock().unwrap().iter().copied().find(|&c| c >= block_at).unwrap_or(block_at);
+    let shown = seen - met;
+    // Keys while it lasts: each answered on screen.
+    let mut key = Duration::ZERO;
+    for (k, title) in [(&b"s"[..], "sort cpu_pct"), (b"s", "sort duration_s"), (b"s", "sort agent"), (b"s", "sort session"), (b"s", "sort mem_mb")] {
+        let t0 = Instant::now();
+        t.send(k);
+        t.wait_for(title, Duration::from_secs(5), |s| s[0].contains(title));
+        key = key.max(t0.elapsed());
+    }
+    let from = Instant::now();
+    while from.elapsed() < Duration::from_secs(if quick() { 10 } else { 27 }) {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let until = Instant::now();
+    let mut worst_gap: f64 = 0.0;
+    for s in &servers {
+        let times: Vec<Instant> = s.times.lock().unwrap().iter().copied().filter(|&x| x >= block_at && x <= until).collect();
+        for w in times.windows(2) {
+            worst_gap = worst_gap.max(((w[1] - w[0]).as_secs_f64() - 1.0).abs());
+        }
+    }
+    t.send(b"q");
+    t.wait_exit(Duration::from_secs(5));
+    blocking.store(false, Ordering::Relaxed);
+    drop(slow);
+    // /proc for a real blocked process: what one refresh reads and says.
+    let demo_sock = d.join("blocked-demo.sock");
+    let mut demo = Command::new(DEMO).args(["--socket", demo_sock.to_str().unwrap(), "--block", "sleep", "--block-after", "0.2", "--block-for", "10"]).stderr(Stdio::null()).spawn().unwrap();
+    std::thread::sleep(Duration::from_millis(600));
+    let proc = openrtc_top::source::proc::Proc::default();
+    let seen_demo = proc.seen(demo.id()).unwrap();
+    let n = 2_000;
+    let t0 = Instant::now();
+    for _ in 0..n {
+        let look = proc.look(seen_demo);
+        std::hint::black_box(openrtc_top::source::proc::explain(&look, 0, 1.0, 100.0));
+    }
+    let proc_ms = t0.elapsed().as_secs_f64() * 1e3 / n as f64;
+    let _ = demo.kill();
+    let _ = demo.wait();
+    // y on a Python worker blocked in time.sleep.
+    let spy = std::env::var_os("OPENRTC_BENCH_VENV").map(|v| PathBuf::from(v).join("bin/py-spy")).filter(|p| p.exists());
+    let (stack, stack_why) = match spy {
+        None => (None, "no py-spy in the bench venv".to_string()),
+        Some(spy) => {
+            let py_sock = d.join("blocked-py.sock");
+            let mut py = python_worker(&py_sock, 0.5, 20.0);
+            let mut t = Live::start(BIN, &["--socket", py_sock.to_str().unwrap(), "--py-spy", spy.to_str().unwrap()], &[], 160, 40);
+            t.wait_for("blocked", Duration::from_secs(5), |s| s[0].contains("BLOCKED"));
+            let t0 = Instant::now();
+            t.send(b"y");
+            let s = t.wait_for("the stack", Duration::from_secs(10), |s| s.iter().any(|l| l.contains("block_the_loop") || l.contains("py-spy may not")));
+            let took = t0.elapsed();
+            t.send(b"q");
+            t.wait_exit(Duration::from_secs(5));
+            let _ = py.kill();
+            let _ = py.wait();
+            match s.iter().any(|l| l.contains("block_the_loop")) {
+                true => (Some(took), String::new()),
+                false => (None, "ptrace is not permitted here".to_string()),
+            }
+        }
+    };
+    let _ = writeln!(md, "Eight workers of 300 sessions, live view at 1 Hz in a 160x50 pseudo-terminal; one stops answering for 30 s.\n");
+    let _ = writeln!(md, "| measured | value |");
+    let _ = writeln!(md, "| --- | ---: |");
+    let _ = writeln!(md, "| from the first fetch the block meets to BLOCKED on screen | {} |", ms(shown));
+    let _ = writeln!(md, "| largest departure of the others' refresh intervals from 1 s, during the block | {:.1} ms |", worst_gap * 1e3);
+    let _ = writeln!(md, "| slowest of five keys (`s`) answered on screen during the block | {} |", ms(key));
+    let _ = writeln!(md, "| reading /proc and explaining, per blocked worker per refresh (mean of {n}) | {proc_ms:.3} ms |");
+    let _ = writeln!(md, "| `y` to the Python stack on screen (py-spy 0.4.1) | {} |", stack.map_or(stack_why.clone(), ms));
+    println!("blocked: shown {}, worst gap {:.1} ms, key {}, /proc {proc_ms:.3} ms, stack {:?}", ms(shown), worst_gap * 1e3, ms(key), stack);
+    BlockFigures { shown, worst_gap, key, proc_ms, stack, stack_why }
 }
 
 /// What `recordings` measured, for the targets.

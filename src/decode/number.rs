@@ -11,6 +11,7 @@
 /// operation, so the same bits as `str::parse` at a third of its cost (a
 /// test holds the two equal). Anything longer, or with an exponent, goes to
 /// `str::parse`. An integer is an integer to Python, so `-0` is 0.
+#[inline(always)]
 pub fn scan(b: &[u8]) -> Result<(usize, f64), (usize, &'static str)> {
     const POW10: [f64; 16] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
     let neg = b.first() == Some(&b'-');

@@ -139,6 +139,7 @@ impl<'a> Reader<'a> {
     }
 
     /// What the next value is; an error where there is none.
+    #[inline(always)]
     pub fn kind(&mut self) -> Read<Kind> {
         match self.ws() {
             Some(b'{') => Ok(Kind::Object),
@@ -203,6 +204,7 @@ impl<'a> Reader<'a> {
     }
 
     /// The key of an object's `n`th member and its colon, as a field.
+    #[inline(always)]
     fn field(&mut self, n: usize) -> Read<Field> {
         self.ws();
         let at = self.i;
@@ -237,6 +239,7 @@ impl<'a> Reader<'a> {
     }
 
     /// The string at the position (`kind` has moved it onto the quote).
+    #[inline(always)]
     pub fn string(&mut self) -> Read<Str<'a>> {
         let b = self.text.as_bytes();
         let start = self.i;
@@ -286,6 +289,7 @@ impl<'a> Reader<'a> {
     }
 
     /// The number at the position.
+    #[inline(always)]
     pub fn number(&mut self) -> Read<f64> {
         match number::scan(&self.text.as_bytes()[self.i..]) {
             Ok((len, v)) => {
@@ -390,6 +394,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A number, or a string that Python's `float()` reads as one.
+    #[inline(always)]
     pub fn num(&mut self) -> Read<Option<f64>> {
         match self.kind()? {
             Kind::Num => self.number().map(Some),
@@ -406,6 +411,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A string shared with the rows before (agents and tenants repeat).
+    #[inline(always)]
     pub fn shared(&mut self) -> Read<Option<Rc<str>>> {
         self.value(Kind::Str, |rd| {
             let s = rd.string()?;

@@ -183,6 +183,7 @@ impl<'a> PlainRow<'a> {
     }
 
     /// A cell of `col`, `width` columns wide, in a column `w` wide.
+    #[inline(always)]
     fn cell(&mut self, col: Column, w: usize, text: &str, width: usize) {
         self.left -= 1;
         let fill = if self.left == 0 { 0 } else { w.saturating_sub(width) };
@@ -206,7 +207,7 @@ impl<'a> PlainRow<'a> {
 /// cell is `present::cells::screen_text`); numbers are formatted
 /// into `num`. (Inlined: both passes call it for every cell, and the call
 /// was 2% of a 100,000-row run.)
-#[inline]
+#[inline(always)]
 fn plain_cell<'a>(col: Column, pool: &'a Pool, s: &'a Session, num: &'a mut String, cs: Charset) -> (Cow<'a, str>, usize) {
     match col {
         Column::Pin => (Cow::Borrowed(if s.pinned { "*" } else { "-" }), 1),

@@ -72,7 +72,9 @@ pub fn worker_lines(w: &Worker, pid: Option<u32>, width: usize, full: bool, grap
         }
     }
     item(&mut l, "  DRAINING ", yes_no(w.draining));
-    if let Some(p) = pid.filter(|&p| p > 0) {
+    // Shown when the widest pid would fit (pid_max is at most 2^22, 7
+    // digits), so whether it is shown does not depend on its digits.
+    if let Some(p) = pid.filter(|&p| p > 0 && l.room() >= "  PID ".len() + 7) {
         item(&mut l, "  PID ", &p.to_string());
     }
     if sys.available == Some(false) {

@@ -708,7 +708,7 @@ fn blocked_loop(md: &mut String, d: &TempDir) -> BlockFigures {
     std::thread::sleep(Duration::from_secs(3)); // a history of answers
     blocking.store(true, Ordering::Relaxed);
     let block_at = Instant::now();
-    let shown = t.wait_for("the block shown", Duration::from_secs(10), |s| s.iter().any(|l| l.starts_with("w-blocks") && l.contains("BLOCKED")));
+    let shown = t.wait_for("the block shown", Duration::from_secs(10), |s| s.iter().any(|l| l.contains("@w-blocks") && l.contains("BLOCKED")));
     let seen = Instant::now();
     assert!(shown.iter().any(|l| l.contains("loop blocked")));
     let met = slow.times.lock().unwrap().iter().copied().find(|&c| c >= block_at).unwrap_or(block_at);

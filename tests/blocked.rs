@@ -221,3 +221,24 @@ fn time_stopped_by_ctrl_z_is_not_counted_as_blocked() {
     t.send(b"q");
     t.wait_raw("[exit 0]", Duration::from_secs(5));
 }
+
+#[test]
+fn a_block_does_not_end_a_batch_its_rounds_mark_the_worker() {
+    let d = dir("block-batch");
+    let sock = d.join("w.sock");
+    let mut demo = blocking_demo(&sock, "0.8", "20");
+    let out = run_with(&["--socket", sock.to_str().unwrap(), "-n", "4", "--refresh-rate", "2", "--format", "json", "--timeout", "1"], &[], Duration::from_secs(20));
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
+    let lines: Vec<String> = text(&out.stdout).lines().map(str::to_string).collect();
+    assert_eq!(lines.len(), 4, "every round printed: {lines:?}");
+    let states: Vec<&str> = lines.iter().map(|l| if l.contains("\"state\": \"blocked\", \"blocked_s\": ") { "blocked" } else if l.contains("\"state\": \"answered\"") { "answered" } else { "?" }).collect();
+    assert_eq!(states[0], "answered");
+    assert_eq!(states[3], "blocked", "{states:?}");
+    // Its rows stay (the last it sent), and each blocked round says so on stderr.
+    assert!(lines[3].contains("\"sessions\": [{\"session_id\": \"AJ_"), "{}", lines[3]);
+    let err = text(&out.stderr);
+    assert_eq!(err.lines().count(), states.iter().filter(|&&s| s == "blocked").count(), "{err}");
+    assert!(err.lines().all(|l| l.starts_with(&format!("openrtc-top: the worker at {} (pid {}) is blocked", sock.display(), demo.id()))), "{err}");
+    let _ = demo.kill();
+    let _ = demo.wait();
+}

@@ -11,8 +11,9 @@ use crate::model::{Pool, Session, System, Taken, Worker, WorkerEntry, WorkerStat
 use crate::number;
 use crate::text::{self, Charset};
 
-/// One line of JSON: `{"worker": ..., "sessions": [...]}` (with a leading
-/// `time` in batch mode). Non-finite numbers, which JSON cannot hold, are
+/// One line of JSON: `{"pid": N, "state": "answered", "worker": ...,
+/// "sessions": [...]}` (with a leading `time` in batch mode; a blocked
+/// worker's state says for how long and why). Non-finite numbers, which JSON cannot hold, are
 /// null. Several workers: `{"workers": [{"label", "socket", "worker",
 /// "error"}, ...], "sessions": [...]}`, each session led by its worker's
 /// label.
@@ -39,10 +40,15 @@ pub fn json(out: &mut dyn Write, pool: &Pool, order: &[usize], opt: Plain) -> io
         }
         buf.push(']');
     } else {
-        if let Some(pid) = pool.workers.first().and_then(|w| w.pid) {
-            let _ = write!(buf, "\"pid\": {pid}, ");
+        // One worker: its pid and state, then its block, at the top level.
+        let mut o = JsonObject::fields(&mut buf, charset);
+        if let Some(w) = pool.workers.first() {
+            if let Some(pid) = w.pid {
+                o.num("pid", Some(f64::from(pid)));
+            }
+            state(&mut o, w, charset);
         }
-        buf.push_str("\"worker\": ");
+        o.key("worker");
         match pool.block() {
             Some(w) => json_worker(&mut buf, w, charset),
             None => buf.push_str("null"),
@@ -72,14 +78,7 @@ fn worker_entry(buf: &mut String, w: &WorkerEntry, cs: Charset) {
     o.str("label", Some(&w.label));
     o.str("socket", Some(&w.socket.to_string_lossy()));
     o.num("pid", w.pid.map(f64::from));
-    o.str("state", Some(state_word(&w.state)));
-    if let WorkerState::Blocked(b) = &w.state {
-        o.num("blocked_s", Some((b.waited.as_secs_f64() * 10.0).round() / 10.0));
-        o.str("why", Some(&b.why));
-    }
-    if let Some(t) = &w.stack {
-        stack(&mut o, t, cs);
-    }
+    state(&mut o, w, cs);
     o.key("worker");
     match &w.block {
         Some(b) => json_worker(o.buf(), b, cs),
@@ -91,6 +90,19 @@ fn worker_entry(buf: &mut String, w: &WorkerEntry, cs: Charset) {
     };
     o.str("error", error);
     o.end();
+}
+
+/// A worker's `state` (and, blocked, for how long and why), and its last
+/// stack when one was taken.
+fn state(o: &mut JsonObject, w: &WorkerEntry, cs: Charset) {
+    o.str("state", Some(state_word(&w.state)));
+    if let WorkerState::Blocked(b) = &w.state {
+        o.num("blocked_s", Some((b.waited.as_secs_f64() * 10.0).round() / 10.0));
+        o.str("why", Some(&b.why));
+    }
+    if let Some(t) = &w.stack {
+        stack(o, t, cs);
+    }
 }
 
 /// `"stack": {"at", "summary", "text"}`, or `"error"` for a stack that
@@ -186,6 +198,11 @@ pub(super) struct JsonObject<'a> {
 impl<'a> JsonObject<'a> {
     pub(super) fn new(b: &'a mut String, cs: Charset) -> Self {
         b.push('{');
+        JsonObject { b, first: true, cs }
+    }
+
+    /// Members written into an object already open (and left open).
+    fn fields(b: &'a mut String, cs: Charset) -> Self {
         JsonObject { b, first: true, cs }
     }
 

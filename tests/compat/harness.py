@@ -332,7 +332,8 @@ def check_json(raw, ours_text):
     lines = ours_text.splitlines()
     expect(len(lines) == 1, f"json: expected one line, got {len(lines)}")
     ours = json.loads(lines[0], parse_constant=reject_constant)  # must be strict JSON
-    expect(set(ours) == {"pid", "worker", "sessions"}, f"json: keys {sorted(ours)}")
+    expect(set(ours) == {"pid", "state", "worker", "sessions"}, f"json: keys {sorted(ours)}")
+    expect(ours["state"] == "answered", f"json: state {ours['state']!r}")
     expect(isinstance(ours["pid"], int) and ours["pid"] > 0, f"json: pid {ours['pid']!r}")
     expect([r["session_id"] for r in ours["sessions"]] == [r["session_id"] for r in default_order(rows)],
            "json: session order differs from mem_mb desc / id asc")

@@ -313,11 +313,11 @@ mod tests {
 
     fn up(key: u32, rows: Vec<Session>, failed: f64) -> Update {
         let snap = Snapshot { worker: Some(Worker { failed: Some(failed), ..Worker::default() }), sessions: rows };
-        Update { key, label: format!("w{key}"), socket: PathBuf::new(), state: WorkerState::Up, took: None, pid: Some(7), stack: None, fresh: Some(snap) }
+        Update { key, label: format!("w{key}"), socket: PathBuf::new(), state: WorkerState::Up, took: None, pid: Some(7), stack: None, blocks: 0, fresh: Some(snap) }
     }
 
     fn state(key: u32, state: WorkerState, stack: Option<Taken>) -> Update {
-        Update { key, label: format!("w{key}"), socket: PathBuf::new(), state, took: None, pid: Some(7), stack, fresh: None }
+        Update { key, label: format!("w{key}"), socket: PathBuf::new(), state, took: None, pid: Some(7), stack, blocks: 0, fresh: None }
     }
 
     fn blocked(ms: u64) -> WorkerState {

@@ -64,6 +64,8 @@ const fn counter(name: &'static str, help: &'static str) -> Family {
 /// Every family, in the order written.
 const UP: Family = gauge("openrtc_up", "", "Whether the worker answered this scrape (1) or not (0); one series per configured or found socket.");
 const FETCH: Family = gauge("openrtc_fetch_duration_seconds", "seconds", "How long fetching the worker's snapshot took.");
+const BLOCKED: Family = gauge("openrtc_loop_blocked_seconds", "seconds", "How long the worker's loop has not answered (0 when it answered): a session blocking it.");
+const BLOCKS: Family = counter("openrtc_loop_blocks", "Blocks of the worker's loop this exporter has seen.");
 const UPTIME: Family = gauge("openrtc_worker_uptime_seconds", "seconds", "How long the worker has been up.");
 const MAX: Family = gauge("openrtc_sessions_max", "", "The most sessions the worker takes.");
 const STARTED: Family = counter("openrtc_sessions_started", "Sessions the worker has started.");
@@ -113,6 +115,7 @@ pub fn write(out: &mut dyn Write, pool: &Pool, how: Exposition) -> io::Result<()
 
     let mut up = Series::new(&UP);
     let mut fetch = Series::new(&FETCH);
+    let (mut blocked, mut blocks) = (Series::new(&BLOCKED), Series::new(&BLOCKS));
     let mut uptime = Series::new(&UPTIME);
     let mut max = Series::new(&MAX);
     let mut started = Series::new(&STARTED);
@@ -125,6 +128,8 @@ pub fn write(out: &mut dyn Write, pool: &Pool, how: Exposition) -> io::Result<()
         if let Some(t) = w.took {
             fetch.add(l.clone(), t.as_secs_f64());
         }
+        blocked.add(l.clone(), w.state.blocked().map_or(0.0, |b| b.waited.as_secs_f64()));
+        blocks.add(l.clone(), f64::from(w.blocks));
         // A worker that did not answer has no figures this time.
         let Some(b) = w.block.as_ref().filter(|_| w.state.up()) else { continue };
         for (series, v) in [(&mut uptime, b.uptime_s), (&mut max, b.max_sessions), (&mut started, b.started), (&mut failed, b.failed), (&mut saved, b.saved_bytes)] {
@@ -136,7 +141,7 @@ pub fn write(out: &mut dyn Write, pool: &Pool, how: Exposition) -> io::Result<()
             draining.add(l.clone(), if d { 1.0 } else { 0.0 });
         }
     }
-    families.extend([up, fetch, uptime, max, started, failed, draining, saved]);
+    families.extend([up, fetch, blocked, blocks, uptime, max, started, failed, draining, saved]);
 
     // Group sessions; BTreeMap keys put the series in a stable order
     // (workers in label order, then agent, tenant, status).
@@ -283,6 +288,7 @@ mod tests {
                 took: Some(Duration::from_millis(5)),
                 pid: None,
                 stack: None,
+                blocks: 0,
                 fresh: state.up().then(|| decode(payload.as_bytes()).unwrap()).or(Some(Snapshot::default())),
             })
             .collect();

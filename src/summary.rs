@@ -157,8 +157,8 @@ mod tests {
         let block = Worker { active_sessions: Some(5.0), max_sessions: Some(10.0), failed: Some(2.0), draining: Some(true), ..Worker::default() };
         let mut pool = Pool::default();
         pool.advance(vec![
-            Update { key: 1, label: "b".into(), socket: "b".into(), state: WorkerState::Up, took: None, pid: None, stack: None, fresh: Some(Snapshot { worker: Some(block), sessions: vec![row(10.0, 1.5, true), row(f64::NAN, 2.0, false)] }) },
-            Update { key: 2, label: "a".into(), socket: "a".into(), state: WorkerState::Stale("late".into()), took: None, pid: None, stack: None, fresh: Some(Snapshot { worker: None, sessions: vec![row(1.0, f64::INFINITY, false)] }) },
+            Update { key: 1, label: "b".into(), socket: "b".into(), state: WorkerState::Up, took: None, pid: None, stack: None, blocks: 0, fresh: Some(Snapshot { worker: Some(block), sessions: vec![row(10.0, 1.5, true), row(f64::NAN, 2.0, false)] }) },
+            Update { key: 2, label: "a".into(), socket: "a".into(), state: WorkerState::Stale("late".into()), took: None, pid: None, stack: None, blocks: 0, fresh: Some(Snapshot { worker: None, sessions: vec![row(1.0, f64::INFINITY, false)] }) },
         ]);
         let f = by_worker(&pool);
         assert_eq!((f[0].of(&pool).label.as_str(), f[0].rows, f[0].active, f[0].max, f[0].cpu_pct, f[0].mem_mb), ("a", 1, 1.0, None, 1.0, 0.0));

@@ -414,7 +414,7 @@ pub(crate) mod tests {
             label: label.into(),
             socket: label.into(),
             state: WorkerState::Up,
-            took: None, pid: None, stack: None,
+            took: None, pid: None, stack: None, blocks: 0,
             fresh: Some(Snapshot { worker: None, sessions }),
         });
         s.advance(updates.collect());
@@ -438,7 +438,7 @@ pub(crate) mod tests {
             label: label.into(),
             socket: label.into(),
             state: WorkerState::Up,
-            took: None, pid: None, stack: None,
+            took: None, pid: None, stack: None, blocks: 0,
             fresh: Some(Snapshot { worker: None, sessions: ids.iter().map(|id| row(id, "x", None, 1.0, 1.0, 1.0, "slow")).collect() }),
         };
         s.advance(vec![mk(1, "w2", &["a", "b"]), mk(2, "w1", &["a"])]);

@@ -541,6 +541,8 @@ fn bench() {
             let _ = writeln!(md, "| a stack on screen within 1 s of `y` | not measured: {} | **no** |", blk.stack_why);
         }
     }
+    let _ = writeln!(md, "| with 200 idle clients and a slow reader, a scrape at most 2x a quiet one | {:.2}x | {} |", exp.load_ratio, yes(exp.load_ratio <= 2.0));
+    let _ = writeln!(md, "| exporter RSS under load under 8 MB plus the answers in flight | {:.1} MB ({:.1} MB of answers) | {} |", exp.load_kib as f64 * 1.024 / 1000.0, exp.answer as f64 / 1e6, yes(exp.load_kib * 1024 < 8_000_000 + exp.answer as u64));
     let _ = writeln!(md, "| exporter RSS under 8 MB, idle and scraping 8x300 | {:.1} MB idle, {:.1} MB peak | {} |", exp.idle_kib as f64 * 1.024 / 1000.0, exp.peak_kib as f64 * 1.024 / 1000.0, yes(exp.peak_kib * 1024 < 8_000_000));
 
     print!("\n{md}");
@@ -626,6 +628,9 @@ struct ExporterFigures {
     ratio: f64,
     idle_kib: u64,
     peak_kib: u64,
+    load_ratio: f64,
+    load_kib: u64,
+    answer: usize,
 }
 
 
@@ -663,6 +668,7 @@ fn exporter(md: &mut String, d: &TempDir, reps: usize) -> ExporterFigures {
     cmd.args(["--once", "--format", "json", "--socket", dir.to_str().unwrap()]);
     let once = median((0..reps).map(|_| measure(&mut cmd).expect("openrtc-top failed").0).collect());
     let ratio = scraped.as_secs_f64() / once.as_secs_f64();
+    let load = under_load(&dir, reps);
     let _ = writeln!(md, "| 8 workers x 300 sessions | time (median of {reps}) |");
     let _ = writeln!(md, "| --- | ---: |");
     let _ = writeln!(md, "| a scrape of `--serve` (OpenMetrics, request to last byte) | {} |", ms(scraped));
@@ -670,7 +676,61 @@ fn exporter(md: &mut String, d: &TempDir, reps: usize) -> ExporterFigures {
     let _ = writeln!(md, "| ratio | {ratio:.2}x |");
     let _ = writeln!(md, "\nThe exporter's RSS: {idle_kib} KiB idle after a first scrape, {peak_kib} KiB at its peak (VmHWM) after {} scrapes.", reps + 1);
     println!("exporter: scrape {} vs once json {} = {ratio:.2}x; rss idle {idle_kib} KiB, peak {peak_kib} KiB", ms(scraped), ms(once));
-    ExporterFigures { ratio, idle_kib, peak_kib }
+    let _ = writeln!(md, "\nUnder attack (`--per-session 2400`, an answer of {:.1} MB): a scrape alone took {} (median); with 200 idle clients connected and one client reading an answer 4 KB every 0.5 s, {} ({:.2}x). The exporter's peak RSS (VmHWM) then: {} KiB, with {:.1} MB of answers in flight.", load.answer as f64 / 1e6, ms(load.quiet), ms(load.busy), load.busy.as_secs_f64() / load.quiet.as_secs_f64(), load.peak_kib, load.answer as f64 / 1e6);
+    println!("exporter under load: quiet {} busy {} peak {} KiB answer {} B", ms(load.quiet), ms(load.busy), load.peak_kib, load.answer);
+    ExporterFigures { ratio, idle_kib, peak_kib, load_ratio: load.busy.as_secs_f64() / load.quiet.as_secs_f64(), load_kib: load.peak_kib, answer: load.answer }
+}
+
+/// What the exporter does under attack.
+struct Load {
+    quiet: Duration,
+    busy: Duration,
+    peak_kib: u64,
+    answer: usize,
+}
+
+/// Scrapes of an exporter with a large answer, alone and then beside 200
+/// idle clients and one slow reader.
+fn under_load(dir: &Path, reps: usize) -> Load {
+    use std::net::{TcpListener, TcpStream};
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut child = Command::new(BIN).args(["--serve", &port.to_string(), "--socket", dir.to_str().unwrap(), "--per-session", "2400"]).stderr(Stdio::null()).spawn().unwrap();
+    let connect = || loop {
+        match TcpStream::connect(("127.0.0.1", port)) {
+            Ok(s) => break s,
+            Err(_) => std::thread::sleep(Duration::from_millis(10)),
+        }
+    };
+    let scrape = || {
+        let t0 = Instant::now();
+        let mut s = connect();
+        s.write_all(b"GET /metrics HTTP/1.1\r\n\r\n").unwrap();
+        let mut body = Vec::new();
+        s.read_to_end(&mut body).unwrap();
+        (t0.elapsed(), body.len())
+    };
+    let answer = scrape().1;
+    let quiet = median((0..reps).map(|_| scrape().0).collect());
+    let idle: Vec<TcpStream> = (0..200).map(|_| connect()).collect();
+    let stop = Arc::new(AtomicBool::new(false));
+    let st = stop.clone();
+    let mut slow = connect();
+    slow.write_all(b"GET /metrics HTTP/1.1\r\n\r\n").unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut chunk = [0u8; 4096];
+        while !st.load(Ordering::Relaxed) && slow.read(&mut chunk).is_ok_and(|n| n > 0) {
+            std::thread::sleep(Duration::from_millis(500));
+        }
+    });
+    std::thread::sleep(Duration::from_millis(200));
+    let busy = median((0..reps).map(|_| scrape().0).collect());
+    let peak_kib = vm_hwm_kib(child.id());
+    stop.store(true, Ordering::Relaxed);
+    drop(idle);
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = reader.join();
+    Load { quiet, busy, peak_kib, answer }
 }
 
 /// What `blocked_loop` measured, for the targets.

@@ -575,6 +575,51 @@ mod real_prometheus {
         });
         drop(exporter);
     }
+
+    /// A real worker whose loop blocks 4 s every 9 s beside one that does
+    /// not, scraped every second with a 0.5 s timeout: the healthy one's
+    /// samples never miss, the blocked one's gauge rises past a second, and
+    /// README's OpenrtcLoopBlocked alert fires.
+    #[test]
+    #[ignore = "needs the compat venv and Debian's prometheus (make test runs it where prometheus is installed)"]
+    fn prometheus_beside_a_blocked_worker_sees_the_gauge_rise_and_the_alert_fire() {
+        let d = TempDir::new("prometheus-blocked");
+        let scan = d.join("workers");
+        std::fs::create_dir(&scan).unwrap();
+        let _healthy = Worker::start("runtime", Some(&scan.join("ok.sock")), &[], &[]);
+        let _blocked = Worker::start("block-sleep", Some(&scan.join("blocks.sock")), &[], &[]);
+        let (ours, theirs) = (free_port(), free_port());
+        let exporter = Command::new(BIN).args(["--serve", &format!("127.0.0.1:{ours}"), "--socket", scan.to_str().unwrap()]).stderr(Stdio::null()).spawn().unwrap();
+        let _exporter = Kill(exporter);
+        std::fs::write(d.join("rules.yml"), readme_block("openrtc-rules.yml")).unwrap();
+        let config = format!(
+            "global:\n  scrape_interval: 1s\n  scrape_timeout: 500ms\n  evaluation_interval: 1s\nrule_files: ['{}']\nscrape_configs:\n  - job_name: openrtc\n    static_configs:\n      - targets: ['127.0.0.1:{ours}']\n",
+            d.join("rules.yml").display()
+        );
+        std::fs::write(d.join("prometheus.yml"), config).unwrap();
+        let prometheus = Command::new("prometheus")
+            .arg(format!("--config.file={}", d.join("prometheus.yml").display()))
+            .arg(format!("--storage.tsdb.path={}", d.join("data").display()))
+            .arg(format!("--web.listen-address=127.0.0.1:{theirs}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("this test needs Debian's prometheus (apt install prometheus)");
+        let _prometheus = Kill(prometheus);
+        let query = |q: &str| get(theirs, &format!("/api/v1/query?query={q}")).unwrap_or_default();
+        wait_until("the loop-blocked alert firing", Duration::from_secs(60), || {
+            let alerts = get(theirs, "/api/v1/alerts").unwrap_or_default();
+            py("any(a['labels']['alertname'] == 'OpenrtcLoopBlocked' and a['state'] == 'firing' and a['labels']['worker'] == 'compat-sleep' for a in d['data']['alerts'])", &alerts) == "True"
+        });
+        let peak = query("max_over_time(openrtc_loop_blocked_seconds{worker=%22compat-sleep%22}[1m])");
+        assert!(py("float(d['data']['result'][0]['value'][1])", &peak).parse::<f64>().unwrap() > 1.0, "{peak}");
+        // Every scrape answered in time, with the healthy worker up in each.
+        let scrapes = query("count_over_time(up[1m])");
+        let answered = query("sum_over_time(up[1m])");
+        assert_eq!(py("d['data']['result'][0]['value'][1]", &scrapes), py("d['data']['result'][0]['value'][1]", &answered), "scrapes failed: {answered}");
+        let healthy = query("min_over_time(openrtc_up{worker=%22compat-runtime%22}[1m])");
+        assert_eq!(py("d['data']['result'][0]['value'][1]", &healthy), "1", "{healthy}");
+    }
 }
 
 #[test]

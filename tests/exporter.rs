@@ -196,14 +196,6 @@ fn once_prints_an_exposition_with_the_exit_status_of_once() {
 mod real_prometheus {
     use super::*;
 
-    /// The README's ```yaml blocks whose first line is `# NAME`.
-    fn readme_block(name: &str) -> String {
-        let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-        let start = readme.find(&format!("```yaml\n# {name}\n")).unwrap_or_else(|| panic!("README has no {name} block"));
-        let body = &readme[start + "```yaml\n".len()..];
-        body[..body.find("```").unwrap()].to_string()
-    }
-
     fn promtool(args: &[&str]) -> std::process::Output {
         Command::new("promtool").args(args).output().expect("promtool (Debian: apt install prometheus)")
     }
@@ -215,10 +207,85 @@ mod real_prometheus {
         let rules = d.join("openrtc-rules.yml");
         std::fs::write(&rules, readme_block("openrtc-rules.yml")).unwrap();
         let out = promtool(&["check", "rules", rules.to_str().unwrap()]);
-        assert!(out.status.success() && text(&out.stdout).contains("SUCCESS: 2 rules found"), "{}{}", text(&out.stdout), text(&out.stderr));
+        assert!(out.status.success() && text(&out.stdout).contains("SUCCESS: 3 rules found"), "{}{}", text(&out.stdout), text(&out.stderr));
         let config = d.join("prometheus.yml");
         std::fs::write(&config, format!("{}rule_files: ['{}']\n", readme_block("prometheus.yml"), rules.display())).unwrap();
         let out = promtool(&["check", "config", config.to_str().unwrap()]);
         assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));
     }
+}
+
+/// One scrape's whole answer, and how long it took.
+fn timed_get(e: &Exporter, request: &str) -> (String, Duration) {
+    let t0 = Instant::now();
+    let a = e.ask(request.as_bytes());
+    (a, t0.elapsed())
+}
+
+#[test]
+fn many_idle_clients_and_a_slow_reader_cost_a_scrape_nothing() {
+    let d = TempDir::new("exp-many");
+    let ids: Vec<String> = (0..20_000).map(|k| format!("session-{k:05}")).collect();
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let _w = Server::bytes(&d.join("w.sock"), worker_payload("one", &ids));
+    let e = Exporter::start(&["--socket", d.path().to_str().unwrap(), "--per-session", "20000"]);
+    let (_, quiet) = timed_get(&e, "GET /metrics HTTP/1.1\r\n\r\n");
+    // 200 clients that connect and say nothing (more than the exporter
+    // keeps open: the oldest go), and one that takes a large answer 4 KB at
+    // a time.
+    let idle: Vec<TcpStream> = (0..200).map(|_| e.connect()).collect();
+    let mut slow = e.connect();
+    slow.write_all(b"GET /metrics HTTP/1.1\r\n\r\n").unwrap();
+    let mut got = [0u8; 4096];
+    slow.read_exact(&mut got).unwrap();
+    assert!(got.starts_with(b"HTTP/1.1 200 OK"));
+    let (m, busy) = timed_get(&e, "GET /metrics HTTP/1.1\r\n\r\n");
+    assert!(m.starts_with("HTTP/1.1 200 OK") && m.contains("openrtc_up{worker=\"one\"} 1"), "{}", &m[..m.len().min(300)]);
+    // Not 2 s per idle client, nor the slow reader's pace: about one scrape.
+    assert!(busy < quiet * 4 + Duration::from_millis(500), "quiet {quiet:?}, with 200 idle and a slow reader {busy:?}");
+    drop(idle);
+    let _ = slow.read_exact(&mut got);
+}
+
+#[test]
+fn the_scrapers_timeout_is_kept_and_a_blocked_worker_costs_no_scrape() {
+    let d = TempDir::new("exp-timeout");
+    let _ok = Server::bytes(&d.join("ok.sock"), worker_payload("ok", &["s1"]));
+    let hung = Server::hung(&d.join("hung.sock"), Duration::from_secs(30));
+    let e = Exporter::start(&["--socket", d.path().to_str().unwrap()]);
+    let scrape = "GET /metrics HTTP/1.1\r\nX-Prometheus-Scrape-Timeout-Seconds: 0.5\r\n\r\n";
+    let mut blocked_for: Vec<f64> = Vec::new();
+    let t0 = Instant::now();
+    // Scrapes every 100 ms until the worker counts as blocked (1 s before
+    // its first answer), and twice more.
+    while blocked_for.iter().filter(|&&b| b > 0.0).count() < 3 {
+        assert!(t0.elapsed() < Duration::from_secs(10), "never blocked: {blocked_for:?}");
+        let (m, took) = timed_get(&e, scrape);
+        assert!(took < Duration::from_millis(500), "a scrape took {took:?}");
+        // The good worker's data, every time; the hung one not up.
+        assert!(m.contains("\nopenrtc_up{worker=\"ok\"} 1\n") && m.contains("\nopenrtc_up{worker=\"hung\"} 0\n"), "{m}");
+        assert!(m.contains("openrtc_sessions{worker=\"ok\""), "{m}");
+        let line = m.lines().find(|l| l.starts_with("openrtc_loop_blocked_seconds{worker=\"hung\"} ")).unwrap();
+        blocked_for.push(line.rsplit(' ').next().unwrap().parse::<f64>().unwrap());
+        assert!(m.contains("openrtc_loop_blocked_seconds{worker=\"ok\"} 0\n"), "{m}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // Its one fetch waits on from scrape to scrape: one connection, a block
+    // counted once, the gauge rising.
+    assert_eq!(hung.count(), 1, "the blocked worker was connected to again");
+    let rising: Vec<f64> = blocked_for.iter().copied().filter(|&b| b > 0.0).collect();
+    assert!(rising.windows(2).all(|w| w[1] > w[0]), "a gauge that does not rise at each scrape: {blocked_for:?}");
+    let (m, _) = timed_get(&e, scrape);
+    assert!(m.contains("openrtc_loop_blocks_total{worker=\"hung\"} 1\n") && m.contains("openrtc_loop_blocks_total{worker=\"ok\"} 0\n"), "{m}");
+}
+
+#[test]
+fn accept_q_0_and_an_absolute_url_are_honoured() {
+    let d = TempDir::new("exp-accept");
+    let _w = Server::bytes(&d.join("w.sock"), worker_payload("one", &["s1"]));
+    let e = Exporter::start(&["--socket", d.path().to_str().unwrap()]);
+    let text = e.ask(b"GET /metrics HTTP/1.1\r\nAccept: application/openmetrics-text;q=0, text/plain\r\n\r\n");
+    assert!(text.contains("Content-Type: text/plain; version=0.0.4") && !text.contains("# EOF"), "{text}");
+    let abs = e.ask(b"GET http://localhost:9100/metrics HTTP/1.1\r\n\r\n");
+    assert!(abs.starts_with("HTTP/1.1 200 OK") && abs.contains("openrtc_up{worker=\"one\"} 1"), "{abs}");
 }

@@ -33,6 +33,8 @@ pub struct Update {
     pub pid: Option<u32>,
     /// The last stack taken of it.
     pub stack: Option<Taken>,
+    /// How many times its loop has been seen blocked.
+    pub blocks: u32,
     /// A new snapshot, or `None`: keep the sessions and block it had.
     pub fresh: Option<Snapshot>,
 }
@@ -41,7 +43,7 @@ impl Update {
     /// The one worker of a pool of one, up, named by its own name.
     pub fn single(snap: Snapshot, socket: PathBuf) -> Update {
         let label = snap.worker.as_ref().and_then(|w| w.name.clone()).unwrap_or_default();
-        Update { key: 0, label, socket, state: WorkerState::Up, took: None, pid: None, stack: None, fresh: Some(snap) }
+        Update { key: 0, label, socket, state: WorkerState::Up, took: None, pid: None, stack: None, blocks: 0, fresh: Some(snap) }
     }
 }
 
@@ -94,7 +96,7 @@ impl Pool {
             for s in &mut self.sessions[at..] {
                 s.worker = i as u16;
             }
-            self.workers.push(WorkerEntry { key: u.key, label: u.label, socket: u.socket, block, state: u.state, took: u.took, pid: u.pid, stack: u.stack, fresh });
+            self.workers.push(WorkerEntry { key: u.key, label: u.label, socket: u.socket, block, state: u.state, took: u.took, pid: u.pid, stack: u.stack, blocks: u.blocks, fresh });
         }
         // A pool that shrank a lot gives the memory back.
         if self.sessions.capacity() > 2 * self.sessions.len() + 1024 {
@@ -182,6 +184,8 @@ pub struct WorkerEntry {
     pub stack: Option<Taken>,
     /// Its sessions came with this round (not kept from an earlier one).
     pub fresh: bool,
+    /// How many times its loop has been seen blocked.
+    pub blocks: u32,
 }
 
 /// A worker whose loop does not answer: the kernel queued the connection,
@@ -280,7 +284,7 @@ mod tests {
 
     fn update(key: u32, label: &str, fresh: Option<Snapshot>) -> Update {
         let state = if fresh.is_some() { WorkerState::Up } else { WorkerState::Stale("late".into()) };
-        Update { key, label: label.into(), socket: PathBuf::from(label), state, took: None, pid: None, stack: None, fresh }
+        Update { key, label: label.into(), socket: PathBuf::from(label), state, took: None, pid: None, stack: None, blocks: 0, fresh }
     }
 
     fn shape(p: &Pool) -> Vec<(String, String)> {

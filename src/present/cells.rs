@@ -117,7 +117,7 @@ mod tests {
                 label: format!("w\u{e9}{k}"),
                 socket: Default::default(),
                 state: states[k as usize].clone(),
-                took: None, pid: None, stack: None,
+                took: None, pid: None, stack: None, blocks: 0,
                 fresh: Some(crate::decode::decode(rows(40 + 13 * k as usize, k as usize).as_bytes()).unwrap()),
             })
             .collect();

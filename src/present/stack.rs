@@ -66,7 +66,7 @@ mod tests {
     const PAINT: Paint = Paint { color: true, charset: crate::text::Charset::Utf8, place: true };
 
     fn worker(stack: Option<Taken>) -> WorkerEntry {
-        WorkerEntry { key: 0, label: "w\u{1b}1".into(), socket: "/s".into(), block: None, state: WorkerState::Up, took: None, pid: Some(42), stack, fresh: true }
+        WorkerEntry { key: 0, label: "w\u{1b}1".into(), socket: "/s".into(), block: None, state: WorkerState::Up, took: None, pid: Some(42), stack, fresh: true, blocks: 0 }
     }
 
     fn shown(v: &StackView) -> Vec<String> {

@@ -244,7 +244,7 @@ mod tests {
                 };
                 let row = |slow: bool| Session { nums: [0.0, 10.0, 0.0, 1.5], status: if slow { Status::Slow } else { Status::Active }, ..Session::default() };
                 let state = if k == 2 { WorkerState::Stale("it sent nothing within 2s".into()) } else { WorkerState::Up };
-                Update { key: k, label: format!("w-{k:02}"), socket: format!("w{k}").into(), state, took: None, pid: None, stack: None, fresh: Some(Snapshot { worker: Some(block), sessions: vec![row(k == 2), row(false)] }) }
+                Update { key: k, label: format!("w-{k:02}"), socket: format!("w{k}").into(), state, took: None, pid: None, stack: None, blocks: 0, fresh: Some(Snapshot { worker: Some(block), sessions: vec![row(k == 2), row(false)] }) }
             })
             .collect();
         p.advance(updates);

@@ -4,6 +4,7 @@
 //! in the configured format for the first three. (The live view's loop is
 //! `tui::live`.) Each loop returns to main what it made of the run.
 
+mod http;
 pub mod once;
 mod print;
 pub mod record;

@@ -1,31 +1,44 @@
-//! `--serve ADDR`: a Prometheus exporter on one thread, no runtime. Each
-//! `GET /metrics` fetches every source afresh (all at once, as the live view
-//! does) and answers with their exposition; `GET /` names the sources.
+//! `--serve ADDR`: a Prometheus exporter on one thread, no runtime, as
+//! event-driven servers are (redis, nginx): one poll(2) over the listener,
+//! every client and every worker's socket. A client's request head is read
+//! as it comes, within `HEAD_TIME` and `http::MAX_HEAD` bytes; its answer is
+//! written as the client takes it, all of it within `ANSWER_TIME`; at most
+//! `MAX_CLIENTS` are open, and a new one past that closes the oldest that
+//! has not finished its request. So idle, slow or flooding clients cost the
+//! others nothing.
 //!
-//! One request per connection, handled in turn: a request is read within
-//! `REQUEST_TIME` and `MAX_HEAD` bytes (the head only; a body is never
-//! read), parsed by `httparse`, answered with `Connection: close`, and
-//! written within `REQUEST_TIME`. So a client that sends nothing, or a byte
-//! a second, or a megabyte of headers, holds the next scrape up by at most
-//! that time. SIGTERM, SIGINT and SIGHUP end it with status 0.
+//! `GET /metrics` starts a round of fetches (scrapes that come while one is
+//! going share it) and is answered when the round is in, or when its
+//! scraper would give up (a little before its
+//! `X-Prometheus-Scrape-Timeout-Seconds`; `--timeout` without one), with
+//! the workers that answered in time and the others as not answered. A
+//! worker's fetch that is still waiting then carries on into the next
+//! round, never a second connection meanwhile: a blocked loop costs no
+//! scrape its deadline. `GET /` names the sources. SIGTERM, SIGINT and
+//! SIGHUP end it with status 0.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::os::fd::AsRawFd;
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 
+use super::http::{self, Head};
 use crate::cli::Config;
 use crate::metrics::{self, Exposition};
-use crate::signal;
-use crate::model::Pool;
+use crate::model::{Pool, WorkerState};
 use crate::poll::{Poll, Want};
-use crate::source::Sources;
-use std::os::fd::AsRawFd;
+use crate::signal;
+use crate::source::{BOUND, Sources};
 
-/// The most a request head may hold.
-pub const MAX_HEAD: usize = 8 * 1024;
-/// How long a client has to send its request, and to take the answer.
-pub const REQUEST_TIME: Duration = Duration::from_secs(2);
+/// The most clients open at once.
+pub const MAX_CLIENTS: usize = 128;
+/// How long a client has to send its request head.
+pub const HEAD_TIME: Duration = Duration::from_secs(2);
+/// How long a client has to take its whole answer.
+pub const ANSWER_TIME: Duration = Duration::from_secs(10);
 
 /// Why the exporter could not run.
 #[derive(Debug)]
@@ -44,140 +57,296 @@ impl std::fmt::Display for ServeError {
     }
 }
 
+/// Where a client is.
+enum Stage {
+    /// Its request head, so far.
+    Head(Vec<u8>),
+    /// Waiting for the round's answers.
+    Scrape { openmetrics: bool, with_body: bool },
+    /// Taking its answer.
+    Send { out: Rc<Vec<u8>>, at: usize },
+}
+
+struct Client {
+    stream: TcpStream,
+    stage: Stage,
+    /// Its stage's deadline.
+    by: Instant,
+    accepted: Instant,
+}
+
 /// Serve until a stop signal; `Ok` then.
 pub fn run(cfg: &Config, sources: &mut Sources, addr: SocketAddr) -> Result<(), ServeError> {
     for sig in [libc::SIGTERM, libc::SIGINT, libc::SIGHUP] {
         signal::handle(sig, signal::on_signal);
     }
     sources.keep_buffers();
+    // A blocked worker's fetch waits on from scrape to scrape.
+    sources.set_wait(BOUND);
     let listener = TcpListener::bind(addr).map_err(|e| ServeError::Bind(addr, e))?;
+    listener.set_nonblocking(true).map_err(ServeError::Io)?;
     let bound = listener.local_addr().map_err(ServeError::Io)?;
     eprintln!("openrtc-top: serving metrics at http://{bound}/metrics");
+    let mut ex = Exporter { cfg, sources, clients: Vec::new(), pool: Pool::default(), answered: HashMap::new(), since: None, round: false };
+    let mut accept_after = Instant::now();
     loop {
         if signal::pending().is_some() {
             return Ok(());
         }
-        // std's accept retries on EINTR; poll(2) does not, so a stop signal
-        // is seen at once (and the timeout covers one that lands just
-        // before the wait).
+        let now = Instant::now();
+        ex.answer_due(now);
+        ex.expire(now);
         let mut p = Poll::new();
-        let slot = p.watch(listener.as_raw_fd(), Want::Read, None);
-        p.wake_by(Instant::now() + Duration::from_millis(500));
-        if !p.wait().map_err(ServeError::Io)? || !p.ready(slot) {
+        let l = p.watch(if now >= accept_after { listener.as_raw_fd() } else { -1 }, Want::Read, None);
+        let slots: Vec<usize> = ex.clients.iter().map(|c| ex_watch(&mut p, c)).collect();
+        ex.sources.watch(&mut p);
+        p.wake_by(now + Duration::from_millis(500)); // a stop signal that lands just before the wait
+        if now < accept_after {
+            p.wake_by(accept_after);
+        }
+        if !p.wait().map_err(ServeError::Io)? {
             continue;
         }
-        match listener.accept() {
-            Ok((stream, _)) => {
-                // A client that goes away mid-answer is its own business.
-                let _ = answer(cfg, sources, stream);
+        let now = Instant::now();
+        ex.sources.step(now);
+        ex.collect(now);
+        let mut gone = Vec::new();
+        for (i, &slot) in slots.iter().enumerate() {
+            if p.ready(slot) && !ex.service(i, now) {
+                gone.push(i);
             }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            // Out of descriptors and the like: wait a moment, go on.
-            Err(_) => std::thread::sleep(Duration::from_millis(50)),
+        }
+        for i in gone.into_iter().rev() {
+            ex.clients.swap_remove(i);
+        }
+        if p.ready(l) && !ex.accept(&listener, now) {
+            // Out of descriptors: let the others finish for a moment.
+            accept_after = now + Duration::from_millis(50);
         }
     }
 }
 
-/// A request as far as the exporter cares.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Request {
-    pub method: String,
-    /// Without its query string.
-    pub path: String,
-    /// The scraper asked for OpenMetrics.
-    pub openmetrics: bool,
-}
-
-/// What reading a request head gave.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Head {
-    Request(Request),
-    /// An answer to send at once: (status line, why).
-    Refuse(&'static str, &'static str),
-    /// Nothing worth an answer (the client sent nothing in time, or left).
-    Silent,
-}
-
-/// Read and parse one request head from `stream` by `deadline`.
-fn read_head(stream: &mut TcpStream, deadline: Instant) -> Head {
-    let mut buf = Vec::with_capacity(1024);
-    let mut chunk = [0u8; 1024];
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() || stream.set_read_timeout(Some(left)).is_err() {
-            return if buf.is_empty() { Head::Silent } else { Head::Refuse("408 Request Timeout", "the request did not arrive in time\n") };
+/// A client's descriptor in the wait, for what its stage waits on.
+fn ex_watch(p: &mut Poll, c: &Client) -> usize {
+    let fd = c.stream.as_raw_fd();
+    match c.stage {
+        Stage::Head(_) => p.watch(fd, Want::Read, Some(c.by)),
+        Stage::Send { .. } => p.watch(fd, Want::Write, Some(c.by)),
+        Stage::Scrape { .. } => {
+            p.wake_by(c.by);
+            p.watch(-1, Want::Read, None)
         }
-        match stream.read(&mut chunk) {
-            Ok(0) => return Head::Silent,
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {
-                if signal::pending().is_some() {
-                    return Head::Silent;
+    }
+}
+
+struct Exporter<'a> {
+    cfg: &'a Config,
+    sources: &'a mut Sources,
+    clients: Vec<Client>,
+    /// Every worker as last fetched, and when each last answered.
+    pool: Pool,
+    answered: HashMap<u32, Instant>,
+    /// When the last round's scrapes were all answered: an answer from
+    /// before it was that round's, not this one's.
+    since: Option<Instant>,
+    /// A round of fetches is going for the scrapes waiting.
+    round: bool,
+}
+
+impl Exporter<'_> {
+    /// Accept whoever is waiting; false when out of descriptors.
+    fn accept(&mut self, listener: &TcpListener, now: Instant) -> bool {
+        loop {
+            match listener.accept() {
+                Ok((stream, _)) => {
+                    if stream.set_nonblocking(true).is_err() {
+                        continue;
+                    }
+                    if self.clients.len() >= MAX_CLIENTS {
+                        // The oldest that has not finished its request goes.
+                        let idle = self.clients.iter().enumerate().filter(|(_, c)| matches!(c.stage, Stage::Head(_))).min_by_key(|(_, c)| c.accepted).map(|(i, _)| i);
+                        match idle {
+                            Some(i) => drop(self.clients.swap_remove(i)),
+                            None => continue, // every one is being answered: this one waits its turn elsewhere
+                        }
+                    }
+                    self.clients.push(Client { stream, stage: Stage::Head(Vec::new()), by: now + HEAD_TIME, accepted: now });
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return true,
+                Err(_) => {
+                    // EMFILE and the like: an idle client gives its descriptor back.
+                    let idle = self.clients.iter().position(|c| matches!(&c.stage, Stage::Head(b) if b.is_empty()));
+                    match idle {
+                        Some(i) => drop(self.clients.swap_remove(i)),
+                        None => return false,
+                    }
                 }
             }
-            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {}
-            Err(_) => return Head::Silent,
-        }
-        match parse(&buf) {
-            Some(head) => return head,
-            None if buf.len() >= MAX_HEAD => return Head::Refuse("431 Request Header Fields Too Large", "the request head is over 8 KiB\n"),
-            None => {}
         }
     }
-}
 
-/// Parse a request head; `None` while it is incomplete.
-pub fn parse(buf: &[u8]) -> Option<Head> {
-    let mut headers = [httparse::EMPTY_HEADER; 64];
-    let mut req = httparse::Request::new(&mut headers);
-    match req.parse(&buf[..buf.len().min(MAX_HEAD)]) {
-        Ok(httparse::Status::Complete(_)) => {}
-        Ok(httparse::Status::Partial) => return None,
-        Err(httparse::Error::TooManyHeaders) => return Some(Head::Refuse("431 Request Header Fields Too Large", "too many headers\n")),
-        Err(_) => return Some(Head::Refuse("400 Bad Request", "not an HTTP request\n")),
-    }
-    let accept = req.headers.iter().filter(|h| h.name.eq_ignore_ascii_case("accept")).map(|h| String::from_utf8_lossy(h.value).into_owned());
-    let openmetrics = accept.into_iter().any(|a| a.contains("application/openmetrics-text"));
-    let path = req.path.unwrap_or("/");
-    Some(Head::Request(Request {
-        method: req.method.unwrap_or("").to_string(),
-        path: path.split(['?', '#']).next().unwrap_or("").to_string(),
-        openmetrics,
-    }))
-}
-
-/// Answer one connection.
-fn answer(cfg: &Config, sources: &mut Sources, mut stream: TcpStream) -> io::Result<()> {
-    let deadline = Instant::now() + REQUEST_TIME;
-    let req = match read_head(&mut stream, deadline) {
-        Head::Request(r) => r,
-        Head::Refuse(status, why) => return respond(&mut stream, status, "text/plain; charset=utf-8", why.as_bytes(), true),
-        Head::Silent => return Ok(()),
-    };
-    let head_only = req.method == "HEAD";
-    if req.method != "GET" && !head_only {
-        return respond(&mut stream, "405 Method Not Allowed", "text/plain; charset=utf-8", b"only GET and HEAD\n", true);
-    }
-    let (body, kind) = match req.path.as_str() {
-        "/metrics" => {
-            let pool = scrape(sources)?;
-            let mut body = Vec::with_capacity(16 * 1024);
-            metrics::write(&mut body, &pool, Exposition { openmetrics: req.openmetrics, per_session: cfg.per_session })?;
-            (body, if req.openmetrics { metrics::OPENMETRICS_TYPE } else { metrics::TEXT_TYPE })
+    /// Move client `i` on (its descriptor is ready); false when it is done.
+    fn service(&mut self, i: usize, now: Instant) -> bool {
+        let c = &mut self.clients[i];
+        match &mut c.stage {
+            Stage::Head(buf) => {
+                let mut chunk = [0u8; 2048];
+                loop {
+                    match c.stream.read(&mut chunk) {
+                        Ok(0) => return false,
+                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                        Err(_) => return false,
+                    }
+                    if buf.len() >= http::MAX_HEAD {
+                        break;
+                    }
+                }
+                match http::parse(buf) {
+                    None => true,
+                    Some(head) => {
+                        self.route(i, head, now);
+                        true
+                    }
+                }
+            }
+            Stage::Send { out, at } => loop {
+                match c.stream.write(&out[*at..]) {
+                    Ok(n) => {
+                        *at += n;
+                        if *at == out.len() {
+                            return false;
+                        }
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => return true,
+                    Err(_) => return false,
+                }
+            },
+            Stage::Scrape { .. } => true,
         }
-        "/" => (index(sources).into_bytes(), "text/plain; charset=utf-8"),
-        _ => return respond(&mut stream, "404 Not Found", "text/plain; charset=utf-8", b"not found: try /metrics\n", !head_only),
-    };
-    respond(&mut stream, "200 OK", kind, &body, !head_only)
-}
+    }
 
-/// Fetch every source now (each within its own deadlines), as one pool.
-fn scrape(sources: &mut Sources) -> io::Result<Pool> {
-    sources.start_round(Instant::now());
-    sources.finish_round(&|| signal::pending().is_some())?;
-    let mut pool = Pool::default();
-    pool.advance(sources.updates());
-    Ok(pool)
+    /// A whole request: answer it, or join (or start) the round of fetches.
+    fn route(&mut self, i: usize, head: Head, now: Instant) {
+        let req = match head {
+            Head::Request(r) => r,
+            Head::Refuse(status, why) => return self.send(i, Rc::new(http::plain(status, why, true)), now),
+        };
+        let with_body = req.method != "HEAD";
+        if req.method != "GET" && with_body {
+            return self.send(i, Rc::new(http::plain("405 Method Not Allowed", "only GET and HEAD\n", true)), now);
+        }
+        match req.path.as_str() {
+            "/metrics" => {
+                // Answered a little before the scraper gives up.
+                let wait = req.timeout.map_or(self.cfg.timeout, |t| t.mul_f64(0.9));
+                let c = &mut self.clients[i];
+                (c.stage, c.by) = (Stage::Scrape { openmetrics: req.openmetrics, with_body }, now + wait);
+                if !self.round {
+                    self.sources.start_round(now);
+                    self.round = true;
+                }
+            }
+            "/" => {
+                let index = index(self.sources);
+                self.send(i, Rc::new(http::answer("200 OK", "text/plain; charset=utf-8", index.as_bytes(), with_body)), now);
+            }
+            _ => self.send(i, Rc::new(http::plain("404 Not Found", "not found: try /metrics\n", with_body)), now),
+        }
+    }
+
+    fn send(&mut self, i: usize, out: Rc<Vec<u8>>, now: Instant) {
+        let c = &mut self.clients[i];
+        (c.stage, c.by) = (Stage::Send { out, at: 0 }, now + ANSWER_TIME);
+    }
+
+    /// What the sources brought, into the pool.
+    fn collect(&mut self, now: Instant) {
+        if !self.sources.news() {
+            return;
+        }
+        let updates = self.sources.updates();
+        for u in updates.iter().filter(|u| u.fresh.is_some()) {
+            self.answered.insert(u.key, now);
+        }
+        self.pool.advance(updates);
+    }
+
+    /// Answer the scrapes whose round is in, or whose time is up.
+    fn answer_due(&mut self, now: Instant) {
+        // What a round just started said (a blocked loop looked at again).
+        self.collect(now);
+        let done = !self.sources.round_busy();
+        let due: Vec<usize> = (0..self.clients.len())
+            .filter(|&i| matches!(self.clients[i].stage, Stage::Scrape { .. }) && (done || self.clients[i].by <= now))
+            .collect();
+        if due.is_empty() {
+            return;
+        }
+        let mut bodies: HashMap<(bool, bool), Rc<Vec<u8>>> = HashMap::new();
+        for i in due {
+            let Stage::Scrape { openmetrics, with_body } = self.clients[i].stage else { continue };
+            let out = match bodies.get(&(openmetrics, with_body)) {
+                Some(b) => b.clone(),
+                None => {
+                    let b = Rc::new(self.exposition(openmetrics, with_body));
+                    bodies.insert((openmetrics, with_body), b.clone());
+                    b
+                }
+            };
+            self.send(i, out, now);
+        }
+        // Every scrape of the round answered: the next one starts another
+        // (a fetch still waiting carries on into it).
+        if !self.clients.iter().any(|c| matches!(c.stage, Stage::Scrape { .. })) {
+            self.round = false;
+            self.since = Some(now);
+        }
+    }
+
+    /// The answer to a scrape now: a worker that has not answered since
+    /// the last round was answered is not up in it.
+    fn exposition(&self, openmetrics: bool, with_body: bool) -> Vec<u8> {
+        let mut pool = self.pool.clone();
+        for w in &mut pool.workers {
+            let fresh = match (self.answered.get(&w.key), self.since) {
+                (Some(&at), Some(since)) => at > since,
+                (Some(_), None) => true,
+                (None, _) => false,
+            };
+            if w.state.up() && !fresh {
+                w.state = WorkerState::Waiting;
+            }
+        }
+        let mut body = Vec::with_capacity(16 * 1024);
+        let how = Exposition { openmetrics, per_session: self.cfg.per_session };
+        // Writing into a Vec cannot fail.
+        let _ = metrics::write(&mut body, &pool, how);
+        let kind = if openmetrics { metrics::OPENMETRICS_TYPE } else { metrics::TEXT_TYPE };
+        http::answer("200 OK", kind, &body, with_body)
+    }
+
+    /// Clients past their deadline: a request that did not arrive in time
+    /// is told so (if it began), an answer not taken in time is dropped.
+    fn expire(&mut self, now: Instant) {
+        let mut i = 0;
+        while i < self.clients.len() {
+            let c = &mut self.clients[i];
+            if c.by > now || matches!(c.stage, Stage::Scrape { .. }) {
+                i += 1;
+                continue;
+            }
+            if let Stage::Head(buf) = &c.stage {
+                if !buf.is_empty() {
+                    let _ = c.stream.write(&http::plain("408 Request Timeout", "the request did not arrive in time\n", true));
+                }
+            }
+            self.clients.swap_remove(i);
+        }
+    }
 }
 
 /// The index page: what this is and which sockets it reads.
@@ -187,41 +356,4 @@ fn index(sources: &Sources) -> String {
         let _ = writeln!(s, "  {}", spec.shown());
     }
     s
-}
-
-/// Write an answer, within its own time (a scrape's fetches took theirs).
-fn respond(stream: &mut TcpStream, status: &str, kind: &str, body: &[u8], with_body: bool) -> io::Result<()> {
-    stream.set_write_timeout(Some(REQUEST_TIME))?;
-    let head = format!(
-        "HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n{}\r\n",
-        body.len(),
-        if status.starts_with("405") { "Allow: GET, HEAD\r\n" } else { "" }
-    );
-    stream.write_all(head.as_bytes())?;
-    if with_body {
-        stream.write_all(body)?;
-    }
-    stream.flush()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn req(method: &str, path: &str, openmetrics: bool) -> Option<Head> {
-        Some(Head::Request(Request { method: method.into(), path: path.into(), openmetrics }))
-    }
-
-    #[test]
-    fn requests_are_parsed_and_bad_ones_refused() {
-        assert_eq!(parse(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"), req("GET", "/metrics", false));
-        assert_eq!(parse(b"GET /metrics?x=1 HTTP/1.1\r\n\r\n"), req("GET", "/metrics", false));
-        let prom = b"GET /metrics HTTP/1.1\r\nAccept: application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5\r\n\r\n";
-        assert_eq!(parse(prom), req("GET", "/metrics", true));
-        assert_eq!(parse(b"POST / HTTP/1.1\r\n\r\n"), req("POST", "/", false));
-        assert_eq!(parse(b"GET /metrics HTTP/1.1\r\nHost: x\r\n"), None, "incomplete");
-        assert_eq!(parse(b"\x16\x03\x01 hello\r\n\r\n"), Some(Head::Refuse("400 Bad Request", "not an HTTP request\n")));
-        let many = format!("GET / HTTP/1.1\r\n{}\r\n", "A: b\r\n".repeat(100));
-        assert!(matches!(parse(many.as_bytes()), Some(Head::Refuse(s, _)) if s.starts_with("431")));
-    }
 }

@@ -189,15 +189,19 @@ impl Sources {
         let (wait, proc) = (self.wait, &self.proc);
         for s in self.list.iter_mut().filter(|s| s.gone_since.is_none()) {
             match s.fetch.is_some() {
-                // Still waited for: a blocked loop is looked at again.
-                true => s.refresh_block(now, proc),
+                // Still waited for: a blocked loop is looked at again (and,
+                // started by an earlier round, it holds this one up in nothing).
+                true => {
+                    s.refresh_block(now, proc);
+                    s.in_round = false;
+                }
                 false => {
                     s.start(now, wait, proc);
                     s.in_round = s.fetch.is_some();
                 }
             }
         }
-        self.step(now);
+        self.advance(now);
     }
 
     /// Whether any fetch is still in flight.
@@ -217,7 +221,7 @@ impl Sources {
 
     /// Move every fetch (and every stack being taken) on as far as it goes
     /// now.
-    fn step(&mut self, now: Instant) {
+    fn advance(&mut self, now: Instant) {
         let mut used: usize = self.list.iter().map(|s| s.held + s.fetch.as_ref().map_or(0, Fetch::held)).sum();
         let mut taking = self.list.iter().filter(|s| s.taking.is_some()).count();
         let (wait, proc, keep) = (self.wait, &self.proc, self.keep);
@@ -277,13 +281,11 @@ impl Sources {
         self.list.iter().filter(|s| s.state.blocked().is_some()).count()
     }
 
-    /// Wait until `until` for the fetches in flight, moving them on as
-    /// their sockets become readable, or until `extra` (the terminal) is
-    /// readable or a signal arrives. Returns after one wake-up.
-    pub fn wait(&mut self, extra: Option<RawFd>, until: Instant) -> io::Result<Wake> {
-        let mut p = Poll::new();
-        let input = p.watch(extra.unwrap_or(-1), Want::Read, None);
-        p.wake_by(until);
+    /// Add every fetch in flight (and every stack being taken) to `p`, with
+    /// their deadlines and the moments a quiet worker turns blocked; after
+    /// the wait, `step` moves them on. (For a loop that waits on more than
+    /// one descriptor of its own: the exporter.)
+    pub fn watch(&self, p: &mut Poll) {
         for s in &self.list {
             if let Some(f) = s.fetch.as_ref() {
                 p.watch(f.poll_fd().unwrap_or(-1), Want::Read, Some(f.wake_at()));
@@ -296,11 +298,27 @@ impl Sources {
                 p.watch(t.capture.poll_fd(), Want::Read, Some(t.capture.deadline()));
             }
         }
+    }
+
+    /// Move every fetch and stack on as far as it goes at `now` (after a
+    /// wait that `watch` set up).
+    pub fn step(&mut self, now: Instant) {
+        self.advance(now);
+    }
+
+    /// Wait until `until` for the fetches in flight, moving them on as
+    /// their sockets become readable, or until `extra` (the terminal) is
+    /// readable or a signal arrives. Returns after one wake-up.
+    pub fn wait(&mut self, extra: Option<RawFd>, until: Instant) -> io::Result<Wake> {
+        let mut p = Poll::new();
+        let input = p.watch(extra.unwrap_or(-1), Want::Read, None);
+        p.wake_by(until);
+        self.watch(&mut p);
         let wake = match p.wait()? {
             true => Wake { input: p.ready(input), signal: false },
             false => Wake { input: false, signal: true },
         };
-        self.step(Instant::now());
+        self.advance(Instant::now());
         Ok(wake)
     }
 
@@ -343,7 +361,7 @@ impl Sources {
             .map(|(s, label)| {
                 s.news = false;
                 let socket = s.target.path.clone();
-                Update { key: s.key, label, socket, state: s.state.clone(), took: s.took, pid: s.pid, stack: s.stack.clone(), fresh: s.fresh.take() }
+                Update { key: s.key, label, socket, state: s.state.clone(), took: s.took, pid: s.pid, stack: s.stack.clone(), blocks: s.blocks, fresh: s.fresh.take() }
             })
             .collect()
     }

@@ -93,7 +93,7 @@ impl Replay {
                 let n = self.keys.len() as u32;
                 let key = *self.keys.entry(w.label.clone()).or_insert(n);
                 let fresh = (!keep_rows || w.state.up()).then(|| Snapshot { worker: w.block, sessions });
-                Update { key, label: w.label, socket: w.socket.into(), state: w.state, took: None, pid: w.pid, stack: w.stack, fresh }
+                Update { key, label: w.label, socket: w.socket.into(), state: w.state, took: None, pid: w.pid, stack: w.stack, blocks: 0, fresh }
             })
             .collect()
     }

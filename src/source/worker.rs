@@ -48,8 +48,9 @@ pub(super) struct Source {
     pub pid: Option<u32>,
     /// How long its last answers took, newest last (its threshold).
     answers: VecDeque<Duration>,
-    /// Its loop, while blocked.
+    /// Its loop, while blocked; and how many blocks it has had.
     pub watch: Option<Watch>,
+    pub blocks: u32,
     /// Its process as first seen, kept from block to block.
     seen: Option<Seen>,
     /// A stack being taken, and the last one taken.
@@ -84,6 +85,7 @@ impl Source {
             pid: None,
             answers: VecDeque::new(),
             watch: None,
+            blocks: 0,
             seen: None,
             taking: None,
             stack: None,
@@ -112,6 +114,7 @@ impl Source {
             self.seen = w.seen().or(self.seen);
             self.state = WorkerState::Blocked(w.state(now));
             self.watch = Some(w);
+            self.blocks += 1;
             self.news = true;
         }
     }
@@ -156,6 +159,7 @@ impl Source {
             let w = Watch::begin(self.pid, self.seen, self.made(), quiet, now, proc);
             self.seen = w.seen().or(self.seen);
             self.watch = Some(w);
+            self.blocks += 1;
         }
         self.in_round = false;
         self.took = self.started.take().map(|t| now.saturating_duration_since(t));

@@ -589,7 +589,7 @@ mod tests {
         let text = "Thread 42 (idle): \"MainThread\"\n    sleep (w.py:3)\n".to_string();
         let stack = Taken { at: 1_000, stack: Ok(Stack { summary: "sleep".into(), text }) };
         let b = Blocked { waited: std::time::Duration::from_millis(4200), why: "main thread sleeping".into(), given_up: false };
-        let u = Update { key: 0, label: String::new(), socket: "/x/w.sock".into(), state: WorkerState::Blocked(b), took: None, pid: Some(42), stack: Some(stack), fresh: None };
+        let u = Update { key: 0, label: String::new(), socket: "/x/w.sock".into(), state: WorkerState::Blocked(b), took: None, pid: Some(42), stack: Some(stack), blocks: 0, fresh: None };
         a.update(vec![u], Instant::now(), 2_000);
         let raw = live_frame(&a, 160, 30, PAINT);
         let f: Vec<String> = raw.iter().map(|l| strip(l)).collect();

@@ -534,12 +534,22 @@ def check_metrics(raws, failed, ours_text, fmt):
         want[(name, tuple(sorted(labels.items())))] = value
 
     MIB = 1024.0 * 1024.0
+    blocked = [label for label, words in failed.items() if words == "blocked"]
     for label in failed:
         put("openrtc_up", 0.0, worker=metric_label(label))
+        if label not in blocked:
+            put("openrtc_loop_blocked_seconds", 0.0, worker=metric_label(label))
+        put("openrtc_loop_blocks_total", 1.0 if label in blocked else 0.0, worker=metric_label(label))
+    for label in blocked:
+        # How long it has been blocked: measured, so only its range is known.
+        k = ("openrtc_loop_blocked_seconds", (("worker", metric_label(label)),))
+        expect(k in got and 0.25 <= got.pop(k) <= 60, f"{fmt}: {k} for a blocked worker")
     for label, raw in raws.items():
         w = metric_label(label)
         rows, block = rows_of(raw)
         put("openrtc_up", 1.0, worker=w)
+        put("openrtc_loop_blocked_seconds", 0.0, worker=w)
+        put("openrtc_loop_blocks_total", 0.0, worker=w)
         for key, name in (("uptime_s", "openrtc_worker_uptime_seconds"), ("max_sessions", "openrtc_sessions_max"),
                           ("started", "openrtc_sessions_started_total"), ("failed", "openrtc_sessions_failed_total"),
                           ("saved_bytes", "openrtc_worker_saved_bytes")):

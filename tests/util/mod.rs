@@ -291,3 +291,11 @@ while True:
     assert_eq!(&line, b"READY\n");
     child
 }
+
+/// The README's ```yaml block whose first line is `# NAME`.
+pub fn readme_block(name: &str) -> String {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let start = readme.find(&format!("```yaml\n# {name}\n")).unwrap_or_else(|| panic!("README has no {name} block"));
+    let body = &readme[start + "```yaml\n".len()..];
+    body[..body.find("```").unwrap()].to_string()
+}

@@ -674,7 +674,7 @@ mod tests {
     /// The one worker again, its loop blocked for `ms`, with `stack`.
     fn blocked(a: &mut App, ms: u64, stack: Option<crate::model::Taken>) {
         let b = crate::model::Blocked { waited: Duration::from_millis(ms), why: "main thread sleeping".into(), given_up: false };
-        let u = Update { key: 0, label: String::new(), socket: PathBuf::new(), state: crate::model::WorkerState::Blocked(b), took: None, pid: Some(42), stack, fresh: None };
+        let u = Update { key: 0, label: String::new(), socket: PathBuf::new(), state: crate::model::WorkerState::Blocked(b), took: None, pid: Some(42), stack, blocks: 0, fresh: None };
         a.update(vec![u], Instant::now(), 1_000_000 + ms as i64);
     }
 

@@ -278,7 +278,7 @@ fn batch_json_is_one_object_per_line_with_time() {
     for l in lines {
         assert!(l.starts_with("{\"time\": \""), "{l}");
         assert!(is_timestamp(&l[10..34]), "{l}");
-        assert!(l[34..].starts_with(&format!("\", \"pid\": {}, \"worker\": {{\"name\": \"w\"", std::process::id())), "{l}");
+        assert!(l[34..].starts_with(&format!("\", \"pid\": {}, \"state\": \"answered\", \"worker\": {{\"name\": \"w\"", std::process::id())), "{l}");
         assert_eq!(openrtc_top::decode::decode(l.as_bytes()).unwrap().sessions.len(), 5);
     }
 }

@@ -295,8 +295,8 @@ fn format_json_is_one_line_in_view_order() {
     let lines = ok_lines(&out);
     assert_eq!(lines.len(), 1);
     let l = &lines[0];
-    // The worker's pid first (the fake worker is this process).
-    let pid = format!("{{\"pid\": {}, ", std::process::id());
+    // The worker's pid and state first (the fake worker is this process).
+    let pid = format!("{{\"pid\": {}, \"state\": \"answered\", ", std::process::id());
     assert!(l.starts_with(&format!(r#"{pid}"worker": {{"name": "harness-worker", "uptime_s": 4.027744909000035, "active_sessions": 12"#)), "{l}");
     assert!(l.contains(r#""system": {"available": true, "cpu_pct": 29.1, "vcpus": 2, "mem_used_bytes": 412729344"#));
     assert!(l.contains(r#""net_rate_bps": null}, "cpu_history": [29.1]}"#));
@@ -312,7 +312,7 @@ fn format_json_legacy_has_a_null_worker() {
     let d = TempDir::new("fmt-json-legacy");
     let s = Server::bytes(&d.join("top.sock"), fixture("snapshot-v03-list.jsonl"));
     let lines = ok_lines(&once(&s, &["--format", "json"]));
-    let pid = format!("{{\"pid\": {}, ", std::process::id());
+    let pid = format!("{{\"pid\": {}, \"state\": \"answered\", ", std::process::id());
     assert!(lines[0].starts_with(&format!(r#"{pid}"worker": null, "sessions": [{{"session_id": "job-7fa01b""#)), "{}", lines[0]);
 }
 

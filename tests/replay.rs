@@ -94,7 +94,7 @@ fn a_sample_by_time_and_a_range_with_a_time_column() {
     // JSON lines of a range read back as the recording's own lines would.
     let json = ids(&["--replay", f, "--from", "03:00:30", "--format", "json"]);
     assert_eq!(json.lines().count(), 2);
-    assert!(json.starts_with("{\"time\": \"2026-11-28T03:00:30.000Z\", \"worker\": {\"name\": \"w\""), "{json}");
+    assert!(json.starts_with("{\"time\": \"2026-11-28T03:00:30.000Z\", \"state\": \"answered\", \"worker\": {\"name\": \"w\""), "{json}");
 }
 
 #[test]

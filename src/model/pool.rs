@@ -18,6 +18,9 @@ use super::{Session, SessionId, Snapshot, Worker};
 pub struct Pool {
     pub workers: Vec<WorkerEntry>,
     pub sessions: Vec<Session>,
+    /// Shown as several workers whatever their number: its sources can
+    /// change (a directory, `--all`), so scripts see one shape throughout.
+    pub several: bool,
 }
 
 /// What one source gave this round, for `Pool::advance`.
@@ -62,6 +65,7 @@ impl Pool {
         // (Keys are unique, so the order is total: no need for a stable sort.)
         crate::sort::sort_by(&mut updates, |a, b| a.label.cmp(&b.label).then(a.key.cmp(&b.key)));
         let mut old = std::mem::take(self);
+        self.several = old.several;
         // The old sessions' memory holds the new ones (a megabyte at 9,600
         // sessions, freed and faulted in again every refresh otherwise).
         let mut recycled = std::mem::take(&mut old.sessions);
@@ -104,10 +108,11 @@ impl Pool {
         }
     }
 
-    /// More than one worker: the views add a worker column and per-worker
-    /// lines, the JSON output its multi-worker shape.
+    /// More than one worker (or sources that may be: `several`): the views
+    /// add a worker column and per-worker lines, the JSON output its
+    /// multi-worker shape.
     pub fn multi(&self) -> bool {
-        self.workers.len() > 1
+        self.several || self.workers.len() > 1
     }
 
     /// The worker block of a single-worker pool (the header and title of

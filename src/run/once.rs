@@ -48,7 +48,7 @@ pub fn run(cfg: &Config, sources: &mut Sources, screen: Screen) -> Result<Outcom
     }
     let mut due = Instant::now();
     let mut outcome = Outcome::All;
-    let mut pool = Pool::default();
+    let mut pool = Pool { several: !sources.single(), ..Pool::default() };
     for n in 0..count {
         if n > 0 {
             p.out.flush()?;

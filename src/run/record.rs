@@ -29,7 +29,7 @@ pub fn record(cfg: &Config, sources: &mut Sources, mut rec: Recorder) -> Result<
     }
     let mut due = Instant::now();
     let mut said: Vec<String> = Vec::new();
-    let mut pool = Pool::default();
+    let mut pool = Pool { several: !sources.single(), ..Pool::default() };
     let abort = || signal::pending().is_some();
     for _ in 0..count {
         // The wait between refreshes ends early on a signal.

@@ -87,7 +87,8 @@ pub fn run(cfg: &Config, sources: &mut Sources, addr: SocketAddr) -> Result<(), 
     listener.set_nonblocking(true).map_err(ServeError::Io)?;
     let bound = listener.local_addr().map_err(ServeError::Io)?;
     eprintln!("openrtc-top: serving metrics at http://{bound}/metrics");
-    let mut ex = Exporter { cfg, sources, clients: Vec::new(), pool: Pool::default(), answered: HashMap::new(), since: None, round: false };
+    let pool = Pool { several: !sources.single(), ..Pool::default() };
+    let mut ex = Exporter { cfg, sources, clients: Vec::new(), pool, answered: HashMap::new(), since: None, round: false };
     let mut accept_after = Instant::now();
     loop {
         if signal::pending().is_some() {

@@ -125,8 +125,9 @@ impl Sources {
         &self.specs
     }
 
-    /// One socket given (or the default one): messages, the banner and
-    /// the exit status are then those of one worker.
+    /// One socket given (or the default one): messages, the banner, the
+    /// exit status and the output's shape are then those of one worker (a
+    /// directory or `--all` is several, however many it holds now).
     pub fn single(&self) -> bool {
         matches!(self.specs.as_slice(), [Spec::Socket(_)])
     }

@@ -76,8 +76,9 @@ pub fn run(cfg: &Config, sources: &mut Sources, record: Option<Recorder>) -> io:
     // connection when its loop runs again), not asked again meanwhile.
     sources.set_wait(crate::source::BOUND);
     sources.set_stacks(cfg.py_spy.clone(), cfg.stacks);
+    let several = !sources.single();
     let mut feed = Sockets { sources, record, period, grace: GRACE.min(period / 2), due: Instant::now(), round: None, holding: false };
-    run_feed(cfg, &mut feed, false)
+    run_feed(cfg, &mut feed, false, several)
 }
 
 /// The live view over a recording, from its first sample (or `--at`).
@@ -86,14 +87,17 @@ pub fn replay(cfg: &Config, mut replay: Replay) -> io::Result<Exit> {
         replay.go(Move::To(t))?;
     }
     let mut feed = Replaying { replay, playing: false, speed: 1.0, next_at: None, base: Instant::now(), loaded: false, note: None };
-    run_feed(cfg, &mut feed, true)
+    run_feed(cfg, &mut feed, true, false)
 }
 
-fn run_feed(cfg: &Config, feed: &mut dyn Feed, replaying: bool) -> io::Result<Exit> {
+/// `several`: the sources may be several whatever their number now (the
+/// views' shape, see `Pool::several`).
+fn run_feed(cfg: &Config, feed: &mut dyn Feed, replaying: bool, several: bool) -> io::Result<Exit> {
     term::catch_signals();
     let mut terminal = Terminal::enter()?;
     let paint = Paint::live(cfg.colour(true), cfg.charset);
     let mut app = App::new(cfg.query.clone(), cfg.charset);
+    app.pool.several = several;
     if replaying {
         app.replay = Some(ReplayView::default());
     }

@@ -733,7 +733,10 @@ mod blocked_loop {
     #[test]
     #[ignore = "needs the compat venv (make test creates target/compat-venv)"]
     fn by_a_thread_holding_the_gil() {
-        explained("gil", &["main thread waiting on a lock (futex", "% CPU; thread ", " is on CPU: most likely holding the GIL"]);
+        // Mostly in the GIL's futex wait; a read can catch the thread runnable
+        // for a moment on its way back to it (on a busy machine, for longer).
+        let err = explained("gil", &["% CPU; thread ", " is on CPU: most likely holding the GIL"]);
+        assert!(err.contains("main thread waiting on a lock (futex") || err.contains("main thread runnable but mostly waiting, "), "{err}");
     }
 }
 

@@ -208,6 +208,42 @@ fn refuses_a_symlinked_socket_directory() {
     refuses_default_dir(|real, dir| std::os::unix::fs::symlink(real, dir).unwrap(), "it is a symlink");
 }
 
+/// `--all` in the live view: the per-user directory swapped for a symlink to
+/// another directory while it runs. The sockets already known in it are
+/// refused from then on (each connect goes through the directory checked),
+/// and nothing of the other directory's workers is shown.
+#[test]
+fn the_live_view_refuses_a_directory_swapped_for_a_symlink() {
+    let xdg = TempDir::new("trust-swap");
+    let dir = xdg.join(&format!("openrtc-{}", uid()));
+    let other = xdg.join("other");
+    for d in [&dir, &other] {
+        std::fs::create_dir(d).unwrap();
+        std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
+    let rows = |id: &str| payload::encode(None, vec![payload::session(id, "agent", None, 1.0, 1.0, "active")]);
+    let _good = Server::bytes(&dir.join("w.sock"), rows("good-session"));
+    let evil = Server::bytes(&other.join("w.sock"), rows("evil-session"));
+    let evil2 = Server::bytes(&other.join("x.sock"), rows("evil-two"));
+    // A worker elsewhere, to count refreshes by.
+    let ctl = xdg.join("ctl");
+    std::fs::create_dir(&ctl).unwrap();
+    let control = Server::bytes(&ctl.join("c.sock"), rows("control-session"));
+    let env = [("XDG_RUNTIME_DIR", xdg.path().to_str().unwrap())];
+    let mut t = Live::start(BIN, &["--all", "--socket", control.path.to_str().unwrap(), "--refresh-rate", "0.2"], &env, 160, 24);
+    t.wait_for("the good worker", Duration::from_secs(20), |s| s.iter().any(|l| l.contains("good-session")));
+    std::fs::rename(&dir, xdg.join("moved")).unwrap();
+    std::os::unix::fs::symlink(&other, &dir).unwrap();
+    t.wait_for("the refusal", Duration::from_secs(20), |s| s.iter().any(|l| l.contains("it is a symlink")));
+    // Five refreshes more: the other directory's workers are never read.
+    control.wait_count(control.count() + 5, Duration::from_secs(20));
+    let shown = t.screen();
+    assert!(!shown.iter().any(|l| l.contains("evil")), "{}", shown.join("\n"));
+    assert_eq!((evil.count(), evil2.count()), (0, 0));
+    t.send(b"q");
+    assert_eq!(t.wait_exit(Duration::from_secs(10)).code(), Some(0));
+}
+
 #[test]
 fn refuses_a_socket_directory_open_to_others() {
     refuses_default_dir(

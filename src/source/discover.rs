@@ -33,7 +33,7 @@ impl Spec {
             .iter()
             .map(|p| match std::fs::metadata(p) {
                 Ok(m) if m.is_dir() => Spec::Dir { path: p.clone(), check: false },
-                _ => Spec::Socket(Target { path: p.clone(), default: false }),
+                _ => Spec::Socket(Target { path: p.clone(), checked: false }),
             })
             .collect();
         if all {

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use super::message::FetchError;
 use super::target::{MAX_PAYLOAD, TIMEOUT, Target};
-use super::trust::{check_dir, check_peer};
+use super::trust::{check_peer, open_checked};
 
 /// One payload line, and whether it ended with its newline (or at EOF).
 #[derive(Debug, PartialEq, Eq)]
@@ -44,6 +44,8 @@ pub struct Fetch {
     /// The socket file connected to (device and inode), to tell when a
     /// new worker has taken its path since.
     file: Option<(u64, u64)>,
+    /// The checked directory the address goes through, while connecting.
+    dir: Option<OwnedFd>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -68,10 +70,11 @@ impl Fetch {
     /// Check the directory when the path is the default one, open a socket
     /// and try to connect once. Errors known now are returned now.
     pub fn start(t: &Target, now: Instant, expect: usize, buf: Vec<u8>, wait: Duration) -> Result<Fetch, FetchError> {
-        if t.default {
-            check_dir(t.path.parent().unwrap_or(Path::new(".")))?;
-        }
-        let bytes = t.path.as_os_str().as_bytes();
+        let (dir, through) = match t.checked {
+            true => open_checked(&t.path).map(|(fd, p)| (Some(fd), p))?,
+            false => (None, t.path.clone()),
+        };
+        let bytes = through.as_os_str().as_bytes();
         // SAFETY: sockaddr_un is plain old data; all-zero is a valid value.
         let mut addr: libc::sockaddr_un = unsafe { std::mem::zeroed() };
         if bytes.len() >= addr.sun_path.len() || bytes.contains(&0) {
@@ -88,7 +91,7 @@ impl Fetch {
         }
         // SAFETY: raw is a fresh descriptor that we own.
         let fd = unsafe { OwnedFd::from_raw_fd(raw) };
-        let mut f = Fetch { fd, addr, phase: Phase::Connecting { by: now + TIMEOUT, retry_at: now }, buf, expect, wait, pid: None, file: None };
+        let mut f = Fetch { fd, addr, phase: Phase::Connecting { by: now + TIMEOUT, retry_at: now }, buf, expect, wait, pid: None, file: None, dir };
         f.connect(now, &t.path)?;
         Ok(f)
     }
@@ -189,6 +192,7 @@ impl Fetch {
             None | Some(libc::EISCONN) => {
                 self.pid = Some(check_peer(self.fd.as_raw_fd())?);
                 self.file = socket_file(path);
+                self.dir = None;
                 self.phase = Phase::Reading { by: now + self.wait, since: now };
                 Ok(())
             }
@@ -334,7 +338,7 @@ mod tests {
         let d = tmpdir("read");
         let sock = d.join("s");
         let l = UnixListener::bind(&sock).unwrap();
-        let t = Target { path: sock.clone(), default: false };
+        let t = Target { path: sock.clone(), checked: false };
         let serve = |bytes: &'static [u8], room: usize| {
             std::thread::scope(|sc| {
                 let h = sc.spawn(|| {
@@ -359,7 +363,7 @@ mod tests {
         // its queue: the client writes a byte the server never reads.
         let d = tmpdir("reset");
         let l = UnixListener::bind(d.join("s")).unwrap();
-        let t = Target { path: d.join("s"), default: false };
+        let t = Target { path: d.join("s"), checked: false };
         let mut f = Fetch::start(&t, Instant::now(), 0, Vec::new(), TIMEOUT).unwrap();
         let (mut s, _) = l.accept().unwrap();
         // SAFETY: a one-byte write to our own connected socket.
@@ -376,7 +380,7 @@ mod tests {
     fn a_silent_worker_times_out_without_blocking() {
         let d = tmpdir("silent");
         let _l = UnixListener::bind(d.join("s")).unwrap();
-        let t = Target { path: d.join("s"), default: false };
+        let t = Target { path: d.join("s"), checked: false };
         let t0 = Instant::now();
         let mut f = Fetch::start(&t, t0, 0, Vec::new(), TIMEOUT).unwrap();
         assert!(matches!(f.step(t0, &t.path, 1 << 20), Step::Pending));
@@ -389,7 +393,7 @@ mod tests {
     #[test]
     fn connect_reports_what_the_path_is() {
         let d = tmpdir("connect");
-        let connect = |p: PathBuf| Fetch::start(&Target { path: p, default: false }, Instant::now(), 0, Vec::new(), TIMEOUT).map(|_| ());
+        let connect = |p: PathBuf| Fetch::start(&Target { path: p, checked: false }, Instant::now(), 0, Vec::new(), TIMEOUT).map(|_| ());
         assert!(matches!(connect(d.join("missing")), Err(FetchError::NoSocket)));
         std::fs::write(d.join("file"), b"x").unwrap();
         assert!(matches!(connect(d.join("file")), Err(FetchError::NotSocket("a regular file"))));

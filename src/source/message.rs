@@ -186,7 +186,7 @@ impl Failure {
         match self {
             Failure::Fetch(FetchError::NoSocket) => format!("no running openrtc pool in {d} (no such directory)"),
             Failure::Fetch(FetchError::PermissionDenied) => format!("permission denied listing {d}"),
-            Failure::Fetch(e @ FetchError::UnsafeDir(..)) => e.message(&Target { path: dir.to_path_buf(), default: false }),
+            Failure::Fetch(e @ FetchError::UnsafeDir(..)) => e.message(&Target { path: dir.to_path_buf(), checked: false }),
             f => format!("cannot list {d}: {}", f.reason()),
         }
     }

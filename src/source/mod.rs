@@ -140,7 +140,7 @@ impl Sources {
         self.overflow = 0;
         // The sockets found, and the directories that could be listed (a
         // socket of a directory that could not be is not taken for gone).
-        let mut seen: Vec<PathBuf> = Vec::new();
+        let mut seen: Vec<(PathBuf, bool)> = Vec::new();
         let mut scanned: Vec<PathBuf> = Vec::new();
         for spec in &self.specs {
             let Spec::Dir { path, check } = spec else { continue };
@@ -151,27 +151,27 @@ impl Sources {
             .and_then(|()| discover::scan(path).map_err(|e| Failure::Fetch(dir_error(e))));
             match listed {
                 Ok(found) => {
-                    seen.extend(found);
+                    seen.extend(found.into_iter().map(|f| (f, *check)));
                     scanned.push(path.clone());
                 }
                 Err(failure) => self.dirs.push(DirProblem { path: path.clone(), failure }),
             }
         }
         let explicit = self.list.iter().filter(|s| !s.found).count();
-        for path in &seen {
+        for (path, checked) in &seen {
             if let Some(s) = self.list.iter_mut().find(|s| s.target.path == *path) {
                 if s.gone_since.take().is_some() {
                     s.state = WorkerState::Waiting;
                     s.news = true;
                 }
             } else if self.list.len() - explicit < discover::MAX {
-                self.add(Target { path: path.clone(), default: false }, true);
+                self.add(Target { path: path.clone(), checked: *checked }, true);
             } else {
                 self.overflow += 1;
             }
         }
         for s in &mut self.list {
-            let left = s.found && s.target.path.parent().is_some_and(|d| scanned.iter().any(|x| x == d)) && !seen.contains(&s.target.path);
+            let left = s.found && s.target.path.parent().is_some_and(|d| scanned.iter().any(|x| x == d)) && !seen.iter().any(|(p, _)| *p == s.target.path);
             if left && s.gone_since.is_none() {
                 s.gone_since = Some(now);
                 s.state = WorkerState::Gone;

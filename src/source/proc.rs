@@ -177,7 +177,14 @@ pub fn explain(look: &Look, ticks_then: u64, secs: f64, hz: f64) -> String {
     let cpu = if secs > 0.0 { (main.ticks.saturating_sub(ticks_then) as f64 / hz / secs * 100.0).clamp(0.0, 100.0) } else { 0.0 };
     let raw = if main.wchan.is_empty() || main.wchan == "0" { String::new() } else { format!(" ({})", main.wchan) };
     let words = wait_words(&main.wchan);
+    // A thread waiting for the GIL wakes every 5 ms (Python's switch
+    // interval) and is runnable for a moment, longer on a busy machine
+    // where it queues for a CPU: one read can catch it so. Over a block
+    // of half a second or more, a runnable thread that used little CPU is
+    // waiting, not computing (CI saw one at 0%).
+    let waiting = main.state == 'R' && secs >= 0.5 && cpu < 25.0;
     let what = match main.state {
+        'R' if waiting => "runnable but mostly waiting".to_string(),
         'R' => "on CPU: a CPU-bound call".to_string(),
         'D' => format!("in an uninterruptible wait: {}{raw}", words.unwrap_or("disk I/O or similar")),
         'T' | 't' => "stopped or traced (SIGSTOP, a debugger)".to_string(),
@@ -193,7 +200,7 @@ pub fn explain(look: &Look, ticks_then: u64, secs: f64, hz: f64) -> String {
         true => format!("main thread {what}, {cpu:.0}% CPU"),
         false => format!("main thread {what}"),
     };
-    if main.wchan.starts_with("futex") {
+    if main.wchan.starts_with("futex") || waiting {
         if let Some(t) = others.iter().find(|t| t.state == 'R') {
             let gil = if *python { ": most likely holding the GIL" } else { "" };
             line.push_str(&format!("; thread {} is on CPU{gil}", t.tid));
@@ -236,6 +243,9 @@ mod tests {
         assert_eq!(explain(&p.look(seen), 5, 4.0, 100.0), "main thread waiting on a lock (futex_do_wait), 0% CPU; thread 11 is on CPU");
         std::os::unix::fs::symlink("/usr/bin/python3.11", d.join("10/exe")).unwrap();
         assert_eq!(explain(&p.look(seen), 5, 4.0, 100.0), "main thread waiting on a lock (futex_do_wait), 0% CPU; thread 11 is on CPU: most likely holding the GIL");
+        // Caught runnable on its way back to the GIL's wait: little CPU over the block.
+        fake(&d, 10, &[(10, 'R', 6, "0")], 777);
+        assert_eq!(explain(&p.look(seen), 5, 4.0, 100.0), "main thread runnable but mostly waiting, 0% CPU; thread 11 is on CPU: most likely holding the GIL");
         fake(&d, 10, &[(10, 'S', 5, "some_new_wait")], 777);
         assert_eq!(explain(&p.look(seen), 5, 1.0, 100.0), "main thread sleeping in the kernel (some_new_wait), 0% CPU");
         assert_eq!(explain(&p.look(seen), 5, 0.2, 100.0), "main thread sleeping in the kernel (some_new_wait)", "too short to say");

@@ -18,19 +18,20 @@ pub const MAX_PAYLOAD: usize = 64 << 20;
 /// bounded (a fetch that would pass it fails, and its worker shows why).
 pub const POOL_BUDGET: usize = 256 << 20;
 
-/// Where to connect, and whether the path came from the default resolution
-/// (its directory is then checked like the worker checks it).
+/// Where to connect, and whether its directory is checked as the worker
+/// makes it, at every connect (the default path, and the sockets `--all`
+/// finds in the per-user directory).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
     pub path: PathBuf,
-    pub default: bool,
+    pub checked: bool,
 }
 
 impl Target {
     pub fn new(explicit: Option<PathBuf>) -> Target {
         match explicit {
-            Some(path) => Target { path, default: false },
-            None => Target { path: default_path(), default: true },
+            Some(path) => Target { path, checked: false },
+            None => Target { path: default_path(), checked: true },
         }
     }
 

@@ -3,9 +3,10 @@
 //! listens on it (the user, or root), as SO_PEERCRED says.
 
 use std::io;
-use std::os::fd::RawFd;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::message::FetchError;
 
@@ -57,6 +58,43 @@ pub fn judge_dir(kind: DirKind, owner: u32, mode: u32, me: u32) -> Result<(), St
     Ok(())
 }
 
+/// The directory of `socket` opened and checked as `check_dir` would, on
+/// the descriptor (not the name: a directory swapped for a symlink after
+/// the check is not followed), and the path to connect to through it:
+/// `/proc/self/fd/N/NAME`, which the kernel resolves by the open directory
+/// itself. (Without /proc, the plain path: the check and the connect are
+/// then a moment apart.) The descriptor must stay open until connected.
+pub fn open_checked(socket: &Path) -> Result<(OwnedFd, PathBuf), FetchError> {
+    let dir = socket.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let c = std::ffi::CString::new(dir.as_os_str().as_bytes()).map_err(|_| FetchError::NoSocket)?;
+    // SAFETY: open(2) on a NUL-terminated path; the result is checked.
+    let raw = unsafe { libc::open(c.as_ptr(), libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC) };
+    if raw < 0 {
+        let e = io::Error::last_os_error();
+        let kind = match e.raw_os_error() {
+            // (A symlink with O_DIRECTORY is ENOTDIR: lstat says which.)
+            Some(libc::ELOOP | libc::ENOTDIR) => match std::fs::symlink_metadata(dir) {
+                Ok(m) if m.file_type().is_symlink() => DirKind::Symlink,
+                _ => DirKind::Other,
+            },
+            Some(libc::ENOENT) => return Err(FetchError::NoSocket),
+            Some(libc::EACCES) => return Err(FetchError::PermissionDenied),
+            _ => return Err(FetchError::Io(e)),
+        };
+        return Err(FetchError::UnsafeDir(dir.to_path_buf(), judge_dir(kind, 0, 0, 0).unwrap_err()));
+    }
+    // SAFETY: a fresh descriptor that we own.
+    let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+    let meta = std::fs::File::from(fd.try_clone().map_err(FetchError::Io)?).metadata().map_err(FetchError::Io)?;
+    // SAFETY: geteuid cannot fail.
+    let me = unsafe { libc::geteuid() };
+    judge_dir(DirKind::Dir, meta.uid(), meta.mode(), me).map_err(|why| FetchError::UnsafeDir(dir.to_path_buf(), why))?;
+    let name = socket.file_name().map(Path::new).unwrap_or(Path::new(""));
+    let through = Path::new("/proc/self/fd").join(fd.as_raw_fd().to_string());
+    let path = if through.is_dir() { through.join(name) } else { socket.to_path_buf() };
+    Ok((fd, path))
+}
+
 /// Whether a peer with `peer` uid may feed this terminal.
 pub fn trusted_peer(peer: u32, uid: u32, euid: u32) -> bool {
     peer == uid || peer == euid || peer == 0
@@ -80,7 +118,6 @@ pub fn check_peer(fd: RawFd) -> Result<u32, FetchError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::PathBuf;
 
     fn tmpdir(tag: &str) -> PathBuf {
         let d = std::env::temp_dir().join(format!("ortop-unit-{tag}-{}", std::process::id()));
@@ -118,6 +155,14 @@ mod tests {
         let e = check_dir(&d.join("link")).unwrap_err();
         assert!(matches!(&e, FetchError::UnsafeDir(_, why) if why.contains("symlink")), "{e:?}");
         assert!(matches!(check_dir(&d.join("absent")), Err(FetchError::NoSocket)));
+        // The same checks on an open descriptor, and a path through it.
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+        let (fd, through) = open_checked(&dir.join("top.sock")).unwrap();
+        assert_eq!(through, PathBuf::from(format!("/proc/self/fd/{}/top.sock", fd.as_raw_fd())));
+        let e = open_checked(&d.join("link").join("top.sock")).unwrap_err();
+        assert!(matches!(&e, FetchError::UnsafeDir(_, why) if why.contains("symlink")), "{e:?}");
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        assert!(matches!(open_checked(&dir.join("top.sock")), Err(FetchError::UnsafeDir(_, why)) if why.contains("mode 755")));
         std::fs::remove_dir_all(&d).unwrap();
     }
 }

@@ -205,3 +205,98 @@ fn a_hung_worker_never_stalls_the_others_and_one_that_restarts_comes_back() {
     t.send(b"q");
     assert_eq!(t.wait_exit(Duration::from_secs(5)).code(), Some(0));
 }
+
+/// A directory that holds one socket now is still several workers (its
+/// count can change): the worker column, the JSON's `workers`; one
+/// `--socket FILE` keeps the one worker's shape.
+#[test]
+fn a_directory_of_one_socket_is_several_workers_in_every_format() {
+    let d = dir("pool-one");
+    let s = Server::bytes(&d.join("w-1.sock"), worker_payload(Some("alpha"), &["s1"]));
+    let dir_arg = d.path().to_str().unwrap();
+    let table = run(&["--once", "--socket", dir_arg]);
+    assert_eq!((table.status.code(), text(&table.stderr)), (Some(0), String::new()));
+    assert!(text(&table.stdout).starts_with("worker "), "{}", text(&table.stdout));
+    let tsv = run(&["--once", "--format", "tsv", "--socket", dir_arg]);
+    assert!(text(&tsv.stdout).lines().nth(1).is_some_and(|l| l.starts_with("alpha\ts1\t")), "{}", text(&tsv.stdout));
+    let json = run(&["--once", "--format", "json", "--socket", dir_arg]);
+    let j = text(&json.stdout);
+    assert!(j.starts_with("{\"workers\": [{\"label\": \"alpha\""), "{j}");
+    let file = run(&["--once", "--format", "json", "--socket", s.path.to_str().unwrap()]);
+    let f = text(&file.stdout);
+    assert!(!f.contains("\"workers\"") && f.contains("\"sessions\""), "{f}");
+}
+
+/// `n` listeners in `dir` served by one thread (a Server each would be
+/// `n` threads): each connection gets `payload`. Stops when dropped.
+struct Many {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Many {
+    fn serve(dir: &std::path::Path, n: usize, payload: Vec<u8>) -> Many {
+        use std::io::Write;
+        let listeners: Vec<_> = (0..n)
+            .map(|i| {
+                let l = std::os::unix::net::UnixListener::bind(dir.join(format!("w-{i:03}.sock"))).unwrap();
+                l.set_nonblocking(true).unwrap();
+                l
+            })
+            .collect();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let s = stop.clone();
+        std::thread::spawn(move || {
+            while !s.load(std::sync::atomic::Ordering::Relaxed) {
+                for l in &listeners {
+                    while let Ok((mut c, _)) = l.accept() {
+                        c.set_nonblocking(false).unwrap();
+                        let _ = c.write_all(&payload);
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        });
+        Many { stop }
+    }
+}
+
+impl Drop for Many {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// 300 sockets, all answering: 256 are read, the rest are said to be left
+/// out on stderr, and the status is 0 (leaving sockets out is not a
+/// failure of those that were read).
+#[test]
+fn sockets_past_the_cap_are_said_left_out_and_fail_nothing() {
+    let d = dir("pool-300");
+    let _m = Many::serve(d.path(), 300, worker_payload(None, &["s1"]));
+    let out = run_with(&["--once", "--format", "tsv", "--no-header", "--socket", d.path().to_str().unwrap()], &[], Duration::from_secs(30));
+    assert_eq!(text(&out.stderr), "openrtc-top: 44 more sockets left out: at most 256 are read at once\n");
+    assert_eq!(out.status.code(), Some(0));
+    let workers: Vec<String> = text(&out.stdout).lines().map(|l| l.split('\t').next().unwrap().to_string()).collect();
+    let want: Vec<String> = (0..256).map(|i| format!("w-{i:03}")).collect();
+    assert_eq!(workers, want);
+}
+
+/// Under churn: 256 sockets that went away are kept a while to be shown
+/// as gone, but a socket that appears meanwhile takes a gone one's place
+/// and is read at once.
+#[test]
+fn gone_sockets_never_crowd_out_a_live_one() {
+    let d = dir("pool-churn");
+    let m = Many::serve(d.path(), 256, worker_payload(None, &["s1"]));
+    let mut t = Live::start(BIN, &["--socket", d.path().to_str().unwrap(), "--refresh-rate", "0.5"], &[], 160, 30);
+    t.wait_for("256 workers up", Duration::from_secs(20), |s| s.iter().any(|l| l.starts_with("total  256/256 up")));
+    drop(m);
+    for i in 0..256 {
+        std::fs::remove_file(d.join(&format!("w-{i:03}.sock"))).unwrap();
+    }
+    t.wait_for("them gone", Duration::from_secs(20), |s| s.iter().any(|l| l.starts_with("total  0/256 up")));
+    let _new = Server::bytes(&d.join("zz-new.sock"), worker_payload(None, &["fresh-session"]));
+    t.wait_for("the new worker's rows", Duration::from_secs(20), |s| s.iter().any(|l| l.contains("fresh-session")));
+    t.send(b"q");
+    assert_eq!(t.wait_exit(Duration::from_secs(10)).code(), Some(0));
+}

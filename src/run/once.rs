@@ -26,7 +26,7 @@ pub(super) fn fetch(sources: &mut Sources, pool: &mut Pool) -> io::Result<(Vec<S
         false => Outcome::All,
     };
     if sources.overflow > 0 {
-        lines.push(format!("{} more sockets left out: at most {} are read", sources.overflow, crate::source::discover::MAX));
+        lines.push(format!("{} more sockets left out: at most {} are read at once", sources.overflow, crate::source::discover::MAX));
     }
     pool.advance(sources.updates());
     Ok((lines, hint, outcome))

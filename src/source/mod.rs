@@ -164,7 +164,7 @@ impl Sources {
                     s.state = WorkerState::Waiting;
                     s.news = true;
                 }
-            } else if self.list.len() - explicit < discover::MAX {
+            } else if self.list.len() - explicit < discover::MAX || self.drop_oldest_gone() {
                 self.add(Target { path: path.clone(), checked: *checked }, true);
             } else {
                 self.overflow += 1;
@@ -180,6 +180,15 @@ impl Sources {
             }
         }
         self.list.retain(|s| s.gone_since.is_none_or(|t| now.saturating_duration_since(t) < GONE_AFTER));
+    }
+
+    /// Make room for a socket that appeared: a gone one is kept for
+    /// `GONE_AFTER` to be shown as gone, but never in a live one's place
+    /// (under churn, 256 gone sockets left the live ones out). False when
+    /// none is gone.
+    fn drop_oldest_gone(&mut self) -> bool {
+        let oldest = self.list.iter().enumerate().filter_map(|(i, s)| Some((s.gone_since?, i))).min();
+        oldest.map(|(_, i)| self.list.remove(i)).is_some()
     }
 
     /// Start a round: scan the directories, then start a fetch on every

@@ -44,7 +44,10 @@ fn main() -> ExitCode {
     if let Some(path) = cfg.replay.clone() {
         return replay(&cfg, &path);
     }
-    let mut sources = Sources::new(Spec::from_flags(&cfg.sockets, cfg.all));
+    if let Some((uid, _)) = &cfg.user {
+        openrtc_top::source::trust::read_for(*uid);
+    }
+    let mut sources = Sources::new(Spec::from_flags(&cfg.sockets, cfg.all, cfg.user.as_ref().map(|u| u.0)));
     if let Some(addr) = cfg.serve {
         return match run::serve::run(&cfg, &mut sources, addr) {
             Ok(()) => ExitCode::SUCCESS,
@@ -78,6 +81,13 @@ fn main() -> ExitCode {
         Ok(Outcome::All) => ExitCode::SUCCESS,
         Ok(Outcome::Some) => ExitCode::from(3),
         Ok(Outcome::Blocked) => ExitCode::from(4),
+        Err(Error::NoPool { lines, hint: _ }) if cfg.user.is_some() && cfg.sockets.is_empty() => {
+            report(Error::NoPool { lines, hint: None });
+            let (uid, name) = cfg.user.as_ref().map_or((0, ""), |(u, n)| (*u, n.as_str()));
+            let looked: Vec<String> = openrtc_top::source::path::user_paths(uid).1.iter().map(|p| text::in_message(&p.to_string_lossy()).into_owned()).collect();
+            eprintln!("hint: for user '{}' (uid {uid}) looked at {}: a worker started with another XDG_RUNTIME_DIR or TMPDIR is found with --socket PATH", text::in_message(name), looked.join(", then "));
+            ExitCode::FAILURE
+        }
         Err(e) => report(e),
     }
 }

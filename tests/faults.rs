@@ -255,6 +255,23 @@ fn refuses_a_socket_directory_open_to_others() {
     );
 }
 
+/// `--user` names a user that exists; with no worker of theirs running,
+/// the message says where it looked.
+#[test]
+fn user_must_exist_and_no_pool_says_where_it_looked() {
+    let out = run(&["--once", "--user", "no-such-user-here"]);
+    assert_eq!((out.status.code(), text(&out.stdout)), (Some(2), String::new()));
+    assert_eq!(text(&out.stderr), "openrtc-top: invalid value 'no-such-user-here' for '--user': no such user (a user name, or a uid); try 'openrtc-top --help'\n");
+    let d = TempDir::new("user-none");
+    let out = run_with(&["--once", "--user", "4242"], &[("TMPDIR", d.path().to_str().unwrap())], Duration::from_secs(10));
+    assert_eq!(out.status.code(), Some(1));
+    let want = format!(
+        "openrtc-top: no running openrtc pool at /run/user/4242/openrtc-4242/top.sock (no socket there)\nhint: for user '4242' (uid 4242) looked at /run/user/4242/openrtc-4242/top.sock, then {}/openrtc-4242/top.sock: a worker started with another XDG_RUNTIME_DIR or TMPDIR is found with --socket PATH\n",
+        d.path().display()
+    );
+    assert_eq!(text(&out.stderr), want);
+}
+
 #[test]
 fn accepts_a_private_socket_directory() {
     let xdg = TempDir::new("trust-ok");
@@ -299,9 +316,47 @@ fn refuses_a_worker_running_as_another_user() {
     assert_eq!(text(&out.stdout), "");
     let err = text(&out.stderr);
     assert!(
-        err.starts_with(&format!("openrtc-top: refusing the worker at {}: it runs as uid {NOBODY}, neither you (uid 0) nor root", sock.display())),
+        err.starts_with(&format!("openrtc-top: refusing the worker at {}: it runs as uid {NOBODY}, neither you (uid 0) nor root; '--user nobody' reads that user's workers", sock.display())),
         "{err}"
     );
+}
+
+/// `sudo openrtc-top --user NAME`: a service user's workers, found where
+/// their worker puts its socket (here the temp directory's
+/// `openrtc-UID/`, made as the worker makes it), trusted as theirs.
+#[test]
+#[ignore = "needs root to act as another user (make test runs it as root)"]
+fn user_reads_a_service_users_workers() {
+    use std::os::unix::process::CommandExt;
+    let d = TempDir::new("user");
+    std::fs::set_permissions(d.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let tmp = d.join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o1777)).unwrap();
+    let dir = tmp.join(format!("openrtc-{NOBODY}"));
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    std::os::unix::fs::chown(&dir, Some(NOBODY), Some(NOBODY)).unwrap();
+    let demo = d.join("openrtc-demo-worker");
+    std::fs::copy(DEMO, &demo).unwrap();
+    let sock = dir.join("top.sock");
+    let mut worker = std::process::Command::new(&demo)
+        .args(["--socket", sock.to_str().unwrap(), "--exit-after", "60", "--name", "svc"])
+        .uid(NOBODY)
+        .gid(NOBODY)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_until("the worker running as nobody", Duration::from_secs(5), || sock.exists());
+    let env = [("TMPDIR", tmp.to_str().unwrap())];
+    let one = run_with(&["--once", "--format", "tsv", "--user", "nobody"], &env, Duration::from_secs(10));
+    let all = run_with(&["--once", "--format", "json", "-u", &NOBODY.to_string(), "--all"], &env, Duration::from_secs(10));
+    let _ = worker.kill();
+    let _ = worker.wait();
+    assert_eq!((one.status.code(), text(&one.stderr)), (Some(0), String::new()));
+    assert!(text(&one.stdout).lines().count() > 1, "{}", text(&one.stdout));
+    assert_eq!((all.status.code(), text(&all.stderr)), (Some(0), String::new()));
+    assert!(text(&all.stdout).starts_with("{\"workers\": [{\"label\": \"svc\""), "{}", text(&all.stdout));
 }
 
 }

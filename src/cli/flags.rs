@@ -224,6 +224,16 @@ pub const FLAGS: &[Flag] = &[
         ..BASE
     },
     Flag {
+        long: "user",
+        short: Some('u'),
+        value: "USER",
+        takes: Takes::Text,
+        help: "read USER's workers (a name or uid; as root or as them): their default socket, and with --all their directory, looked for under /run/user/UID then the temp directory",
+        config: true,
+        apply: |p, v| Ok(p.cfg.user = Some(values::user(&v.text())?)),
+        ..BASE
+    },
+    Flag {
         long: "format",
         value: "FORMAT",
         takes: Takes::Words(Format::NAMES),

@@ -59,6 +59,8 @@ pub struct Config {
     pub sockets: Vec<PathBuf>,
     /// `--all`: every socket in the per-user openrtc directory.
     pub all: bool,
+    /// `-u/--user`: read this user's workers (uid, and the name to show).
+    pub user: Option<(u32, String)>,
     pub header: bool,
     pub color: ColorMode,
     pub format: Format,
@@ -116,6 +118,7 @@ impl Default for Config {
             query: Query::default(),
             sockets: Vec::new(),
             all: false,
+            user: None,
             header: true,
             color: ColorMode::Auto,
             format: Format::Table,
@@ -540,7 +543,7 @@ mod tests {
     fn the_table_says_what_a_config_file_may_set_and_how_flags_merge() {
         use flags::{FLAGS, Repeat};
         let settable: Vec<&str> = FLAGS.iter().filter(|f| f.config).map(|f| f.long).collect();
-        assert_eq!(settable, ["refresh-rate", "sort", "status", "agent", "tenant", "worker", "socket", "all", "py-spy", "stacks", "no-header", "color"]);
+        assert_eq!(settable, ["refresh-rate", "sort", "status", "agent", "tenant", "worker", "socket", "all", "user", "py-spy", "stacks", "no-header", "color"]);
         let appended: Vec<&str> = FLAGS.iter().filter(|f| f.repeat == Repeat::Append).map(|f| f.long).collect();
         assert_eq!(appended, ["socket"]);
         for f in FLAGS.iter().filter(|f| f.negate.is_some()) {

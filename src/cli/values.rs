@@ -35,3 +35,15 @@ pub fn refresh_rate(v: &str) -> Result<(f64, Option<String>), String> {
     });
     Ok((clamped, warning))
 }
+
+/// `--user NAME|UID`: the uid, and the name to show (the name given, or
+/// the passwd entry's for a uid; a uid with no entry is shown as itself).
+pub fn user(v: &str) -> Result<(u32, String), String> {
+    if let Ok(uid) = v.parse::<u32>() {
+        return Ok((uid, crate::source::path::user_name(uid).unwrap_or_else(|| uid.to_string())));
+    }
+    match crate::source::path::user_id(v) {
+        Some(uid) => Ok((uid, v.to_string())),
+        None => Err("no such user (a user name, or a uid)".into()),
+    }
+}

@@ -28,7 +28,12 @@ impl Spec {
     /// The specs for the flags: each `--socket` path (a directory stands
     /// for the sockets in it), then `--all`'s directory; the default path
     /// when neither is given.
-    pub fn from_flags(sockets: &[PathBuf], all: bool) -> Vec<Spec> {
+    pub fn from_flags(sockets: &[PathBuf], all: bool, user: Option<u32>) -> Vec<Spec> {
+        // `--user`: that user's default path, where their worker puts it.
+        let default = || match user {
+            Some(uid) => super::path::user_paths(uid).0,
+            None => default_path(),
+        };
         let mut specs: Vec<Spec> = sockets
             .iter()
             .map(|p| match std::fs::metadata(p) {
@@ -37,11 +42,11 @@ impl Spec {
             })
             .collect();
         if all {
-            let dir = default_path().parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+            let dir = default().parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
             specs.push(Spec::Dir { path: dir, check: true });
         }
         if specs.is_empty() {
-            specs.push(Spec::Socket(Target::new(None)));
+            specs.push(Spec::Socket(Target { path: default(), checked: true }));
         }
         specs
     }

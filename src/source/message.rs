@@ -98,9 +98,10 @@ impl FetchError {
                 crate::text::in_message(&dir.to_string_lossy())
             ),
             FetchError::UntrustedPeer(uid) => format!(
-                "refusing the worker at {p}: it runs as uid {uid}, neither you (uid {}) nor root",
+                "refusing the worker at {p}: it runs as uid {uid}, neither you (uid {}) nor root; '--user {}' reads that user's workers (as root, or as them)",
                 // SAFETY: getuid cannot fail.
-                unsafe { libc::getuid() }
+                unsafe { libc::getuid() },
+                crate::text::in_message(&super::path::user_name(*uid).unwrap_or_else(|| uid.to_string())),
             ),
             FetchError::Interrupted => format!("interrupted while reading from {p}"),
             FetchError::Io(e) => format!("cannot read from {p}: {e}"),

@@ -14,6 +14,48 @@ pub fn default_path() -> PathBuf {
     resolve_default(&|k| std::env::var_os(k), uid, std::env::current_dir().ok(), &usable_dir)
 }
 
+/// Where another user's worker puts its socket (`--user`): their
+/// environment is not ours to read, so where it normally is: under
+/// `/run/user/UID` (systemd's XDG_RUNTIME_DIR), then under the temp
+/// directory (ours, as Python's `gettempdir` finds it: `/tmp` for a
+/// service). The first whose `openrtc-UID` directory exists is the one;
+/// with neither, the first. Both are returned, to say where we looked.
+pub fn user_paths(uid: u32) -> (PathBuf, Vec<PathBuf>) {
+    let env = |k: &str| std::env::var_os(k).filter(|_| k != "XDG_RUNTIME_DIR");
+    let looked = vec![
+        resolve_default(&|k| (k == "XDG_RUNTIME_DIR").then(|| format!("/run/user/{uid}").into()), uid, None, &usable_dir),
+        resolve_default(&env, uid, std::env::current_dir().ok(), &usable_dir),
+    ];
+    let found = looked.iter().find(|p| p.parent().is_some_and(|d| std::fs::symlink_metadata(d).is_ok()));
+    (found.unwrap_or(&looked[0]).clone(), looked)
+}
+
+/// A user's name, from the passwd database.
+pub fn user_name(uid: u32) -> Option<String> {
+    let mut buf = vec![0 as libc::c_char; 4096];
+    // SAFETY: passwd is plain old data that getpwuid_r fills; buf outlives
+    // the strings it points into, which are copied before it is dropped.
+    let mut pw: libc::passwd = unsafe { std::mem::zeroed() };
+    let mut out: *mut libc::passwd = std::ptr::null_mut();
+    let rc = unsafe { libc::getpwuid_r(uid, &mut pw, buf.as_mut_ptr(), buf.len(), &mut out) };
+    if rc != 0 || out.is_null() || pw.pw_name.is_null() {
+        return None;
+    }
+    // SAFETY: pw_name is a NUL-terminated string in buf.
+    Some(unsafe { std::ffi::CStr::from_ptr(pw.pw_name) }.to_string_lossy().into_owned())
+}
+
+/// A user name's uid, from the passwd database.
+pub fn user_id(name: &str) -> Option<u32> {
+    let c = std::ffi::CString::new(name).ok()?;
+    let mut buf = vec![0 as libc::c_char; 4096];
+    // SAFETY: as in user_name.
+    let mut pw: libc::passwd = unsafe { std::mem::zeroed() };
+    let mut out: *mut libc::passwd = std::ptr::null_mut();
+    let rc = unsafe { libc::getpwnam_r(c.as_ptr(), &mut pw, buf.as_mut_ptr(), buf.len(), &mut out) };
+    (rc == 0 && !out.is_null()).then_some(pw.pw_uid)
+}
+
 /// The resolution with its environment passed in, for tests.
 pub fn resolve_default(
     env: &dyn Fn(&str) -> Option<OsString>,
@@ -159,6 +201,16 @@ mod tests {
         assert_eq!(resolve(&[("TMPDIR", "/a//b/../c")], "/", &["/a/c"]), "/a/c/openrtc-1000/top.sock");
         assert_eq!(resolve(&[("TMPDIR", "//a")], "/", &["//a"]), "//a/openrtc-1000/top.sock");
         assert_eq!(resolve(&[("TMPDIR", "///a")], "/", &["/a"]), "/a/openrtc-1000/top.sock");
+    }
+
+    #[test]
+    fn users_are_found_by_name_and_uid() {
+        assert_eq!(user_id("root"), Some(0));
+        assert_eq!(user_name(0).as_deref(), Some("root"));
+        assert_eq!(user_id("no-such-user-here"), None);
+        let (_, looked) = user_paths(4242);
+        assert_eq!(looked[0], PathBuf::from("/run/user/4242/openrtc-4242/top.sock"));
+        assert!(looked[1].ends_with("openrtc-4242/top.sock"), "{looked:?}");
     }
 
     #[test]

@@ -99,7 +99,7 @@ fn main() -> ExitCode {
 fn live_view(cfg: &mut cli::Config) -> (bool, Screen) {
     let tty = term::stdout_is_tty();
     let screen = Screen { tty, width: term::size().map(|(w, _)| usize::from(w)) };
-    if cfg.once || cfg.format != Format::Table || !tty || cfg.from.is_some() || cfg.to.is_some() {
+    if cfg.once || cfg.format != Format::Table || cfg.columns.is_some() || !tty || cfg.from.is_some() || cfg.to.is_some() {
         return (false, screen);
     }
     let term_var = std::env::var("TERM").ok();

@@ -39,7 +39,7 @@ impl Recorder {
     pub fn write(&mut self, pool: &Pool, stamp: &str) -> io::Result<()> {
         let shown: Vec<usize> = (0..pool.sessions.len()).filter(|&i| pool.answered(&pool.sessions[i])).collect();
         self.line.clear();
-        output::json(&mut self.line, pool, &shown, Plain { header: false, stamp: Some(stamp), charset: Charset::Utf8, sample: true })?;
+        output::json(&mut self.line, pool, &shown, Plain { header: false, stamp: Some(stamp), charset: Charset::Utf8, sample: true, columns: None })?;
         if self.max.is_some_and(|max| self.size > 0 && self.size + self.line.len() as u64 > max) {
             self.rotate()?;
         }

@@ -213,7 +213,7 @@ fn render_everything(snap: openrtc_top::model::Snapshot) -> Result<(), String> {
 fn render_for(snap: openrtc_top::model::Snapshot, charset: Charset) -> Result<(), String> {
     let pool = openrtc_top::model::Pool::single(snap.clone(), "w.sock".into());
     let ord = order(&pool, &Query::default(), &[]);
-    let plain = Plain { header: true, stamp: Some("T"), charset, sample: false };
+    let plain = Plain { header: true, stamp: Some("T"), charset, sample: false, columns: None };
     let ascii = charset == Charset::Ascii;
     let check = |what: &str, text: &str, allowed: &[char]| -> Result<(), String> {
         if let Some(c) = text.chars().find(|&c| raw_unsafe(c, allowed)) {

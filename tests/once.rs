@@ -397,3 +397,32 @@ fn the_refresh_rate_warning_shows_its_argument_sanitized() {
     let err = text(&out.stderr);
     assert_eq!(err, "openrtc-top: --refresh-rate '50\\u{b}\\u{2028}' is outside 0.5..10 Hz; using 10\n");
 }
+
+/// `-o LIST` pins a script's fields: the columns named, in that order,
+/// whether one worker or several answer, in table and TSV; headers as
+/// shown and sort keys both name them; anything else is a usage error.
+#[test]
+fn columns_pin_the_fields_for_scripts() {
+    let d = TempDir::new("columns");
+    let rows = |ids: &[(&str, &str)]| payload::encode(None, ids.iter().map(|(id, st)| payload::session(id, "ag", None, 5.0, 1.5, st)).collect());
+    let a = Server::bytes(&d.join("a.sock"), rows(&[("s-1", "slow"), ("s-2", "active")]));
+    let b = Server::bytes(&d.join("b.sock"), rows(&[("s-3", "slow")]));
+    let (sa, sb) = (a.path.to_str().unwrap(), b.path.to_str().unwrap());
+    // The same awk line over one worker and over two: $2 is the status.
+    for args in [vec!["--socket", sa], vec!["--socket", sa, "--socket", sb]] {
+        let mut all = vec!["--once", "-o", "session_id,status,cpu%"];
+        all.extend(&args);
+        let out = run(&all);
+        let got: Vec<Vec<String>> = text(&out.stdout).lines().map(|l| l.split_whitespace().map(String::from).collect()).collect();
+        assert_eq!(got[0], ["session", "status", "cpu%"], "{args:?}");
+        let slow: Vec<&str> = got[1..].iter().filter(|r| r[1] == "slow").map(|r| r[0].as_str()).collect();
+        assert_eq!(slow, if args.len() == 2 { vec!["s-1"] } else { vec!["s-1", "s-3"] });
+    }
+    let tsv = run(&["--once", "--format", "tsv", "--columns", "worker,mem_mb", "--socket", sa]);
+    assert_eq!((tsv.status.code(), text(&tsv.stdout)), (Some(0), "worker\tmem(MB)\na\t5\na\t5\n".to_string()));
+    let bad = run(&["--once", "-o", "session,nope", "--socket", sa]);
+    assert_eq!((bad.status.code(), text(&bad.stdout)), (Some(2), String::new()));
+    assert_eq!(text(&bad.stderr), "openrtc-top: invalid value 'session,nope' for '--columns': no column 'nope': expected names from worker, session, agent, tenant, dur(s), mem(MB), peak, cpu%, status, pin; try 'openrtc-top --help'\n");
+    let json = run(&["--once", "-o", "session", "--format", "json", "--socket", sa]);
+    assert_eq!(json.status.code(), Some(2));
+}

@@ -348,6 +348,15 @@ pub const FLAGS: &[Flag] = &[
         ..BASE
     },
     Flag {
+        long: "columns",
+        short: Some('o'),
+        value: "LIST",
+        takes: Takes::Text,
+        help: "table and tsv: these columns in this order (comma-separated headers or sort keys, e.g. worker,session,status; worker with one socket too), so a script's fields stay put; implies one snapshot, as --format does",
+        apply: |p, v| Ok(p.cfg.columns = Some(values::columns(&v.text())?)),
+        ..BASE
+    },
+    Flag {
         long: "no-header",
         help: "leave out the header line of table and tsv output",
         config: true,

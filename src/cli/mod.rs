@@ -61,6 +61,8 @@ pub struct Config {
     pub all: bool,
     /// `-u/--user`: read this user's workers (uid, and the name to show).
     pub user: Option<(u32, String)>,
+    /// `-o/--columns`: table and TSV columns, in this order.
+    pub columns: Option<Vec<crate::model::column::Column>>,
     pub header: bool,
     pub color: ColorMode,
     pub format: Format,
@@ -119,6 +121,7 @@ impl Default for Config {
             sockets: Vec::new(),
             all: false,
             user: None,
+            columns: None,
             header: true,
             color: ColorMode::Auto,
             format: Format::Table,
@@ -274,6 +277,12 @@ fn conflicts(cfg: &Config) -> Result<(), UsageError> {
     }
     if cfg.at.is_some() && (cfg.from.is_some() || cfg.to.is_some()) {
         return apart("--at", if cfg.from.is_some() { "--from" } else { "--to" });
+    }
+    if cfg.columns.is_some() && !matches!(cfg.format, Format::Table | Format::Tsv) {
+        return Err(UsageError(format!("'--columns' picks the columns of table and tsv output, not of '--format {}'", cfg.format.name())));
+    }
+    if cfg.columns.is_some() && (cfg.serve.is_some() || cfg.events) {
+        return apart("--columns", if cfg.events { "--events" } else { "--serve" });
     }
     if cfg.record_max.is_some() && cfg.record.is_none() {
         return Err(UsageError("'--record-max' needs '--record FILE'".into()));

@@ -47,3 +47,16 @@ pub fn user(v: &str) -> Result<(u32, String), String> {
         None => Err("no such user (a user name, or a uid)".into()),
     }
 }
+
+/// `-o/--columns LIST`: column names (headers as shown, or sort keys and
+/// their aliases), comma-separated, in the order to print them.
+pub fn columns(v: &str) -> Result<Vec<crate::model::column::Column>, String> {
+    use crate::model::column::Column;
+    let names = || Column::ALL.map(Column::header).join(", ");
+    let picked: Result<Vec<Column>, String> = v
+        .split(',')
+        .map(str::trim)
+        .map(|n| Column::from_name(n).ok_or_else(|| format!("no column '{}': expected names from {}", crate::text::in_message(n), names())))
+        .collect();
+    picked.and_then(|p| if p.is_empty() { Err(format!("expected names from {}", names())) } else { Ok(p) })
+}

@@ -177,6 +177,12 @@ impl Column {
         Column::ALL.into_iter().find(|c| c.sort_names().contains(&name))
     }
 
+    /// A column by a name `-o` takes: its header as shown (any case), or
+    /// one of its sort names.
+    pub fn from_name(name: &str) -> Option<Column> {
+        Column::ALL.into_iter().find(|c| c.header().eq_ignore_ascii_case(name) || c.sort_names().contains(&name))
+    }
+
     /// Every accepted `--sort` value, for help and error messages: the `s`
     /// cycle first, then the other columns, then the aliases.
     pub fn all_sort_names() -> impl Iterator<Item = &'static str> {

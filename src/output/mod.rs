@@ -31,11 +31,23 @@ pub struct Plain<'a> {
     /// A recorded sample (JSON): versioned, and in the shape of several
     /// workers whatever their number.
     pub sample: bool,
+    /// `-o`: these columns in this order (table and TSV), else the pool's.
+    pub columns: Option<&'a [Column]>,
+}
+
+impl Plain<'_> {
+    /// The columns table and TSV print.
+    fn columns(&self, pool: &Pool) -> Vec<Column> {
+        match self.columns {
+            Some(c) => c.to_vec(),
+            None => Column::shown(pool).collect(),
+        }
+    }
 }
 
 impl Default for Plain<'_> {
     fn default() -> Self {
-        Plain { header: true, stamp: None, charset: Charset::Utf8, sample: false }
+        Plain { header: true, stamp: None, charset: Charset::Utf8, sample: false, columns: None }
     }
 }
 
@@ -47,8 +59,9 @@ pub fn table(out: &mut dyn Write, pool: &Pool, order: &[usize], opt: Plain) -> i
     // Lines go into one buffer written out every 64 KiB or so: a write per
     // line through the BufWriter was one more copy and call per row.
     const FLUSH: usize = 64 * 1024;
-    let widths = widths(pool, order, header, charset);
-    let cols: Vec<(Column, usize)> = Column::shown(pool).map(|c| (c, widths[c as usize])).collect();
+    let picked = opt.columns(pool);
+    let widths = widths(pool, order, header, charset, picked.contains(&Column::Worker));
+    let cols: Vec<(Column, usize)> = picked.into_iter().map(|c| (c, widths[c as usize])).collect();
     let mut buf = String::with_capacity(FLUSH + 1024);
     if let Some(t) = stamp {
         buf.push_str(t);
@@ -93,7 +106,7 @@ const N: usize = Column::ALL.len();
 /// sign), so a numeric column formats just its extremes. (An earlier version
 /// kept every formatted cell in an arena for the second pass: 10 MB and
 /// 2,500 page faults at 100,000 rows, more than formatting twice would be.)
-fn widths(pool: &Pool, order: &[usize], header: bool, cs: Charset) -> [usize; N] {
+fn widths(pool: &Pool, order: &[usize], header: bool, cs: Charset, worker: bool) -> [usize; N] {
     let all = order.len() == pool.sessions.len();
     let mut shown = vec![all; pool.sessions.len()];
     if !all {
@@ -104,11 +117,10 @@ fn widths(pool: &Pool, order: &[usize], header: bool, cs: Charset) -> [usize; N]
     let mut w = Column::ALL.map(|c| if header { c.header().len() } else { 0 });
     let mut extremes = [Extremes::default(); N];
     let mut num = String::new();
-    let multi = pool.multi();
     for (s, _) in pool.sessions.iter().zip(&shown).filter(|(_, on)| **on) {
         for ((w, x), col) in w.iter_mut().zip(&mut extremes).zip(Column::ALL) {
-            if col == Column::Worker && !multi {
-                // Not shown: one worker has no worker column.
+            if col == Column::Worker && !worker {
+                // Not shown (one worker has no worker column unless -o asks).
             } else if col.numeric() && col.missing(s) {
                 *w = (*w).max(1);
             } else if col.numeric() {
@@ -228,7 +240,7 @@ fn plain_cell<'a>(col: Column, pool: &'a Pool, s: &'a Session, num: &'a mut Stri
 /// (before the `worker` column of several workers).
 pub fn tsv(out: &mut dyn Write, pool: &Pool, order: &[usize], opt: Plain) -> io::Result<()> {
     let Plain { header, stamp, charset, .. } = opt;
-    let cols: Vec<Column> = Column::shown(pool).collect();
+    let cols = opt.columns(pool);
     let mut line = String::new();
     if header {
         if stamp.is_some() {
@@ -342,7 +354,7 @@ job-c1d550  support  acme       312    182.5  240.1  37.2  slow    -
                             *w = (*w).max(text::width(&plain_cell(col, &snap, &snap.sessions[i], &mut num, Charset::Utf8).0));
                         }
                     }
-                    let got = widths(&snap, &ord, header, Charset::Utf8);
+                    let got = widths(&snap, &ord, header, Charset::Utf8, snap.multi());
                     assert_eq!(shown.iter().map(|&c| got[c as usize]).collect::<Vec<_>>(), want, "{rows:?} {q:?} header={header}");
                 }
             }

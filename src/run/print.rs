@@ -27,7 +27,8 @@ pub struct Printer<'a> {
 
 impl<'a> Printer<'a> {
     pub fn new(cfg: &'a Config, screen: Screen) -> Printer<'a> {
-        let frame = cfg.format == Format::Table && (screen.tty || cfg.color == ColorMode::Always);
+        // -o pins a script's fields: the plain table, on a terminal too.
+        let frame = cfg.format == Format::Table && cfg.columns.is_none() && (screen.tty || cfg.color == ColorMode::Always);
         Printer {
             cfg,
             out: io::BufWriter::with_capacity(64 * 1024, io::stdout().lock()),
@@ -43,7 +44,7 @@ impl<'a> Printer<'a> {
         self.n += 1;
         let out = &mut self.out;
         let order = view::order(pool, &cfg.query, &[]);
-        let plain = Plain { header: cfg.header, stamp, charset: cfg.charset, sample: false };
+        let plain = Plain { header: cfg.header, stamp, charset: cfg.charset, sample: false, columns: cfg.columns.as_deref() };
         match cfg.format {
             Format::Table if self.framed.is_some() => {
                 if n > 0 {

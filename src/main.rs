@@ -175,6 +175,10 @@ fn report(e: Error) -> ExitCode {
     match e {
         Error::Io(e) if e.kind() == io::ErrorKind::BrokenPipe => return ExitCode::SUCCESS,
         Error::Io(e) => eprintln!("openrtc-top: cannot write to stdout: {e}"),
+        Error::Usage(why) => {
+            eprintln!("openrtc-top: {why}");
+            return ExitCode::from(2);
+        }
         Error::NoPool { lines, hint } => {
             for l in lines {
                 eprintln!("openrtc-top: {l}");

@@ -43,7 +43,7 @@ impl Query {
     /// The worker filter is resolved to the pool's index for that label.
     pub fn filter(&self, pool: &Pool) -> Filter<'_> {
         // A label no worker has matches nothing, as an absent agent does.
-        let worker = self.worker.as_deref().map(|l| pool.workers.iter().position(|w| w.label == l).map_or(u16::MAX, |i| i as u16));
+        let worker = self.worker.as_deref().map(|l| pool.workers.iter().position(|w| w.called(l)).map_or(u16::MAX, |i| i as u16));
         let needle = self.search.as_deref().filter(|n| !n.is_empty()).map(|n| {
             let lowered = n.to_lowercase();
             let ascii = lowered.is_ascii();

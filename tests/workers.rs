@@ -300,3 +300,88 @@ fn gone_sockets_never_crowd_out_a_live_one() {
     t.send(b"q");
     assert_eq!(t.wait_exit(Duration::from_secs(10)).code(), Some(0));
 }
+
+/// A worker's label is derived once, when its first fetch ends, and kept
+/// while its socket is known: a worker blocked at first is `w-2` (its
+/// socket's stem) and stays `w-2` once it answers with its name; one that
+/// answered first as `demo-1` stays `demo-1` when it stops answering.
+#[test]
+fn a_label_is_derived_once_and_kept() {
+    use std::io::{BufRead, BufReader};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let d = dir("labels");
+    let (_a, cell) = Server::swappable(&d.join("w-1.sock"), worker_payload(Some("demo-1"), &["s1"]));
+    let hang = std::sync::Arc::new(AtomicBool::new(true));
+    let h = hang.clone();
+    let b = Server::start(&d.join("w-2.sock"), std::sync::Arc::new(move |mut s: std::os::unix::net::UnixStream| {
+        if h.load(Ordering::Relaxed) {
+            std::thread::sleep(Duration::from_secs(3));
+        } else {
+            use std::io::Write;
+            let _ = s.write_all(&worker_payload(Some("demo-2"), &["s2"]));
+        }
+    }));
+    let mut child = std::process::Command::new(BIN)
+        .args(["--socket", d.path().to_str().unwrap(), "--format", "json", "-n", "3", "--refresh-rate", "2", "--timeout", "0.5"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines().map(Result::unwrap);
+    let labels = |l: &str| -> Vec<(String, bool)> {
+        l.split("{\"label\": \"").skip(1).map(|w| (w.split('"').next().unwrap().to_string(), w.contains("\"state\": \"answered\""))).collect()
+    };
+    let first = lines.next().unwrap();
+    assert_eq!(labels(&first), [("demo-1".to_string(), true), ("w-2".to_string(), false)], "{first}");
+    // Now w-1 sends what is not a snapshot, and w-2 answers with its name.
+    *cell.lock().unwrap() = b"not json\n".to_vec();
+    hang.store(false, Ordering::Relaxed);
+    let seen_by = b.count();
+    wait_until("w-2 asked again", Duration::from_secs(10), || b.count() > seen_by);
+    let last = lines.last().unwrap();
+    assert_eq!(labels(&last), [("demo-1".to_string(), false), ("w-2".to_string(), true)], "{last}");
+    let _ = child.wait_with_output().unwrap();
+}
+
+/// `--worker` takes a label or a socket's stem (README's own example,
+/// `--socket a.sock --socket b.sock --worker b`, where the labels are
+/// `demo-worker@a` and `demo-worker@b`), whether that worker answers or
+/// not; one that matches no worker is an error listing the labels.
+#[test]
+fn worker_matches_a_label_or_a_stem_and_none_is_an_error() {
+    let d = dir("worker-pick");
+    let _a = Server::bytes(&d.join("a.sock"), worker_payload(Some("demo-worker"), &["s1"]));
+    let _b = Server::bytes(&d.join("b.sock"), worker_payload(Some("demo-worker"), &["s2"]));
+    let stale = d.join("c.sock");
+    drop(std::os::unix::net::UnixListener::bind(&stale).unwrap());
+    let (a, b, c) = (d.join("a.sock"), d.join("b.sock"), stale);
+    let socks = ["--socket", a.to_str().unwrap(), "--socket", b.to_str().unwrap(), "--socket", c.to_str().unwrap()];
+    let pick = |w: &str| {
+        let mut args = vec!["--once", "--format", "tsv", "--no-header", "--worker", w];
+        args.extend(socks);
+        run(&args)
+    };
+    for w in ["b", "demo-worker@b"] {
+        let out = pick(w);
+        assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+        assert_eq!(text(&out.stdout).lines().map(|l| l.split('\t').take(2).collect::<Vec<_>>().join(" ")).collect::<Vec<_>>(), ["demo-worker@b s2"]);
+    }
+    // Not answering, and still a worker to pick: no rows, no error.
+    let out = pick("c");
+    assert_eq!((out.status.code(), text(&out.stdout)), (Some(3), String::new()));
+    let out = pick("nope");
+    assert_eq!((out.status.code(), text(&out.stdout)), (Some(2), String::new()));
+    let err = text(&out.stderr);
+    assert!(err.ends_with("openrtc-top: --worker 'nope' matches no worker (a label, or a socket's name without .sock): the workers are 'c', 'demo-worker@a', 'demo-worker@b'\n"), "{err}");
+}
+
+/// In the live view, a `--worker` that matches none is said on screen.
+#[test]
+fn the_live_view_says_a_worker_matches_none() {
+    let d = dir("worker-pick-live");
+    let a = Server::bytes(&d.join("a.sock"), worker_payload(Some("alpha"), &["s1"]));
+    let mut t = Live::start(BIN, &["--socket", a.path.to_str().unwrap(), "--worker", "nope"], &[], 200, 20);
+    t.wait_for("the message", Duration::from_secs(20), |s| s.iter().any(|l| l.contains("--worker 'nope' matches no worker") && l.contains("'alpha'")));
+    t.send(b"q");
+    assert_eq!(t.wait_exit(Duration::from_secs(10)).code(), Some(0));
+}

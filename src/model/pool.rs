@@ -252,6 +252,29 @@ pub enum WorkerState {
     Blocked(Blocked),
 }
 
+impl WorkerEntry {
+    /// Whether `--worker NAME` means this worker: its label or its
+    /// socket's stem (which a script can know before any worker answers).
+    pub fn called(&self, name: &str) -> bool {
+        self.label == name || self.socket.file_stem().is_some_and(|s| s.to_string_lossy() == name)
+    }
+}
+
+impl Pool {
+    /// `--worker NAME` matching no worker: the message, listing the labels.
+    pub fn no_such_worker(&self, name: &str) -> Option<String> {
+        if self.workers.iter().any(|w| w.called(name)) {
+            return None;
+        }
+        let labels: Vec<String> = self.workers.iter().map(|w| format!("'{}'", crate::text::in_message(&w.label))).collect();
+        Some(format!(
+            "--worker '{}' matches no worker (a label, or a socket's name without .sock): the workers are {}",
+            crate::text::in_message(name),
+            if labels.is_empty() { "none yet".to_string() } else { labels.join(", ") }
+        ))
+    }
+}
+
 impl WorkerState {
     pub fn up(&self) -> bool {
         *self == WorkerState::Up

@@ -29,6 +29,9 @@ pub enum Error {
     /// Writing the output (or the recording) failed (a closed pipe is not
     /// reported).
     Io(io::Error),
+    /// What the command line asked for cannot be, once the workers are
+    /// known (`--worker` matching none): a usage error, status 2.
+    Usage(String),
 }
 
 impl From<io::Error> for Error {

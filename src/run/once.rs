@@ -63,6 +63,9 @@ pub fn run(cfg: &Config, sources: &mut Sources, screen: Screen) -> Result<Outcom
             return Err(Error::NoPool { lines, hint });
         }
         outcome = outcome.and(round);
+        if let Some(why) = cfg.query.worker.as_deref().filter(|_| n == 0).and_then(|w| pool.no_such_worker(w)) {
+            return Err(Error::Usage(why));
+        }
         if !lines.is_empty() {
             p.out.flush()?;
             for l in lines {

@@ -359,12 +359,34 @@ impl Sources {
         Ok(true)
     }
 
-    /// Every source as the pool takes it: its label (see
-    /// `discover::labels`), its state, and its new snapshot if it has one.
+    /// Every source as the pool takes it: its label, its state, and its
+    /// new snapshot if it has one. A label (see `discover::labels`) is
+    /// derived once, when the worker's first fetch ends, and kept while
+    /// its socket is known, answering or not, so the table,
+    /// `openrtc_up{worker}` and a recording follow one name (it was
+    /// `demo-2` while it answered and `worker-2` while it did not): its
+    /// name if that first fetch read one, else its socket's stem. One
+    /// fixed later never takes a fixed one's label.
     pub fn updates(&mut self) -> Vec<Update> {
         let named: Vec<(Option<&str>, &std::path::Path)> =
             self.list.iter().map(|s| (s.name.as_deref(), s.target.path.as_path())).collect();
-        let labels = discover::labels(&named);
+        let mut labels = discover::labels(&named);
+        for i in 0..self.list.len() {
+            if let Some(l) = &self.list[i].label {
+                labels[i] = l.clone();
+                continue;
+            }
+            let taken = |l: &str, list: &[Source]| list.iter().enumerate().any(|(j, o)| j != i && o.label.as_deref() == Some(l));
+            let base = labels[i].clone();
+            let mut k = 1;
+            while taken(&labels[i], &self.list) || labels[..i].contains(&labels[i]) {
+                k += 1;
+                labels[i] = format!("{base}~{k}");
+            }
+            if self.list[i].state != WorkerState::Waiting {
+                self.list[i].label = Some(labels[i].clone());
+            }
+        }
         self.list
             .iter_mut()
             .zip(labels)

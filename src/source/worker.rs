@@ -24,6 +24,9 @@ pub(super) struct Source {
     pub found: bool,
     /// The worker's own name, from its last snapshot.
     pub name: Option<String>,
+    /// Its label, fixed at its first answer and kept while the socket is
+    /// known (see `Sources::updates`).
+    pub label: Option<String>,
     pub state: WorkerState,
     pub fetch: Option<Fetch>,
     /// When its fetch in flight started, and how long its last one took.
@@ -71,6 +74,7 @@ impl Source {
             target,
             found,
             name: None,
+            label: None,
             state: WorkerState::Waiting,
             fetch: None,
             started: None,

@@ -172,8 +172,14 @@ impl App {
     /// that missed it keep their last sessions. `wall`: the time it stands
     /// for, in ms since the epoch (the events are dated by it).
     pub fn update(&mut self, updates: Vec<Update>, now: Instant, wall: i64) {
+        let first = !self.loaded;
         self.loaded |= updates.iter().any(|u| u.fresh.is_some());
         self.pool.advance(updates);
+        if first && self.loaded {
+            if let Some(why) = self.query.worker.as_deref().and_then(|w| self.pool.no_such_worker(w)) {
+                self.note = Some(why);
+            }
+        }
         self.events.observe(&self.pool, wall);
         if self.mode == Mode::Events {
             self.events_seen = self.events.count();

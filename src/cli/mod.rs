@@ -503,6 +503,7 @@ mod tests {
             // Values and the flags some need beside them.
             let (value, with): (Option<String>, &[&str]) = match f.long {
                 "record-max" => (Some("1M".into()), &["--record", "/r"]),
+                "columns" => (Some("session,status".into()), &[]),
                 "at" | "from" | "to" => (Some("-1m".into()), &["--replay", "/r"]),
                 "events" => (None, &["--replay", "/r"]),
                 _ => (value, &[]),

@@ -16,7 +16,7 @@ use openrtc_top::text::Charset;
 use openrtc_top::tui::{keys, term};
 
 fn main() -> ExitCode {
-    let cmd = match cli::parse(std::env::args_os().skip(1)) {
+    let cmd = match cli::config::parse_with_config(std::env::args_os().skip(1).collect(), term::stdout_is_tty(), &|k| std::env::var_os(k)) {
         Ok(cmd) => cmd,
         Err(e) => {
             eprintln!("openrtc-top: {e}");

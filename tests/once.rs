@@ -426,3 +426,31 @@ fn columns_pin_the_fields_for_scripts() {
     let json = run(&["--once", "-o", "session", "--format", "json", "--socket", sa]);
     assert_eq!(json.status.code(), Some(2));
 }
+
+/// The config file serves the person at the terminal: the live view reads
+/// it, `--once` to a pipe never does (a script's output does not change),
+/// `--config FILE` reads it in any mode, and a bad line is a usage error
+/// naming the file and the line.
+#[test]
+fn a_config_file_is_read_for_the_terminal_and_never_for_a_pipe() {
+    let d = TempDir::new("config");
+    let rows = vec![payload::session("big-mem", "a", None, 90.0, 1.0, "active"), payload::session("big-cpu", "a", None, 10.0, 80.0, "active")];
+    let s = Server::bytes(&d.join("top.sock"), payload::encode(None, rows));
+    let conf = d.join("config");
+    std::fs::write(&conf, "# sort by CPU\n--sort cpu_pct\n").unwrap();
+    let env = [("OPENRTC_TOP_CONFIG", conf.to_str().unwrap())];
+    let sock = s.path.to_str().unwrap();
+    let first = |out: &std::process::Output| text(&out.stdout).lines().nth(1).unwrap_or("").split_whitespace().next().unwrap_or("").to_string();
+    let piped = run_with(&["--once", "--socket", sock], &env, Duration::from_secs(10));
+    assert_eq!((piped.status.code(), first(&piped)), (Some(0), "big-mem".to_string()));
+    let asked = run_with(&["--once", "--socket", sock, "--config", conf.to_str().unwrap()], &[], Duration::from_secs(10));
+    assert_eq!((asked.status.code(), first(&asked)), (Some(0), "big-cpu".to_string()));
+    let mut t = crate::util::pty::Live::start(BIN, &["--socket", sock], &env, 120, 20);
+    t.wait_for("the config's sort", Duration::from_secs(20), |s| s.iter().any(|l| l.contains("sort cpu_pct")));
+    t.send(b"q");
+    assert_eq!(t.wait_exit(Duration::from_secs(10)).code(), Some(0));
+    std::fs::write(&conf, "--sort cpu_pct\n--refresh-rate fast\n").unwrap();
+    let bad = run_with(&["--once", "--socket", sock, "--config", conf.to_str().unwrap()], &[], Duration::from_secs(10));
+    assert_eq!((bad.status.code(), text(&bad.stdout)), (Some(2), String::new()));
+    assert_eq!(text(&bad.stderr), format!("openrtc-top: config file {} line 2: invalid value 'fast' for '--refresh-rate': expected a number of Hz (0.5..10); try 'openrtc-top --help'\n", conf.display()));
+}

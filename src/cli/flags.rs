@@ -376,6 +376,16 @@ pub const FLAGS: &[Flag] = &[
         ..BASE
     },
     Flag {
+        long: "config",
+        value: "FILE",
+        takes: Takes::Path,
+        default: Some("$OPENRTC_TOP_CONFIG, else $XDG_CONFIG_HOME/openrtc-top/config (~/.config/...), for the live view only"),
+        help: "read flags from FILE, one per line (# comments), before the command line, in any mode",
+        apply: |p, v| Ok(p.cfg.config_file = Some(v.path())),
+        ..BASE
+    },
+    Flag { long: "no-config", help: "read no config file", apply: |p, _| Ok(p.cfg.no_config = true), ..BASE },
+    Flag {
         long: "generate",
         value: "WHAT",
         takes: Takes::Words(Generated::NAMES),

@@ -3,6 +3,7 @@
 //! value. The flags are one table (`flags`), from which `docs` makes the
 //! help, the man page and the completions.
 
+pub mod config;
 pub mod docs;
 pub mod flags;
 mod values;
@@ -63,6 +64,9 @@ pub struct Config {
     pub user: Option<(u32, String)>,
     /// `-o/--columns`: table and TSV columns, in this order.
     pub columns: Option<Vec<crate::model::column::Column>>,
+    /// `--config FILE` (read in any mode), `--no-config` (read none).
+    pub config_file: Option<PathBuf>,
+    pub no_config: bool,
     pub header: bool,
     pub color: ColorMode,
     pub format: Format,
@@ -122,6 +126,8 @@ impl Default for Config {
             all: false,
             user: None,
             columns: None,
+            config_file: None,
+            no_config: false,
             header: true,
             color: ColorMode::Auto,
             format: Format::Table,

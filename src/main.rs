@@ -24,9 +24,9 @@ fn main() -> ExitCode {
         }
     };
     let (mut cfg, warnings) = match cmd {
-        Command::Help => return print(&docs::help(&keys::help_lines().collect::<Vec<_>>())),
+        Command::Help => return print(&docs::help(&keys::help_lines(true).collect::<Vec<_>>())),
         Command::Generate(what) => {
-            let keys: Vec<_> = keys::help_lines().collect();
+            let keys: Vec<_> = keys::help_lines(true).collect();
             return print(&match what {
                 Generated::Man => docs::man(&keys),
                 Generated::Bash => docs::bash(),

@@ -233,6 +233,36 @@ fn help_overlay_lists_every_key_and_any_key_closes_it() {
     assert_eq!(t.wait_exit(Duration::from_secs(5)).code(), Some(0));
 }
 
+/// At 80x24 the overlay does not hold every key: it says how many more are
+/// below, j and PgDn scroll to the last (Backspace), k back up; the live
+/// view lists no replay-only key.
+#[test]
+fn help_overlay_pages_at_80x24_and_shows_the_modes_keys() {
+    let d = TempDir::new("help-page");
+    let s = Server::bytes(&d.join("top.sock"), pool(&[]));
+    let mut t = Live::start(BIN, &["--socket", s.path.to_str().unwrap()], &[], 80, 24);
+    t.wait_text("rows 1-5 of 5");
+    t.send(b"?");
+    let first = t.wait_for("the more marker", Duration::from_secs(10), |s| s.iter().any(|l| l.contains("more below: j or PgDn")));
+    assert!(first.iter().all(|l| !l.contains("Backspace")), "{}", first.join("\n"));
+    for _ in 0..4 {
+        t.send(b"\x1b[6~");
+    }
+    let end = t.wait_for("the last keys", Duration::from_secs(10), |s| s.iter().any(|l| l.contains("Backspace")));
+    let text = end.join("\n");
+    assert!(text.contains("more above") && !text.contains("more below"), "{text}");
+    // A replay's keys are not the live view's.
+    for k in ["StepBack", "one sample back", "while typing a time"] {
+        assert!(!text.contains(k) && !first.join("\n").contains(k), "{k} in {text}");
+    }
+    t.send(b"k");
+    t.wait_for("one line back up", Duration::from_secs(10), |s| s.iter().any(|l| l.contains("more below")));
+    t.send(b"x");
+    t.wait_text("rows 1-5 of 5");
+    t.send(b"q");
+    assert_eq!(t.wait_exit(Duration::from_secs(5)).code(), Some(0));
+}
+
 // ---------------------------------------------------------------------------
 // Batch mode.
 

@@ -38,6 +38,11 @@ pub fn plan(app: &App, h: usize) -> Plan {
     // title, banner, table header, footer
     let fixed = 3 + usize::from(banner);
     let avail = h.saturating_sub(fixed);
+    // The help overlay takes the header's rows too (and has a title where
+    // the table has its header line): its page is all of them.
+    if app.mode == Mode::Help {
+        return Plan { banner, header: None, workers: 0, page: avail };
+    }
     if app.pool.multi() {
         // The workers' lines take at most a third of the screen (the rest
         // is for sessions), and leave a few rows for the table.
@@ -91,7 +96,7 @@ pub fn live_frame(app: &App, w: usize, h: usize, paint: Paint) -> Vec<String> {
     }
     let area = h.saturating_sub(lines.len() + 1);
     match (&app.mode, app.group) {
-        (Mode::Help, _) => lines.extend(help(w, area, paint)),
+        (Mode::Help, _) => lines.extend(help(w, area, app.pane_scroll, app.replay.is_some(), paint)),
         (Mode::Detail(_), _) => lines.extend(detail(app, w, area, paint)),
         (Mode::Events, _) => lines.extend(events::pane(&app.events, app.pool.multi(), app.pane_scroll, app.events_seen, w, area, paint)),
         (Mode::Stack(key), _) => {
@@ -172,15 +177,31 @@ fn session_table(app: &App, w: usize, area: usize, page: usize, paint: Paint) ->
     lines
 }
 
-fn help(w: usize, area: usize, paint: Paint) -> Vec<String> {
+/// The keys of this mode (a replay's travel keys only when replaying),
+/// from line `scroll` on; a marker says when more are above or below.
+fn help(w: usize, area: usize, scroll: usize, replay: bool, paint: Paint) -> Vec<String> {
+    let all: Vec<(&str, String)> = keys::help_lines(replay).collect();
+    let room = area.saturating_sub(1);
+    let scroll = scroll.min(all.len().saturating_sub(room.max(1)));
+    let below = all.len() > scroll + room;
     let mut lines = Vec::new();
     let mut l = StyledLine::new(w, paint);
-    l.attr(&style::Invert).attr(&style::Bold).text("openrtc-top keys (any key closes this)").pad(w);
+    let title = match (scroll > 0, below) {
+        (false, false) => "openrtc-top keys (any key closes this)".to_string(),
+        (up, _) => format!("openrtc-top keys {}-{} of {}{} (j/k, PgUp/PgDn scroll; any other key closes this)", scroll + 1, (scroll + room).min(all.len()), all.len(), if up { ", more above" } else { "" }),
+    };
+    l.attr(&style::Invert).attr(&style::Bold).text(&title).pad(w);
     lines.push(l.finish());
-    let key_w = keys::help_lines().map(|(k, _)| k.len()).max().unwrap_or(0);
-    for (k, what) in keys::help_lines() {
+    let key_w = all.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+    let shown = if below { room.saturating_sub(1) } else { room };
+    for (k, what) in all.iter().skip(scroll).take(shown) {
         let mut l = StyledLine::new(w, paint);
-        l.text("  ").fg(&color::Cyan).attr(&style::Bold).text(k).reset().pad(2 + key_w + 2).text(&what);
+        l.text("  ").fg(&color::Cyan).attr(&style::Bold).text(k).reset().pad(2 + key_w + 2).text(what);
+        lines.push(l.finish());
+    }
+    if below {
+        let mut l = StyledLine::new(w, paint);
+        l.attr(&style::Bold).text(&format!("  -- {} more below: j or PgDn --", all.len() - scroll - shown)).reset();
         lines.push(l.finish());
     }
     lines.truncate(area);
@@ -365,7 +386,7 @@ fn footer(app: &App, w: usize, paint: Paint) -> String {
         }
         mode => {
             let hints = match mode {
-                Mode::Help => "any key closes the help".to_string(),
+                Mode::Help => "j/k PgUp/PgDn scroll, other keys close".to_string(),
                 _ => keys::hints(app.context(), replay).collect::<Vec<_>>().join("  "),
             };
             // What the last key had to say stands for the hints until the
@@ -566,7 +587,7 @@ mod tests {
         a.key(Key::Char('?'));
         let f = frame(&mut a, 110, 50);
         let text = f.join("\n");
-        for (k, _) in keys::help_lines() {
+        for (k, _) in keys::help_lines(false) {
             assert!(text.contains(k), "help lacks {k}");
         }
     }

@@ -99,6 +99,8 @@ pub enum Context {
     Events,
     /// The stack pane.
     Stack,
+    /// The help overlay (`?`): its keys scroll it, any other closes it.
+    Help,
 }
 
 /// One binding: keys and the action each asks for, where they apply, how
@@ -116,7 +118,7 @@ pub struct Binding {
 }
 
 use Action as A;
-use Context::{Detail, Events, Goto, Groups, Search, Stack, Table};
+use Context::{Detail, Events, Goto, Groups, Help, Search, Stack, Table};
 
 const VIEWS: &[Context] = &[Table, Groups];
 const ALL: &[Context] = &[Table, Groups, Detail, Events, Stack];
@@ -170,6 +172,13 @@ pub const BINDINGS: &[Binding] = &[
         help: "in the events or stack pane: scroll",
         hint: "",
     },
+    Binding {
+        keys: &[(Key::Up, A::Up), (Key::Down, A::Down), (Key::Char('k'), A::Up), (Key::Char('j'), A::Down), (Key::PageUp, A::PageUp), (Key::PageDown, A::PageDown)],
+        label: "Up/Down, k/j, PgUp/PgDn",
+        contexts: &[Help],
+        help: "in this help: scroll (any other key closes it)",
+        hint: "",
+    },
     Binding { keys: &[(Key::Home, A::Home), (Key::End, A::End)], label: "Home/End", contexts: VIEWS, help: "move the selection to the first/last row", hint: "" },
     Binding { keys: &one(Key::Char('\n'), A::SearchKeep), label: "Enter", contexts: &[Search], help: "while searching: keep the search as a filter", hint: "Enter keeps" },
     Binding { keys: &one(Key::Esc, A::SearchClear), label: "Esc", contexts: &[Search], help: "while searching: clear it", hint: "Esc clears" },
@@ -197,11 +206,16 @@ pub fn hints(context: Context, replay: bool) -> impl Iterator<Item = &'static st
 }
 
 /// Help lines, `label` and `help`, one per binding; a cycle is named from
-/// where it is defined (the sort keys' and the status filter's).
-pub fn help_lines() -> impl Iterator<Item = (&'static str, String)> {
+/// where it is defined (the sort keys' and the status filter's). `replay`:
+/// a replay's keys too (travel, and typing a time), which the live view's
+/// overlay leaves out; `--help` and the man page list them all.
+pub fn help_lines(replay: bool) -> impl Iterator<Item = (&'static str, String)> {
     let sorts: Vec<&str> = Column::SORT_CYCLE.iter().map(|c| c.sort_name()).collect();
     let help = move |h: &str| h.replace("{sort cycle}", &sorts.join(", ")).replace("{status cycle}", &StatusFilter::NAMES.join(", "));
-    BINDINGS.iter().map(move |b| (b.label, help(b.help)))
+    BINDINGS
+        .iter()
+        .filter(move |b| replay || !(b.keys[0].1.travels() || b.contexts == [Goto]))
+        .map(move |b| (b.label, help(b.help)))
 }
 
 #[cfg(test)]

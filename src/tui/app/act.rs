@@ -31,8 +31,19 @@ impl App {
             _ => {}
         }
         if self.mode == Mode::Help {
-            // Any key closes the overlay, and does nothing else (q included).
-            self.mode = Mode::Table;
+            // Its keys scroll it (as far as its last line); any other key
+            // closes it, and does nothing else (q included).
+            // (In the overlay the panel's page is the overlay's rows: `frame::plan`.)
+            let page = self.panel.page.max(1);
+            let last = crate::tui::keys::help_lines(self.replay.is_some()).count().saturating_sub(page);
+            let s = &mut self.pane_scroll;
+            match crate::tui::keys::action(Context::Help, key) {
+                Some(Action::Up) => *s = s.saturating_sub(1),
+                Some(Action::Down) => *s = (*s + 1).min(last),
+                Some(Action::PageUp) => *s = s.saturating_sub(page),
+                Some(Action::PageDown) => *s = (*s + page).min(last),
+                _ => self.mode = Mode::Table,
+            }
             return Effect::None;
         }
         let context = self.context();
@@ -152,6 +163,7 @@ impl App {
             }
             Action::Help => {
                 self.mode = Mode::Help;
+                self.pane_scroll = 0;
                 return Effect::None;
             }
             Action::SearchKeep => {

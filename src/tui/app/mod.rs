@@ -636,12 +636,26 @@ mod tests {
     #[test]
     fn help_closes_on_any_key_and_that_key_does_nothing_else() {
         let mut a = app(3);
-        for k in [Key::Char('x'), Key::Char('q'), Key::Char('s'), Key::Esc, Key::Down] {
+        for k in [Key::Char('x'), Key::Char('q'), Key::Char('s'), Key::Esc, Key::Left] {
             keys(&mut a, "?");
             assert_eq!(a.mode, Mode::Help);
             assert_eq!(a.key(k), Effect::None, "{k:?}");
             assert_eq!((a.mode.clone(), a.query.sort, a.panel.cursor), (Mode::Table, Column::Mem, 0), "{k:?}");
         }
+        // Its own keys scroll it, within its lines, and move nothing else.
+        keys(&mut a, "?");
+        let page = a.panel.page.max(1);
+        let last = crate::tui::keys::help_lines(false).count() - page;
+        for (k, want) in [(Key::Char('j'), 1), (Key::Down, 2), (Key::Char('k'), 1), (Key::Up, 0), (Key::Up, 0), (Key::PageDown, page)] {
+            a.key(k);
+            assert_eq!((a.mode.clone(), a.pane_scroll, a.panel.cursor), (Mode::Help, want.min(last), 0), "{k:?}");
+        }
+        for _ in 0..100 {
+            a.key(Key::PageDown);
+        }
+        assert_eq!(a.pane_scroll, last, "the last page shows the last line");
+        a.key(Key::Char('k'));
+        assert_eq!(a.pane_scroll, last - 1, "and one k moves back up at once");
     }
 
     #[test]

@@ -262,7 +262,7 @@ mod deb {
     fn builds_a_lintian_clean_package_of_the_files_it_should_hold() {
         let dir = TempDir::new("deb");
         let deb = build(dir.path());
-        let out = Command::new("lintian").args(["--info", "--pedantic", "--tag-display-limit", "0"]).arg(&deb).output().unwrap();
+        let out = Command::new("lintian").args(["--display-info", "--pedantic"]).arg(&deb).output().unwrap();
         let said = text(&out.stdout);
         assert!(out.status.success(), "lintian: {said}{}", text(&out.stderr));
         for line in said.lines() {

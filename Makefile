@@ -10,7 +10,7 @@ endif
 BIN := $(TARGET_DIR)/release/openrtc-top
 DEMO := $(TARGET_DIR)/release/openrtc-demo-worker
 
-.PHONY: build test demo install check-install clean fuzz soak bench text-classes
+.PHONY: build test demo install check-install deb clean fuzz soak bench text-classes
 
 build:
 	$(CARGO) build --release --locked --bins
@@ -33,6 +33,12 @@ SHELL_SKIP := $(if $(shell command -v fish),,--skip docs::fish) $(if $(shell com
 # prints); .ci/run installs it. Where it is missing, that test is skipped
 # and promtool's check left out, and this says so.
 PROM_SKIP := $(if $(shell command -v prometheus),,--skip real_prometheus::)
+# The Debian package's tests (package::deb::: build, lintian, and as root
+# install, run, purge) need dpkg-deb, dpkg-dev's dpkg-shlibdeps and lintian
+# (.ci/run installs them); where one is missing they are skipped, and this
+# says so. The units' tests (package::units::) need only the binaries;
+# systemd-analyze's verify is skipped inside them where it is missing.
+DEB_SKIP := $(if $(and $(shell command -v dpkg-deb),$(shell command -v dpkg-shlibdeps),$(shell command -v lintian)),,--skip package::deb::)
 
 # Unit tests, integration tests against real sockets and a real pty, and the
 # compatibility suite against openrtc from PyPI (ignored by plain `cargo
@@ -42,12 +48,13 @@ test: $(COMPAT_READY)
 	@$(if $(ROOT_SKIP),echo "make test: not root: skipping the tests that act as another user (as_root::)" >&2,true)
 	@$(if $(strip $(SHELL_SKIP)),echo "make test: skipping: $(strip $(SHELL_SKIP)) (the shell is not installed)" >&2,true)
 	@$(if $(PROM_SKIP),echo "make test: prometheus is not installed: skipping real_prometheus:: and promtool's check of the expositions (Debian: apt install prometheus)" >&2,true)
+	@$(if $(DEB_SKIP),echo "make test: dpkg-deb, dpkg-shlibdeps or lintian is missing: SKIPPING the Debian package's tests, package::deb:: (Debian: apt install dpkg-dev lintian)" >&2,true)
 	@# py-spy reads a worker's stack through ptrace; where it may not (a
 	@# container without --cap-add SYS_PTRACE, kernel.yama.ptrace_scope above
 	@# 0 for a user), the tests that need it (py_spy::) are skipped, saying so.
 	@if $(COMPAT_PY) tests/compat/harness.py can-trace $(COMPAT_VENV)/bin/py-spy; then skip=; else \
 	  skip="--skip py_spy::"; echo "make test: py-spy may not read another process's stack here (ptrace not permitted): SKIPPING py_spy:: (run as root with CAP_SYS_PTRACE, or set kernel.yama.ptrace_scope to 0)" >&2; fi; \
-	  set -x; OPENRTC_COMPAT_PYTHON=$(abspath $(COMPAT_PY)) $(CARGO) test --locked -- --include-ignored --skip bench:: --skip soak:: $(ROOT_SKIP) $(SHELL_SKIP) $(PROM_SKIP) $$skip
+	  set -x; OPENRTC_COMPAT_PYTHON=$(abspath $(COMPAT_PY)) $(CARGO) test --locked -- --include-ignored --skip bench:: --skip soak:: $(ROOT_SKIP) $(SHELL_SKIP) $(PROM_SKIP) $(DEB_SKIP) $$skip
 	$(MAKE) --no-print-directory check-install
 
 # A venv under target/ with the given packages; python3 and venv checked first.
@@ -128,6 +135,14 @@ check-install:
 	@if command -v fish >/dev/null; then fish --no-execute $(INSTALL_CHECK)/usr/share/fish/vendor_completions.d/openrtc-top.fish; \
 		else echo "check-install: no fish here; its completion was not read" >&2; fi
 	@echo "check-install: ok"
+
+# The Debian package, $(TARGET_DIR)/debian/openrtc-top_VERSION_ARCH.deb
+# (VERSION Cargo.toml's, ARCH dpkg's): the binary, its man page and
+# completions, the systemd templates of doc/systemd; doc/debian/build says
+# how. Install it with `sudo dpkg -i` on that path.
+VERSION = $(shell sed -n '/^\[package\]/,/^\[/s/^version = "\(.*\)"$$/\1/p' Cargo.toml)
+deb: build
+	sh doc/debian/build $(BIN) $(VERSION) $(TARGET_DIR)/debian
 
 clean:
 	$(CARGO) clean

@@ -4,9 +4,10 @@
 //!
 //! Ignored tests say what they need: `compat::` needs the Python venv that
 //! `make test` creates; `as_root` tests need root to act as another user;
-//! two `docs::` tests need fish and zsh; `bench::` and `soak::` are `make
-//! bench` and `make soak`. `make test` runs everything but the last two
-//! (and says so when it skips the root or shell ones).
+//! two `docs::` tests need fish and zsh; `package::deb::` needs dpkg-dev
+//! and lintian; `bench::` and `soak::` are `make bench` and `make soak`.
+//! `make test` runs everything but the last two (and says so when it skips
+//! the root, shell or package ones).
 
 mod util;
 
@@ -21,6 +22,7 @@ mod fuzz;
 mod interactive;
 mod live;
 mod once;
+mod package;
 mod replay;
 mod soak;
 mod workers;

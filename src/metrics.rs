@@ -100,12 +100,36 @@ impl<'a> Series<'a> {
     }
 }
 
-/// Per worker, agent and tenant: slow count and share sums.
+/// Per worker, agent and tenant: slow count and share sums, and the most
+/// decimals any summed share had (the sum is printed to those: one-decimal
+/// shares summed as binary fractions printed `6.300000000000001`).
 #[derive(Default)]
 struct Shares {
     slow: usize,
     mem: f64,
     cpu: f64,
+    mem_places: u32,
+    cpu_places: u32,
+}
+
+/// How many decimals `v` has as the worker wrote it (at most 9): the
+/// fewest that give it back.
+fn places(v: f64) -> u32 {
+    (0..9).find(|&k| {
+        let x = v * 10f64.powi(k as i32);
+        (x - x.round()).abs() <= 1e-9 * x.abs()
+    })
+    .unwrap_or(9)
+}
+
+/// `v` rounded to `k` decimals; 9 (a share with no short decimal form)
+/// leaves it exact.
+fn to_places(v: f64, k: u32) -> f64 {
+    if k >= 9 {
+        return v;
+    }
+    let p = 10f64.powi(k as i32);
+    (v * p).round() / p
 }
 
 /// The exposition of `pool` into `out`, whole.
@@ -152,11 +176,14 @@ pub fn write(out: &mut dyn Write, pool: &Pool, how: Exposition) -> io::Result<()
         *counts.entry((s.worker, agent, tenant, s.status.as_str())).or_default() += 1;
         let g = shares.entry((s.worker, agent, tenant)).or_default();
         g.slow += usize::from(s.status == Status::Slow);
-        if Column::Mem.number(s).is_finite() {
-            g.mem += Column::Mem.number(s);
+        let (m, c) = (Column::Mem.number(s), Column::Cpu.number(s));
+        if m.is_finite() {
+            g.mem += m;
+            g.mem_places = g.mem_places.max(places(m));
         }
-        if Column::Cpu.number(s).is_finite() {
-            g.cpu += Column::Cpu.number(s);
+        if c.is_finite() {
+            g.cpu += c;
+            g.cpu_places = g.cpu_places.max(places(c));
         }
     }
     let mut sessions = Series::new(&SESSIONS);
@@ -167,8 +194,8 @@ pub fn write(out: &mut dyn Write, pool: &Pool, how: Exposition) -> io::Result<()
     for (&(w, agent, tenant), g) in &shares {
         let l = vec![("worker", label(usize::from(w))), ("agent", agent), ("tenant", tenant)];
         slow.add(l.clone(), g.slow as f64);
-        mem.add(l.clone(), g.mem * MIB);
-        cpu.add(l, g.cpu);
+        mem.add(l.clone(), to_places(to_places(g.mem, g.mem_places) * MIB, g.mem_places));
+        cpu.add(l, to_places(g.cpu, g.cpu_places));
     }
     families.extend([sessions, slow, mem, cpu]);
 
@@ -366,6 +393,18 @@ mod tests {
             assert!(t.contains(r#"tenant="t\\\\u{1b}[2J\\u{d}\\u{2028}{#}""#), "{t}");
             assert!(t.contains(r#"worker="w\"\n""#), "{t}");
         }
+    }
+
+    #[test]
+    fn sums_print_at_the_precision_of_what_was_summed() {
+        assert_eq!((places(2.1), places(3.0), places(0.125), places(1e-12)), (1, 0, 3, 9));
+        // 2.1 + 2.1 + 2.1 is 6.300000000000001 in binary; the sum says 6.3.
+        let mut b = String::new();
+        value(&mut b, to_places(2.1 + 2.1 + 2.1, 1));
+        assert_eq!(b, "6.3");
+        let mut b = String::new();
+        value(&mut b, to_places(to_places(2.1 + 2.1 + 2.1, 1) * MIB, 1));
+        assert_eq!(b, "6606028.8");
     }
 
     #[test]

@@ -10,6 +10,17 @@ pub fn fmt_uptime(secs: f64) -> String {
     if d > 0 { format!("{d}d {h}h") } else { format!("{h}h {m:02}m") }
 }
 
+/// A session's length in its two largest units, as people say it:
+/// `42s`, `2m 02s`, `1h 02m`, `1d 1h`.
+pub fn fmt_duration(secs: f64) -> String {
+    let t = if secs.is_finite() { secs.max(0.0) as u64 } else { 0 };
+    match t {
+        0..60 => format!("{t}s"),
+        60..3600 => format!("{}m {:02}s", t / 60, t % 60),
+        _ => fmt_uptime(secs),
+    }
+}
+
 /// Bytes as decimal gigabytes with one decimal, as the reference does.
 pub fn fmt_gb(bytes: Option<f64>) -> String {
     match bytes {
@@ -104,6 +115,9 @@ mod tests {
         assert_eq!(fmt_uptime(4.02), "0h 00m");
         assert_eq!(fmt_uptime(3725.0), "1h 02m");
         assert_eq!(fmt_uptime(90000.0), "1d 1h");
+        for (secs, want) in [(0.0, "0s"), (42.9, "42s"), (122.0, "2m 02s"), (3599.0, "59m 59s"), (3725.0, "1h 02m"), (90000.0, "1d 1h"), (f64::NAN, "0s")] {
+            assert_eq!(fmt_duration(secs), want, "{secs}");
+        }
         assert_eq!(fmt_gb(Some(25276059648.0)), "25.3G");
         assert_eq!(fmt_gb(None), "n/a");
         assert_eq!(fmt_rate(Some(1536.0)), "1.5 KiB/s");

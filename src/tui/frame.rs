@@ -11,7 +11,7 @@ use super::app::{App, Mode};
 use super::keys;
 use super::trends::SPAN as TREND_SPAN;
 use crate::model::column::Column;
-use crate::present::format::{self, fmt_uptime};
+use crate::present::format;
 use crate::present::header::worker_lines;
 use crate::present::line::{Paint, StyledLine, faint};
 use crate::present::table::{RowLook, header_line, layout, row_line};
@@ -252,7 +252,7 @@ fn detail(app: &App, w: usize, area: usize, paint: Paint) -> Vec<String> {
         ("agent", or_dash(Column::Agent, s.agent_name.to_string())),
         ("tenant", s.tenant.as_deref().unwrap_or("- (unset)").to_string()),
         ("status", or_dash(Column::Status, s.status.as_str().to_string())),
-        ("duration", or_dash(Column::Duration, format!("{dur} s ({})", fmt_uptime(Column::Duration.number(s))))),
+        ("duration", or_dash(Column::Duration, format!("{dur} s ({})", format::fmt_duration(Column::Duration.number(s))))),
         (
             "memory",
             format!("{} MB now, peak {} MB", or_dash(Column::Mem, Column::Mem.rounded(Column::Mem.number(s))), or_dash(Column::Peak, Column::Peak.rounded(Column::Peak.number(s)))),
@@ -568,7 +568,7 @@ mod tests {
         let text = f.join("\n");
         let id_chars: usize = f.iter().filter(|l| l.contains("xxxx")).map(|l| l.matches('x').count()).sum();
         assert_eq!(id_chars, 150, "{text}");
-        for needle in ["agent     support", "tenant    - (unset)", "status    slow", "312 s (0h 05m)", "182.5 MB now, peak 240.1 MB", "37.2 %", "by the worker: yes, here: no", "CPU% last 60 s", "MEM last 60 s"] {
+        for needle in ["agent     support", "tenant    - (unset)", "status    slow", "312 s (5m 12s)", "182.5 MB now, peak 240.1 MB", "37.2 %", "by the worker: yes, here: no", "CPU% last 60 s", "MEM last 60 s"] {
             assert!(text.contains(needle), "{needle}\n{text}");
         }
     }

@@ -61,7 +61,8 @@ impl Query {
         let primary = self.sort.compare(pool, a, b);
         let primary = if self.reverse { primary.reverse() } else { primary };
         let label = |s: &Session| pool.worker_of(s).map(|w| w.label.clone());
-        primary.then_with(|| a.session_id.cmp(&b.session_id)).then_with(|| label(a).cmp(&label(b)))
+        let cpu = if self.sort != Column::Cpu { Column::Cpu.compare(pool, a, b) } else { Ordering::Equal };
+        primary.then(cpu).then_with(|| a.session_id.cmp(&b.session_id)).then_with(|| label(a).cmp(&label(b)))
     }
 }
 
@@ -145,15 +146,20 @@ pub fn order(pool: &Pool, q: &Query, pins: &[SessionKey]) -> Vec<usize> {
     let sessions = &pool.sessions;
     // Each session's place as integers: the primary value as
     // order-preserving bits (or the first 8 bytes of its text), flipped for a
-    // reverse sort, then the first 8 bytes of the session id. Sorting those
-    // is plain integer comparison; only rows the integers cannot tell apart
+    // reverse sort, then its CPU share (highest first: every session of a
+    // worker has the same memory share, its equal part of the worker's RSS,
+    // so sorting by memory alone was sorting by id within a worker), or for
+    // a sort by CPU the first 8 bytes of the session id. Sorting those is
+    // plain integer comparison; only rows the integers cannot tell apart
     // are then compared in full.
     let flip = if q.reverse { u64::MAX } else { 0 };
+    let by_cpu = q.sort != Column::Cpu;
+    let second = |s: &Session| if by_cpu { descending_bits(Column::Cpu.number(s)) } else { prefix(&s.session_id) };
     // (A tuple of three rather than a u128 and an index: 24 bytes a row, not 32.)
     let filter = q.filter(pool);
     let mut keys: Vec<(u64, u64, u32)> = (0..sessions.len())
         .filter(|&i| filter.matches(&sessions[i]))
-        .map(|i| (primary_bits(q.sort, pool, &sessions[i]) ^ flip, prefix(&sessions[i].session_id), i as u32))
+        .map(|i| (primary_bits(q.sort, pool, &sessions[i]) ^ flip, second(&sessions[i]), i as u32))
         .collect();
     keys.sort_unstable();
     // The same order as `Query::compare`, with the index last: a pool keeps
@@ -162,7 +168,8 @@ pub fn order(pool: &Pool, q: &Query, pins: &[SessionKey]) -> Vec<usize> {
     // even rows equal on every key (duplicate ids) one fixed place.
     // Equal numbers have equal bits, so for them a run of equal keys only
     // needs the full ids; a text prefix says nothing about what follows it,
-    // so a run of equal text prefixes is ordered in full.
+    // so a run of equal text prefixes is ordered in full (by the text, the
+    // CPU bits, then the id).
     let text = !q.sort.numeric() && q.sort != Column::Pin;
     let run = |a: &(u64, u64, u32), b: &(u64, u64, u32)| a.0 == b.0 && (text || a.1 == b.1);
     for tied in keys.chunk_by_mut(run).filter(|r| r.len() > 1) {
@@ -170,7 +177,7 @@ pub fn order(pool: &Pool, q: &Query, pins: &[SessionKey]) -> Vec<usize> {
             let (x, y) = (&sessions[a.2 as usize], &sessions[b.2 as usize]);
             let primary = if text { q.sort.compare(pool, x, y) } else { Ordering::Equal };
             let primary = if q.reverse { primary.reverse() } else { primary };
-            primary.then_with(|| x.session_id.cmp(&y.session_id)).then(a.2.cmp(&b.2))
+            primary.then(a.1.cmp(&b.1)).then_with(|| x.session_id.cmp(&y.session_id)).then(a.2.cmp(&b.2))
         });
     }
     let mut idx: Vec<usize> = keys.into_iter().map(|(_, _, i)| i as usize).collect();

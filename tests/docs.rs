@@ -29,7 +29,7 @@ fn bash_completes_flags_and_their_values() {
     assert_eq!(bash_completes(&["openrtc-top", "--status", ""]), ["all", "active", "slow", "draining", "errored"]);
     assert!(bash_completes(&["openrtc-top", "--sort", "c"]).contains(&"cpu_pct".to_string()));
     let flags = bash_completes(&["openrtc-top", "--no"]);
-    assert_eq!(flags, ["--no-all", "--no-stacks", "--no-header"], "the negations complete too");
+    assert_eq!(flags, ["--no-all", "--no-stacks", "--no-header", "--no-config"], "the negations complete too");
     assert!(bash_completes(&["openrtc-top", "--refresh-rate", ""]).is_empty(), "a number is not completed");
 }
 

@@ -57,13 +57,14 @@ fn selection_follows_its_session_through_resorts_and_its_end() {
     assert_eq!(ids(&t.screen()), ["s-bravo", "s-echo", "s-charlie", "s-alpha", "s-delta"]);
     t.send(b"\x1b[B\x1b[B"); // charlie
     wait_selected(&t, "s-charlie");
-    t.send(b"s"); // duration_s: all equal, so by id
+    t.send(b"s"); // duration_s: all equal, so by CPU (bravo, echo, charlie, alpha, delta)
     t.wait_text("sort duration_s");
     wait_selected(&t, "s-charlie");
+    assert_eq!(ids(&t.screen()), ["s-bravo", "s-echo", "s-charlie", "s-alpha", "s-delta"]);
     // charlie ends: the cursor takes the row nearest to where it was.
     *payload.lock().unwrap() = pool(&["s-charlie"]);
     t.wait_text("rows 1-4 of 4");
-    wait_selected(&t, "s-delta");
+    wait_selected(&t, "s-alpha");
 }
 
 #[test]

@@ -324,9 +324,9 @@ mod tests {
             t,
             "\
 session     agent    tenant  dur(s)  mem(MB)   peak  cpu%  status  pin
-job-7fa01b  booking  -           45    182.5  190.0   4.1  active  -
-job-93e2aa  sales    globex    1281    182.5  301.9  12.8  active  *
 job-c1d550  support  acme       312    182.5  240.1  37.2  slow    -
+job-93e2aa  sales    globex    1281    182.5  301.9  12.8  active  *
+job-7fa01b  booking  -           45    182.5  190.0   4.1  active  -
 "
         );
         for line in t.lines() {

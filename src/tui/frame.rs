@@ -546,9 +546,10 @@ mod tests {
     fn pins_show_a_star_and_search_shows_a_prompt() {
         let mut a = app_with(V020);
         a.key(Key::Down);
+        let second = a.pool.sessions[a.order[1]].session_id.to_string();
         a.key(Key::Char('p'));
         let f = frame(&mut a, 100, 30);
-        let pinned = f.iter().find(|l| l.starts_with("AJ_0001_call")).unwrap();
+        let pinned = f.iter().find(|l| l.starts_with(&second)).unwrap();
         assert!(pinned.trim_end().ends_with('*'), "{pinned}");
         for c in "/acme-1".chars() {
             a.key(Key::Char(c));

@@ -315,12 +315,15 @@ def rows_of(payload):
 
 
 def default_order(rows):
-    """mem_mb descending (NaN lowest), ties by session id: openrtc-top's default view."""
-    def key(r):
-        m = float(r.get("mem_mb", 0.0))
-        return (0 if math.isnan(m) else 1, 0.0 if math.isnan(m) else m)
+    """mem_mb descending (NaN lowest), ties by cpu_pct descending (NaN
+    lowest), then by session id: openrtc-top's default view. (The reference
+    client's sort is stable, so its ties keep the worker's payload order;
+    where the key differs, both agree.)"""
+    def num(r, k):
+        v = float(r.get(k, 0.0))
+        return (0 if math.isnan(v) else 1, 0.0 if math.isnan(v) else v)
     by_id = sorted(rows, key=lambda r: r.get("session_id", ""))
-    return sorted(by_id, key=key, reverse=True)
+    return sorted(by_id, key=lambda r: (num(r, "mem_mb"), num(r, "cpu_pct")), reverse=True)
 
 
 def reject_constant(name):

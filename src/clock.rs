@@ -103,6 +103,30 @@ pub fn parse_when(s: &str, now: i64) -> Option<i64> {
     Some(now + sign * n * unit)
 }
 
+/// `HH:MM:SS` of a time in ms, in the local time zone (as top's clock
+/// shows it; `localtime_r` reads TZ and /etc/localtime), UTC when it cannot.
+pub fn local_hms(ms: i64) -> String {
+    let secs = ms.div_euclid(1000) as libc::time_t;
+    // SAFETY: tm is plain old data; localtime_r fills it from `secs` and
+    // returns null on failure, which is checked.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    let ok = unsafe { !libc::localtime_r(&secs, &mut tm).is_null() };
+    match ok {
+        true => format!("{:02}:{:02}:{:02}", tm.tm_hour, tm.tm_min, tm.tm_sec),
+        false => stamp(ms).get(11..19).unwrap_or("").to_string(),
+    }
+}
+
+/// An age as the title says it: `12s`, `4m`, `3h`, `2d`.
+pub fn age(secs: u64) -> String {
+    match secs {
+        0..60 => format!("{secs}s"),
+        60..3600 => format!("{}m", secs / 60),
+        3600..86_400 => format!("{}h", secs / 3600),
+        _ => format!("{}d", secs / 86_400),
+    }
+}
+
 /// A time in ms as the recording's stamp.
 pub fn stamp(ms: i64) -> String {
     let ms = ms.max(0);
@@ -159,6 +183,13 @@ mod tests {
             assert_eq!(parse_when(bad, now), None, "{bad}");
         }
         assert_eq!(stamp(now), "2026-11-28T10:43:52.123Z");
+    }
+
+    #[test]
+    fn ages_in_their_largest_unit() {
+        for (secs, want) in [(0, "0s"), (59, "59s"), (60, "1m"), (3599, "59m"), (3600, "1h"), (86_399, "23h"), (86_400, "1d")] {
+            assert_eq!(age(secs), want);
+        }
     }
 
     #[test]

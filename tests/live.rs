@@ -42,7 +42,10 @@ fn first_frame_shows_the_served_rows() {
     let t = live(&s.path, &[], 100, 30);
     let before = t.before.clone();
     let screen = t.wait_text("rows 1-12 of 12");
-    assert!(screen[0].starts_with("openrtc-top  sort mem_mb↓  status all  harness-worker  up 0h 00m  sessions 12/24  agent all"), "{}", screen[0]);
+    // openrtc-top, the clock (HH:MM:SS), then the view.
+    let (name, rest) = screen[0].split_at(12);
+    assert_eq!((name, rest.as_bytes().get(2), rest.as_bytes().get(5)), ("openrtc-top ", Some(&b':'), Some(&b':')), "{}", screen[0]);
+    assert!(rest[8..].starts_with("  sort mem_mb↓  status all  harness-worker  up 0h 00m  sessions 12/24  agent all"), "{}", screen[0]);
     assert!(screen.iter().any(|l| l.starts_with("CPU") && l.contains("29.1%")));
     let ids = row_ids(&screen);
     assert_eq!(ids.len(), 12);
@@ -134,6 +137,11 @@ fn losing_the_worker_shows_a_banner_and_recovers() {
     let banner = format!("no running openrtc pool at {}: retrying", path.display());
     let screen = t.wait_text(&banner);
     assert!(screen[0].contains("STALE"));
+    // It says since when: the age of the last snapshot, counting up.
+    let aged = t.wait_for("STALE for a second or more", Duration::from_secs(10), |s| {
+        s[0].split("STALE ").nth(1).and_then(|r| r.split('s').next()).and_then(|n| n.parse::<u32>().ok()).is_some_and(|n| n >= 1)
+    });
+    assert!(!aged[0].contains("WAITING"), "{}", aged[0]);
     assert_eq!(row_ids(&screen).len(), 3, "the last table stays on screen");
     // A worker that closes at once: the view keeps connecting (three more
     // times here) and stays up, showing that fault instead.
@@ -148,13 +156,36 @@ fn losing_the_worker_shows_a_banner_and_recovers() {
     assert!(!screen[0].contains("STALE"));
 }
 
+/// top's clock: the local time of the last snapshot, in the title, kept
+/// at 80 columns. TZ five hours east of UTC (POSIX spells it `-5`); the
+/// expected time is computed here from the UTC clock.
+#[test]
+fn the_title_has_the_local_time_of_the_last_snapshot() {
+    let d = TempDir::new("lv-clock");
+    let s = Server::bytes(&d.join("top.sock"), fixture("snapshot-v03-list.jsonl"));
+    let hm = |at: std::time::SystemTime| {
+        let secs = at.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() + 5 * 3600;
+        format!("{:02}:{:02}:", secs % 86_400 / 3600, secs % 3600 / 60)
+    };
+    let before = hm(std::time::SystemTime::now());
+    let mut t = crate::util::pty::Live::start(BIN, &["--socket", s.path.to_str().unwrap()], &[("TZ", "XYZ-5")], 80, 24);
+    let screen = t.wait_text("rows 1-3 of 3");
+    let after = hm(std::time::SystemTime::now() + Duration::from_secs(2));
+    let clock = screen[0].strip_prefix("openrtc-top ").unwrap_or("");
+    assert!(clock.starts_with(&before) || clock.starts_with(&after), "{} (want {before} or {after})", screen[0]);
+    t.send(b"q");
+    assert_eq!(t.wait_exit(SECS).code(), Some(0));
+}
+
 #[test]
 fn starting_without_a_worker_waits_for_one() {
     let d = TempDir::new("lv-wait");
     let path = d.join("top.sock");
     let mut t = live(&path, &["--refresh-rate", "5"], 100, 20);
     t.wait_text("no running openrtc pool at");
-    t.wait_text("waiting for the worker");
+    // Nothing was ever fresh: not STALE, but waiting, with the way on.
+    let screen = t.wait_text("waiting for a worker: start a coroutine-mode worker ('openrtc dev ./agents'");
+    assert!(screen[0].contains("WAITING") && !screen[0].contains("STALE"), "{}", screen[0]);
     let _s = Server::bytes(&path, fixture("snapshot-v03-list.jsonl"));
     t.wait_text("rows 1-3 of 3");
     t.send(b"q");

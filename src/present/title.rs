@@ -23,6 +23,10 @@ pub struct TitleView<'a> {
     /// The one worker's sessions are not current: `STALE`, or `BLOCKED`
     /// while its loop does not answer.
     pub stale: Option<&'static str>,
+    /// For how long (`12s`): since the last snapshot shown.
+    pub stale_for: Option<String>,
+    /// The local time of the last snapshot, as top's clock (`14:03:22`).
+    pub clock: Option<String>,
     /// Replaying: the sample's time and how the replay goes (shown instead
     /// of the worker's uptime), and anything it has to say.
     pub replay: Option<(String, Option<String>)>,
@@ -45,6 +49,8 @@ impl<'a> TitleView<'a> {
             search: q.search.as_deref(),
             group: None,
             stale: None,
+            stale_for: None,
+            clock: None,
             replay: None,
             recording: None,
             totals: None,
@@ -63,9 +69,17 @@ pub fn title(pool: &Pool, v: &TitleView, width: usize, paint: Paint) -> String {
     const SEP: &str = "  ";
     let mut l = StyledLine::new(width, paint);
     l.attr(&style::Bold).text("openrtc-top").reset();
+    // The clock comes first, so a narrow terminal keeps it (top's does).
+    if let Some(c) = v.clock.as_deref().filter(|c| l.room() > c.len()) {
+        l.text(" ").text(c);
+    }
     if let Some(word) = v.stale.filter(|w| l.room() > w.len()) {
-        let c: &dyn color::Color = if word == "STALE" { &color::Yellow } else { &color::Red };
-        l.text(" ").fg(c).attr(&style::Bold).attr(&style::Invert).text(word).reset();
+        let c: &dyn color::Color = if matches!(word, "STALE" | "WAITING") { &color::Yellow } else { &color::Red };
+        let word = match &v.stale_for {
+            Some(age) if l.room() > word.len() + age.len() + 1 => format!("{word} {age}"),
+            _ => word.to_string(),
+        };
+        l.text(" ").fg(c).attr(&style::Bold).attr(&style::Invert).text(&word).reset();
     }
     if let Some((when, _)) = &v.replay {
         if l.room() >= 7 {

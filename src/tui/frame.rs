@@ -75,12 +75,18 @@ pub fn live_frame(app: &App, w: usize, h: usize, paint: Paint) -> Vec<String> {
     });
     let totals = app.pool.multi().then_some(&app.summary.totals);
     let banner = blocked_banner(app).or_else(|| app.problem.clone());
-    let stale = match (blocked_banner(app).is_some(), app.stale()) {
-        (true, _) => Some("BLOCKED"),
-        (false, true) => Some("STALE"),
-        (false, false) => None,
+    // Nothing was ever fresh: not stale, waiting for a worker.
+    let stale = match (blocked_banner(app).is_some(), app.stale(), app.loaded) {
+        (true, _, _) => Some("BLOCKED"),
+        (false, true, false) => Some("WAITING"),
+        (false, true, true) => Some("STALE"),
+        (false, false, _) => None,
     };
-    let view = TitleView { group: app.group.map(|g| g.header()), stale, replay, recording: app.recording, totals, ..TitleView::of(&app.query) };
+    // Since when: the age of the last snapshot shown; and top's clock, the
+    // local time of that snapshot (a replay shows its sample's time instead).
+    let stale_for = app.last_fresh.filter(|_| matches!(stale, Some("STALE" | "BLOCKED"))).map(|t| crate::clock::age(((app.wall - t).max(0) / 1000) as u64));
+    let clock = app.last_fresh.filter(|_| app.replay.is_none()).map(crate::clock::local_hms);
+    let view = TitleView { group: app.group.map(|g| g.header()), stale, stale_for, clock, replay, recording: app.recording, totals, ..TitleView::of(&app.query) };
     let mut lines = vec![title(&app.pool, &view, w, paint)];
     if let Some(why) = &banner {
         let mut l = StyledLine::new(w, paint);
@@ -169,6 +175,7 @@ fn session_table(app: &App, w: usize, area: usize, page: usize, paint: Paint) ->
     }
     if shown.is_empty() && page > 0 {
         lines.push(faint(w, paint, match (app.loaded, app.pool.sessions.is_empty()) {
+            (false, _) if app.problem.is_some() => "  waiting for a worker: start a coroutine-mode worker ('openrtc dev ./agents' or 'openrtc start ./agents'), or pass --socket PATH",
             (false, _) => "  waiting for the worker...",
             (true, true) => "  no live sessions",
             (true, false) => "  no sessions match the filters",

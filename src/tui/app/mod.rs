@@ -85,6 +85,10 @@ pub struct App {
     pub pool: Pool,
     /// Whether any snapshot has arrived yet.
     pub loaded: bool,
+    /// When the last snapshot arrived, and the time of the latest update
+    /// (wall clock, ms): the title's clock and how long it has been stale.
+    pub last_fresh: Option<i64>,
+    pub wall: i64,
     /// Why the last fetch failed (shown as a banner; the table is then stale).
     pub problem: Option<Banner>,
     /// Indices into `pool.sessions`, in display order.
@@ -139,6 +143,8 @@ impl App {
             query,
             pool: Pool::default(),
             loaded: false,
+            last_fresh: None,
+            wall: 0,
             problem: None,
             order: Vec::new(),
             text_widths: crate::present::cells::natural_widths(&Pool::default(), &[], false, charset),
@@ -173,7 +179,12 @@ impl App {
     /// for, in ms since the epoch (the events are dated by it).
     pub fn update(&mut self, updates: Vec<Update>, now: Instant, wall: i64) {
         let first = !self.loaded;
-        self.loaded |= updates.iter().any(|u| u.fresh.is_some());
+        let fresh = updates.iter().any(|u| u.fresh.is_some());
+        self.loaded |= fresh;
+        self.wall = wall;
+        if fresh {
+            self.last_fresh = Some(wall);
+        }
         self.pool.advance(updates);
         if first && self.loaded {
             if let Some(why) = self.query.worker.as_deref().and_then(|w| self.pool.no_such_worker(w)) {

@@ -194,6 +194,13 @@ where
     I: IntoIterator,
     I::Item: Into<OsString>,
 {
+    parse_args(args.into_iter().map(Into::into).collect())
+}
+
+/// `parse`, once in the binary (not once per caller's iterator type: the
+/// config file parses line by line, 10 KB more).
+#[inline(never)]
+fn parse_args(args: Vec<OsString>) -> Result<Command, UsageError> {
     use lexopt::Arg;
 
     let mut p = lexopt::Parser::from_args(args);

@@ -392,10 +392,6 @@ fn footer(app: &App, w: usize, paint: Paint) -> String {
             l.fg(&color::Cyan).text(&hints).reset();
         }
         mode => {
-            let hints = match mode {
-                Mode::Help => "j/k PgUp/PgDn scroll, other keys close".to_string(),
-                _ => keys::hints(app.context(), replay).collect::<Vec<_>>().join("  "),
-            };
             // What the last key had to say stands for the hints until the
             // next key; new events are said beside the range.
             let news = match app.new_events() {
@@ -406,6 +402,10 @@ fn footer(app: &App, w: usize, paint: Paint) -> String {
             };
             let news = if room >= text::width(&news) + 20 { news } else { String::new() };
             let room = room.saturating_sub(text::width(&news) + 2);
+            let hints = match mode {
+                Mode::Help => "j/k PgUp/PgDn scroll, other keys close".to_string(),
+                _ => fit_hints(&keys::hints(app.context(), replay).collect::<Vec<_>>(), room),
+            };
             match &app.note {
                 Some(note) => l.fg(&color::Yellow).attr(&style::Bold).text(&text::truncate(note, room, paint.charset)).reset(),
                 None if room >= 10 => l.fg(&color::Cyan).text(&text::truncate(&hints, room, paint.charset)).reset(),
@@ -420,6 +420,24 @@ fn footer(app: &App, w: usize, paint: Paint) -> String {
     l.pad(w.saturating_sub(text::width(&range)));
     l.text(&range);
     l.finish()
+}
+
+/// As many whole hints as fit in `room` columns, two spaces apart, in
+/// their order, the lowest in `keys::HINT_RANK` left out first.
+fn fit_hints(hints: &[&str], room: usize) -> String {
+    let rank = |h: &str| keys::HINT_RANK.iter().position(|r| *r == h).unwrap_or(usize::MAX);
+    let mut by_rank: Vec<usize> = (0..hints.len()).collect();
+    by_rank.sort_by_key(|&i| (rank(hints[i]), i));
+    let mut keep = vec![false; hints.len()];
+    let mut used = 0;
+    for i in by_rank {
+        let w = text::width(hints[i]) + if used == 0 { 0 } else { 2 };
+        if used + w <= room {
+            used += w;
+            keep[i] = true;
+        }
+    }
+    hints.iter().zip(keep).filter(|(_, k)| *k).map(|(h, _)| *h).collect::<Vec<_>>().join("  ")
 }
 
 /// The last `max` columns of `s`, an ellipsis first when cut.
@@ -547,6 +565,24 @@ mod tests {
         let at100 = banner_text(&b, 100, PAINT);
         assert!(at100.starts_with("no running openrtc pool at /run/") && text::width(&at100) <= 100, "{at100}");
         assert_eq!(banner_text(&b, 200, PAINT), b.text());
+    }
+
+    #[test]
+    fn footer_hints_are_whole_and_the_important_ones_stay() {
+        let all = ["q quit", "? help", "/ search", "e events", "y stack", "s/S sort", "f status", "a/t agent/tenant", "p pin", "g/G group", "Enter details"];
+        let full = fit_hints(&all, 500);
+        assert_eq!(full, all.join("  "));
+        let at80 = fit_hints(&all, 62);
+        assert!(text::width(&at80) <= 62, "{at80}");
+        for h in ["q quit", "? help", "Enter details", "p pin", "g/G group", "s/S sort"] {
+            assert!(at80.contains(h), "{h} in {at80}");
+        }
+        assert!(!at80.contains("a/t"), "{at80}");
+        // Whole hints only, still in table order.
+        let kept: Vec<&str> = at80.split("  ").collect();
+        let mut in_order = kept.clone();
+        in_order.sort_by_key(|h| all.iter().position(|a| a == h).unwrap());
+        assert_eq!(kept, in_order);
     }
 
     #[test]

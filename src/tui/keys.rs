@@ -196,6 +196,16 @@ pub fn action(context: Context, key: Key) -> Option<Action> {
         .find_map(|b| b.keys.iter().find(|(k, _)| *k == key).map(|&(_, a)| a))
 }
 
+/// Which footer hints stay when not all fit, first to last (the others
+/// after them, in table order): the footer shows whole hints, in table
+/// order, leaving out the last of these first. (At 80 columns it cut the
+/// line after `/ search  e events  y stack`, losing pin, group and details.)
+pub const HINT_RANK: &[&str] = &[
+    "q quit", "? help", "Enter details", "Enter show group", "Enter/Esc close", "Esc close", "Enter keeps", "Esc clears",
+    "Enter goes", "Esc cancels", "s/S sort", "p pin", "g/G group", "f status", "/ search", "space play", ",/. step",
+    "e events", "y stack", "T time", "</> minute", "a/t agent/tenant",
+];
+
 /// The footer hints of `context`, in table order (a replay's travel keys
 /// only when replaying).
 pub fn hints(context: Context, replay: bool) -> impl Iterator<Item = &'static str> {

@@ -71,21 +71,40 @@ pub fn lines(pool: &Pool, sum: &Summary, width: usize, budget: usize, paint: Pai
             out.push(totals_line(totals, label_w, width, paint));
         }
         Shape::Condensed(room) => {
+            // The totals under the column header they are read by (they
+            // sat above it), then the notable workers that fit.
             out.push(host_line(pool, totals, width, paint));
-            out.push(totals_line(totals, label_w, width, paint));
             out.push(head_line(label_w, width, paint));
+            out.push(totals_line(totals, label_w, width, paint));
             let notable: Vec<&WorkerFigures> = figures.iter().filter(|f| f.notable()).collect();
             let fits = notable.len() <= room;
             let shown = if fits { room } else { room.saturating_sub(1) };
             out.extend(notable.iter().take(shown).map(|f| worker_line(pool, f, label_w, width, paint)));
             if !fits && room > 0 {
                 let mut l = StyledLine::new(width, paint);
-                l.attr(&style::Faint).text(&format!("  and {} more not up, slow or draining", notable.len() - shown));
+                l.attr(&style::Faint).text(&more_line(&notable[shown..]));
                 out.push(l.finish());
             }
         }
     }
     out
+}
+
+/// What the notable workers that did not fit are: `and 3 more: 3 with
+/// slow sessions` (it said "3 more not up, slow or draining", which read
+/// as none of those when all were slow).
+fn more_line(rest: &[&WorkerFigures]) -> String {
+    let count = |f: fn(&WorkerFigures) -> bool| rest.iter().filter(|w| f(w)).count();
+    let parts: Vec<String> = [
+        (count(|w| !w.up), "not up"),
+        (count(|w| w.up && w.slow > 0), "with slow sessions"),
+        (count(|w| w.draining == Some(true)), "draining"),
+    ]
+    .iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, what)| format!("{n} {what}"))
+    .collect();
+    format!("  and {} more: {}", rest.len(), parts.join(", "))
 }
 
 /// The host's vitals (the same machine for every worker) and the pool's
@@ -118,6 +137,11 @@ fn head_line(label_w: usize, width: usize, paint: Paint) -> String {
     let mut l = StyledLine::new(width, paint);
     l.fg(&color::Cyan).text(&format!("{:<label_w$}", "WORKER"));
     for (i, (name, _)) in COLS.iter().enumerate() {
+        // A heading whose column does not fit is left out with its
+        // values (a cut `DR…` stood over none).
+        if !grid.fits(&l, i + 1) {
+            break;
+        }
         grid.place(&mut l, i + 1, name.len());
         l.text(name);
         if i == 0 {
@@ -270,14 +294,17 @@ mod tests {
         let p = pool(12);
         let l: Vec<String> = lines(&p, &Summary::of(&p), 120, 8, PLAIN).iter().map(|l| strip(l)).collect();
         assert_eq!(l.len(), height(&Summary::of(&p), 8));
-        assert!(l[1].starts_with("total") && l[1].contains("11/12 up"), "{l:?}");
+        assert!(l[1].starts_with("WORKER") && l[2].starts_with("total") && l[2].contains("11/12 up"), "the totals under their header: {l:?}");
         // Stale w-02 and draining w-03 only.
         assert_eq!(l.len(), 5, "{l:?}");
         assert!(l[3].starts_with("w-02") && l[4].starts_with("w-03"), "{l:?}");
         // Too little room for both: one, and how many more.
         let l: Vec<String> = lines(&p, &Summary::of(&p), 120, 4, PLAIN).iter().map(|l| strip(l)).collect();
         assert_eq!((l.len(), height(&Summary::of(&p), 4)), (4, 4));
-        assert!(l[3].contains("and 2 more"), "{l:?}");
+        assert_eq!(l[3].trim_end(), "  and 2 more: 1 not up, 1 draining", "{l:?}");
+        // A narrow line leaves out the headings of the columns it leaves out.
+        let l: Vec<String> = lines(&p, &Summary::of(&p), 60, 8, PLAIN).iter().map(|l| strip(l)).collect();
+        assert!(!l[1].contains('…') && !l[1].contains("DRAINING"), "{l:?}");
         assert_eq!(lines(&p, &Summary::of(&p), 120, 2, PLAIN).len(), 1);
         assert!(lines(&p, &Summary::of(&p), 120, 0, PLAIN).is_empty());
     }

@@ -2,6 +2,7 @@
 //! generates (`--generate`), read by the programs that will read them.
 
 use std::process::Command;
+use std::time::Duration;
 
 use crate::util::*;
 
@@ -76,4 +77,52 @@ fn zsh_reads_its_completion() {
     let script = format!("fpath=({} $fpath); autoload -U compinit; compinit -u -D; autoload -U +X _openrtc-top && whence -w _openrtc-top", dir.path().display());
     let out = Command::new("zsh").args(["-f", "-c", &script]).output().unwrap();
     assert_eq!(text(&out.stdout).trim(), "_openrtc-top: function", "{}", text(&out.stderr));
+}
+
+/// README's runnable recipes are the code's table of examples (which the
+/// man page's EXAMPLES print), and each runs as written against the demo
+/// worker at the default path, with a slow session in it: status 0,
+/// nothing on stderr, and the output it promises.
+#[test]
+fn readme_recipes_are_the_examples_and_each_runs() {
+    use openrtc_top::cli::examples::EXAMPLES;
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let block = readme.split("```sh recipes\n").nth(1).and_then(|b| b.split("\n```").next()).expect("README has a ```sh recipes block");
+    let listed: Vec<(String, String)> = block.lines().collect::<Vec<_>>().chunks(2).map(|p| (p[0].trim_start_matches("# ").to_string(), p.get(1).unwrap_or(&"").to_string())).collect();
+    let ours: Vec<(String, String)> = EXAMPLES.iter().map(|e| (e.what.to_string(), e.command.to_string())).collect();
+    assert_eq!(listed, ours, "README's recipes and cli::examples::EXAMPLES differ");
+    let man = generate("man");
+    assert_eq!(man.split(".SH EXAMPLES").nth(1).unwrap().split(".SH").next().unwrap().matches(".TP").count(), EXAMPLES.len());
+
+    // The demo worker where the default path is, blocking once early so a
+    // session is slow afterwards (for 5 s, as openrtc keeps it).
+    let d = TempDir::new("recipes");
+    let dir = d.join(&format!("openrtc-{}", uid()));
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    let sock = dir.join("top.sock");
+    let mut demo = Command::new(DEMO)
+        .args(["--socket", sock.to_str().unwrap(), "--block", "sleep", "--block-after", "0.2", "--block-for", "0.3", "--seed", "3", "--exit-after", "60"])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let bin_dir = std::path::Path::new(BIN).parent().unwrap().to_str().unwrap().to_string();
+    let path = format!("{bin_dir}:{}", std::env::var("PATH").unwrap_or_default());
+    let xdg = d.path().to_str().unwrap().to_string();
+    let env = [("PATH", path.as_str()), ("XDG_RUNTIME_DIR", xdg.as_str())];
+    wait_until("a slow session after the block", Duration::from_secs(20), || {
+        let out = run_with(&["--once", "--status", "slow", "--no-header"], &[("XDG_RUNTIME_DIR", xdg.as_str())], Duration::from_secs(5));
+        out.status.success() && !out.stdout.is_empty()
+    });
+    for e in EXAMPLES {
+        let out = run_program("bash", &["-o", "pipefail", "-c", e.command], &env, Duration::from_secs(20));
+        let (so, se) = (text(&out.stdout), text(&out.stderr));
+        assert_eq!((out.status.code(), se.as_str()), (Some(0), ""), "{}: {so}", e.command);
+        assert!(!so.trim().is_empty(), "{}: printed nothing", e.command);
+        if e.command.contains("\"slow\"") {
+            assert!(so.lines().all(|l| l.starts_with("AJ_")), "{}: {so}", e.command);
+        }
+    }
+    let _ = demo.kill();
+    let _ = demo.wait();
 }

@@ -181,11 +181,6 @@ fn q_is_answered_within_the_timeout_while_the_worker_hangs() {
 // ---------------------------------------------------------------------------
 // Socket trust.
 
-fn uid() -> u32 {
-    // SAFETY: geteuid cannot fail.
-    unsafe { libc::geteuid() }
-}
-
 /// An XDG_RUNTIME_DIR holding `openrtc-<uid>` made by `setup`, with a healthy
 /// worker inside; openrtc-top without --socket must refuse it.
 fn refuses_default_dir(setup: fn(&Path, &Path), why: &str) {

@@ -125,6 +125,10 @@ pub fn man(keys: &[(&str, String)]) -> String {
     out.push_str(".SH ENVIRONMENT\n.TP\n\\fBXDG_RUNTIME_DIR\\fR, \\fBTMPDIR\\fR\nwhere the default socket is, as the worker computes it\n");
     out.push_str(".TP\n\\fBNO_COLOR\\fR\nnon\\-empty: no colour unless \\fB\\-\\-color always\\fR\n");
     out.push_str(".TP\n\\fBLC_ALL\\fR, \\fBLC_CTYPE\\fR, \\fBLANG\\fR\nnot UTF\\-8: every output is ASCII\n");
+    out.push_str(".SH EXAMPLES\n");
+    for e in super::examples::EXAMPLES {
+        let _ = writeln!(out, ".TP\n\\fB{}\\fR\n{}", roff(e.command), roff(e.what));
+    }
     out.push_str(".SH SEE ALSO\nhtop(1), top(1)\n");
     out
 }

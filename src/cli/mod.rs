@@ -5,6 +5,7 @@
 
 pub mod config;
 pub mod docs;
+pub mod examples;
 pub mod flags;
 mod values;
 

@@ -299,3 +299,9 @@ pub fn readme_block(name: &str) -> String {
     let body = &readme[start + "```yaml\n".len()..];
     body[..body.find("```").unwrap()].to_string()
 }
+
+/// Our effective uid (the per-user socket directory is named by it).
+pub fn uid() -> u32 {
+    // SAFETY: geteuid cannot fail.
+    unsafe { libc::geteuid() }
+}

@@ -59,7 +59,7 @@ fn main() -> ExitCode {
         Some(path) => match Recorder::open(path, cfg.record_max) {
             Ok(r) => Some(r),
             Err(e) => {
-                eprintln!("openrtc-top: cannot write the recording {}: {e}", text::in_message(&path.to_string_lossy()));
+                eprintln!("openrtc-top: cannot write the recording {}: {e}", openrtc_top::record::quoted(path));
                 return ExitCode::FAILURE;
             }
         },

@@ -21,6 +21,7 @@ mod fuzz;
 mod interactive;
 mod live;
 mod once;
+mod record;
 mod replay;
 mod soak;
 mod workers;

@@ -256,15 +256,12 @@ impl Feed for Sockets<'_> {
 }
 
 impl Sockets<'_> {
-    /// One line per refresh to the recording; a failure stops recording
-    /// (the title says so).
+    /// One line per refresh to the recording; while writes fail the title
+    /// says `REC FAILED`, and each refresh tries again.
     fn record(&mut self, app: &mut App) {
         let Some(r) = self.record.as_mut() else { return };
-        let ok = r.write(&app.pool, &clock::now_iso8601()).is_ok();
-        app.recording = Some(ok);
-        if !ok {
-            self.record = None;
-        }
+        app.recording = Some(r.write(&app.pool, &clock::now_iso8601()));
+        r.take_notes();
     }
 }
 

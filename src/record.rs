@@ -56,7 +56,7 @@ pub fn kind(t: std::fs::FileType) -> &'static str {
     if t.is_dir() {
         "a directory"
     } else if t.is_fifo() {
-        "a FIFO (a named pipe)"
+        "a pipe (FIFO)"
     } else if t.is_socket() {
         "a socket"
     } else if t.is_char_device() {

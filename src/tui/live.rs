@@ -323,7 +323,7 @@ impl Replaying {
                 app.trends.clear();
                 app.events = Events::default();
                 let mut pool = Pool::default();
-                for (t, s) in self.replay.before(60, 1000)? {
+                for (t, s) in self.replay.before(60, 1000).unwrap_or_default() {
                     pool.advance(self.replay.updates(s));
                     app.trends.record(&pool, self.instant(t), None);
                     app.events.observe(&pool, t);
@@ -345,7 +345,7 @@ impl Replaying {
             playing: self.playing,
             speed: self.speed,
             bad: self.replay.rec.bad(),
-            note: self.note.take(),
+            note: self.note.take().or_else(|| self.replay.note.take()),
         });
     }
 

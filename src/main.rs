@@ -62,7 +62,7 @@ fn main() -> ExitCode {
         Some(path) => match Recorder::open(path, cfg.record_max) {
             Ok(r) => Some(r),
             Err(e) => {
-                eprintln!("openrtc-top: cannot write the recording {}: {e}", text::in_message(&path.to_string_lossy()));
+                eprintln!("openrtc-top: cannot write the recording {}: {e}", openrtc_top::record::quoted(path));
                 return ExitCode::FAILURE;
             }
         },
@@ -125,8 +125,15 @@ fn replay(cfg: &cli::Config, path: &std::path::Path) -> ExitCode {
             eprintln!("openrtc-top: {shown} holds no sample: no line is a snapshot as --record writes them ({{\"time\": ...}})");
             return ExitCode::FAILURE;
         }
+        Err(OpenError::NotAFile(t)) => {
+            use std::os::unix::fs::FileTypeExt;
+            // A recording is read by offset (a sample found by time): a pipe cannot be.
+            let seek = if t.is_fifo() || t.is_char_device() || t.is_socket() { " and is not seekable (a recording is read by offset: save it to a file first)" } else { ", not a regular file" };
+            eprintln!("openrtc-top: cannot read the recording '{shown}': it is {}{seek}", openrtc_top::record::kind(t));
+            return ExitCode::FAILURE;
+        }
         Err(OpenError::Io(e)) => {
-            eprintln!("openrtc-top: cannot read the recording {shown}: {e}");
+            eprintln!("openrtc-top: cannot read the recording '{shown}': {e}");
             return ExitCode::FAILURE;
         }
     };
@@ -154,7 +161,9 @@ fn live(ended: std::io::Result<Exit>) -> ExitCode {
         Ok(Exit::Signal(sig)) => term::die_by(sig),
         Err(e) => {
             term::restore();
-            eprintln!("openrtc-top: terminal: {e}");
+            // A failure of the recording replayed names it; any other is the terminal's.
+            let what = if is_recording(&e) { "" } else { "terminal: " };
+            eprintln!("openrtc-top: {what}{e}");
             ExitCode::FAILURE
         }
     }
@@ -174,6 +183,7 @@ fn print(s: &str) -> ExitCode {
 fn report(e: Error) -> ExitCode {
     match e {
         Error::Io(e) if e.kind() == io::ErrorKind::BrokenPipe => return ExitCode::SUCCESS,
+        Error::Io(e) if is_recording(&e) => eprintln!("openrtc-top: {e}"),
         Error::Io(e) => eprintln!("openrtc-top: cannot write to stdout: {e}"),
         Error::Usage(why) => {
             eprintln!("openrtc-top: {why}");
@@ -189,4 +199,9 @@ fn report(e: Error) -> ExitCode {
         }
     }
     ExitCode::FAILURE
+}
+
+/// Whether `e` is the replayed recording's (its message names it).
+fn is_recording(e: &io::Error) -> bool {
+    e.get_ref().is_some_and(|r| r.is::<openrtc_top::source::recording::ReadError>())
 }

@@ -3,9 +3,10 @@
 //! installed with SA_RESTART, so a blocking poll, accept, connect or read
 //! returns EINTR and the loop looks at the flag.
 
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 
 static SIGNAL: AtomicI32 = AtomicI32::new(0);
+static HUP: AtomicBool = AtomicBool::new(false);
 
 /// Install `handler` for `sig`, without SA_RESTART.
 pub fn handle(sig: libc::c_int, handler: extern "C" fn(libc::c_int)) {
@@ -36,4 +37,14 @@ pub fn pending() -> Option<i32> {
         0 => None,
         s => Some(s),
     }
+}
+
+/// The recorder's SIGHUP: not a stop but logrotate's "reopen the file".
+pub extern "C" fn on_hup(_: libc::c_int) {
+    HUP.store(true, Ordering::SeqCst);
+}
+
+/// Whether SIGHUP came since the last look.
+pub fn take_hup() -> bool {
+    HUP.swap(false, Ordering::SeqCst)
 }

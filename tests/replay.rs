@@ -106,7 +106,8 @@ fn bad_lines_are_skipped_and_counted_and_no_sample_is_an_error() {
         line(10, &["a"]),
         "{\"level\": \"info\", \"msg\": \"another program\"}\n".into(),
         line(20, &["b"]),
-        line(15, &["out-of-order"]),
+        // A day ahead of the lines on both sides: out of line.
+        line(15, &["out-of-line"]).replace("2026-11-28", "2026-11-29"),
         "{\"time\": \"2026-11-28T03:00:25.000Z\", \"sessions\": [{\"session_id\": \"broken\"\n".into(),
         line(30, &["c"]),
         line(40, &["d"])[..50].to_string(),
@@ -117,7 +118,7 @@ fn bad_lines_are_skipped_and_counted_and_no_sample_is_an_error() {
     let stdout = text(&out.stdout);
     let got: Vec<&str> = stdout.lines().map(|l| l.split('\t').nth(1).unwrap()).collect();
     assert_eq!(got, ["a", "b", "c"], "{stdout}");
-    assert_eq!(text(&out.stderr), format!("openrtc-top: skipped 5 bad lines in {} (cut off, not a sample, or out of time order)\n", file.display()));
+    assert_eq!(text(&out.stderr), format!("openrtc-top: skipped 5 bad lines of the lines read in '{}' (cut off, not a sample, or stamped out of line)\n", file.display()));
     std::fs::write(&file, "garbage\n{\"time\": 5}\n").unwrap();
     let out = run(&["--replay", file.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
@@ -193,4 +194,99 @@ fn the_live_view_records_while_it_shows() {
     assert!(rec.lines().all(|l| l.contains("\"session_id\": \"a\"")), "{rec}");
     let out = run(&["--replay", file.to_str().unwrap(), "--once", "--format", "tsv", "--no-header"]);
     assert_eq!(text(&out.stdout).split('\t').next(), Some("a"));
+}
+
+#[test]
+fn a_pipe_or_a_fifo_is_refused_as_not_seekable() {
+    let d = TempDir::new("rec-pipe");
+    let file = d.join("rec.ndjson");
+    std::fs::write(&file, line(10, &["a"])).unwrap();
+    // A pipe on stdin, named by /dev/stdin.
+    let out = run_program("sh", &["-c", "cat \"$1\" | exec \"$0\" --replay /dev/stdin --once", BIN, file.to_str().unwrap()], &[], Duration::from_secs(5));
+    assert_eq!(out.status.code(), Some(1));
+    let not_seekable = "is not seekable (a recording is read by offset: save it to a file first)\n";
+    assert_eq!(text(&out.stderr), format!("openrtc-top: cannot read the recording '/dev/stdin': it is a pipe (FIFO) and {not_seekable}"));
+    // A FIFO nobody writes to: refused at once, not waited on.
+    let fifo = d.join("rec.fifo");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: a NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let out = run_with(&["--replay", fifo.to_str().unwrap(), "--once"], &[], Duration::from_secs(5));
+    assert_eq!(text(&out.stderr), format!("openrtc-top: cannot read the recording '{}': it is a pipe (FIFO) and {not_seekable}", fifo.display()));
+}
+
+#[test]
+fn runs_of_bad_lines_are_read_in_large_reads() {
+    let d = TempDir::new("rec-runs");
+    let file = d.join("rec.ndjson");
+    // 10 MB of newlines, then a sample (one read of 64 KiB a line took 56 s).
+    std::fs::write(&file, ["\n".repeat(10_000_000), line(10, &["a"])].concat()).unwrap();
+    let out = run_with(&["--replay", file.to_str().unwrap(), "--once", "--format", "tsv", "--no-header"], &[], Duration::from_secs(10));
+    assert_eq!((out.status.code(), text(&out.stdout).split('\t').next()), (Some(0), Some("a")));
+    // Two million junk lines between two samples: a time found, and a step
+    // in the live view, while keys are answered.
+    std::fs::write(&file, [line(10, &["a"]), "junk line\n".repeat(2_000_000), line(20, &["b"])].concat()).unwrap();
+    let out = run_with(&["--replay", file.to_str().unwrap(), "--once", "--at", "03:00:15", "--format", "tsv", "--no-header"], &[], Duration::from_secs(10));
+    assert_eq!(text(&out.stdout).split('\t').next(), Some("a"));
+    // More bad lines than are remembered are said as more, not as a total.
+    assert!(text(&out.stderr).starts_with("openrtc-top: skipped more than 1048576 bad lines of the lines read in "), "{}", text(&out.stderr));
+    let mut t = Live::start(BIN, &["--replay", file.to_str().unwrap()], &[], 140, 24);
+    t.wait_text("REPLAY");
+    let sent = Instant::now();
+    t.send(b".q");
+    assert_eq!(t.wait_exit(Duration::from_secs(5)).code(), Some(0));
+    assert!(sent.elapsed() < Duration::from_secs(3), "{:?}", sent.elapsed());
+}
+
+#[test]
+fn a_stamp_far_out_of_line_is_one_bad_line_and_a_clock_stepped_back_loses_none() {
+    let d = TempDir::new("rec-far");
+    let file = d.join("rec.ndjson");
+    // 51 samples 10 s apart; the 26th stamped in the year 9999.
+    let lines: Vec<String> = (0..51).map(|k| line(k * 10, &[&format!("s{k}")])).collect();
+    let mut far = lines.clone();
+    far[25] = far[25].replace("2026-11-28", "9999-11-28");
+    std::fs::write(&file, far.concat()).unwrap();
+    let ids = |args: &[&str]| {
+        let out = run(args);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        (text(&out.stdout).lines().map(|l| l.split('\t').nth(1).unwrap().to_string()).collect::<Vec<_>>(), text(&out.stderr))
+    };
+    let (got, err) = ids(&["--replay", file.to_str().unwrap(), "--from", "03:00:00", "--format", "tsv", "--no-header"]);
+    let want: Vec<String> = (0..51).filter(|&k| k != 25).map(|k| format!("s{k}")).collect();
+    assert_eq!(got, want);
+    assert_eq!(err, format!("openrtc-top: skipped 1 bad line of the lines read in '{}' (cut off, not a sample, or stamped out of line)\n", file.display()));
+    // The live view steps over it, forward and back.
+    let mut t = Live::start(BIN, &["--replay", file.to_str().unwrap(), "--at", "03:04:00"], &[], 140, 24);
+    t.wait_for("03:04:00", Duration::from_secs(5), |s| shown_time(s) == "2026-11-28T03:04:00.000Z");
+    for (key, want) in [(b".", "2026-11-28T03:04:20.000Z"), (b",", "2026-11-28T03:04:00.000Z")] {
+        t.send(key);
+        t.wait_for(want, Duration::from_secs(5), |s| shown_time(s) == want);
+    }
+    t.send(b"q");
+    assert_eq!(t.wait_exit(Duration::from_secs(5)).code(), Some(0));
+    // A clock stepped back 5 s (NTP) after the 30th sample: nothing lost.
+    let stepped: Vec<String> = (0..51).map(|k| line(if k < 30 { k * 10 } else { k * 10 - 15 }, &[&format!("s{k}")])).collect();
+    std::fs::write(&file, stepped.concat()).unwrap();
+    let (got, err) = ids(&["--replay", file.to_str().unwrap(), "--from", "03:00:00", "--format", "tsv", "--no-header"]);
+    assert_eq!((got.len(), err.as_str()), (51, ""));
+}
+
+#[test]
+fn a_recording_that_shrinks_under_the_live_view_goes_on_with_what_is_left() {
+    let d = TempDir::new("rec-shrink");
+    let file = d.join("rec.ndjson");
+    // Ten minutes at 1 Hz, about 1.5 KB a line.
+    let text_in: String = (0..600).map(|k| line(k, &["a", "b", "c", "d", "e", "f"])).collect();
+    std::fs::write(&file, &text_in).unwrap();
+    let mut t = Live::start(BIN, &["--replay", file.to_str().unwrap(), "--at", "03:09:59"], &[], 140, 24);
+    t.wait_for("the last sample", Duration::from_secs(5), |s| shown_time(s) == "2026-11-28T03:09:59.000Z");
+    std::fs::OpenOptions::new().write(true).open(&file).unwrap().set_len(text_in.len() as u64 / 3).unwrap();
+    t.send(b",");
+    let s = t.wait_text("the recording shrank");
+    assert!(shown_time(&s).as_str() < "2026-11-28T03:03:30", "{}", s.join("\n"));
+    t.send(b",");
+    t.wait_for("a step back in what is left", Duration::from_secs(5), |s| shown_time(s).as_str() < "2026-11-28T03:03:19");
+    t.send(b"q");
+    assert_eq!(t.wait_exit(Duration::from_secs(5)).code(), Some(0));
 }

@@ -23,6 +23,7 @@ mod interactive;
 mod live;
 mod once;
 mod package;
+mod record;
 mod replay;
 mod soak;
 mod workers;

@@ -257,7 +257,7 @@ pub const FLAGS: &[Flag] = &[
         long: "record",
         value: "FILE",
         takes: Takes::Path,
-        help: "append one NDJSON line per refresh (as --format json) to FILE: with the live view, or alone until -n or a stop signal",
+        help: "append one NDJSON line per refresh (as --format json) to FILE, a regular file (not a symlink or FIFO): with the live view, or alone until -n, SIGTERM or SIGINT (SIGHUP reopens FILE)",
         apply: |p, v| Ok(p.cfg.record = Some(v.path())),
         ..BASE
     },
@@ -265,7 +265,7 @@ pub const FLAGS: &[Flag] = &[
         long: "record-max",
         value: "SIZE",
         takes: Takes::Text,
-        help: "rotate the recording at SIZE (e.g. 100M): FILE.1 ... FILE.4 are kept",
+        help: "rotate the recording at SIZE (e.g. 100M): FILE.1 ... FILE.4 are kept; a file holds at least one line, so it is at most SIZE or one line, the larger",
         apply: |p, v| {
             p.cfg.record_max = Some(crate::record::parse_size(&v.text()).ok_or("expected a size of at least 1K: bytes, or a number with K, M or G")?);
             Ok(())
@@ -276,7 +276,7 @@ pub const FLAGS: &[Flag] = &[
         long: "replay",
         value: "FILE",
         takes: Takes::Path,
-        help: "the live view (or --once, --format) on a recording instead of the sockets",
+        help: "the live view (or --once, --format) on a recording (a regular file: a pipe is not seekable) instead of the sockets",
         apply: |p, v| Ok(p.cfg.replay = Some(v.path())),
         ..BASE
     },

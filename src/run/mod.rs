@@ -26,8 +26,8 @@ pub struct Screen {
 pub enum Error {
     /// No source gave a snapshot: one line per failure, and what to do.
     NoPool { lines: Vec<String>, hint: Option<&'static str> },
-    /// Writing the output (or the recording) failed (a closed pipe is not
-    /// reported).
+    /// Writing the output failed (a closed pipe is not reported), or
+    /// reading the recording replayed (its message names it).
     Io(io::Error),
     /// What the command line asked for cannot be, once the workers are
     /// known (`--worker` matching none): a usage error, status 2.

@@ -10,16 +10,19 @@ use crate::source::Sources;
 use crate::{clock, signal};
 
 /// The recorder alone (`--record FILE` without a live view): a line per
-/// refresh until `-n` lines or a stop signal (SIGTERM, SIGINT, SIGHUP end
-/// it with status 0, the last line whole). Each line records every worker
+/// refresh until `-n` lines or a stop signal (SIGTERM, SIGINT end it with
+/// status 0, the last line whole; SIGHUP reopens the file by its path, as
+/// logrotate expects). A line that cannot be written is said once, tried
+/// again with the next, and its coming back said: the recorder goes on. Each line records every worker
 /// as it is then (answered, blocked, failed), also when none answered; a
 /// worker whose loop is blocked is waited for as the live view waits (up
 /// to `source::BOUND`) while the other workers are recorded on time. A
 /// worker that does not answer is reported on stderr when that changes.
 pub fn record(cfg: &Config, sources: &mut Sources, mut rec: Recorder) -> Result<(), Error> {
-    for sig in [libc::SIGTERM, libc::SIGINT, libc::SIGHUP] {
+    for sig in [libc::SIGTERM, libc::SIGINT] {
         signal::handle(sig, signal::on_signal);
     }
+    signal::handle(libc::SIGHUP, signal::on_hup);
     let period = Duration::from_secs_f64(1.0 / cfg.refresh_hz);
     let count = cfg.iterations.unwrap_or(if cfg.once { 1 } else { u64::MAX });
     sources.set_wait(if count == 1 { cfg.timeout } else { crate::source::BOUND });
@@ -59,7 +62,13 @@ pub fn record(cfg: &Config, sources: &mut Sources, mut rec: Recorder) -> Result<
             said = lines;
         }
         pool.advance(sources.updates());
-        rec.write(&pool, &clock::now_iso8601())?;
+        if signal::take_hup() {
+            rec.reopen();
+        }
+        rec.write(&pool, &clock::now_iso8601());
+        for note in rec.take_notes() {
+            eprintln!("openrtc-top: {note}");
+        }
     }
     Ok(())
 }

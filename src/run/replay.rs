@@ -89,14 +89,14 @@ pub fn events(cfg: &Config, mut r: Replay) -> Result<(), Error> {
     Ok(())
 }
 
-/// The bad lines met, counted on stderr.
+/// The bad lines met, counted on stderr (of the lines read: a sample
+/// found by time reads only around it).
 fn bad_lines(r: &Replay) {
     if r.rec.bad() > 0 {
         eprintln!(
-            "openrtc-top: skipped {} bad lines in {} (cut off, not a sample, or out of time order)",
-            r.rec.bad(),
-            crate::text::in_message(&r.rec.path.to_string_lossy())
+            "openrtc-top: skipped {} of the lines read in {} (cut off, not a sample, or stamped out of line)",
+            crate::source::recording::counted(r.rec.bad()),
+            crate::record::quoted(&r.rec.path)
         );
     }
 }
-

@@ -17,6 +17,8 @@ pub struct Replay {
     /// The sample shown.
     pub at: Mark,
     keys: HashMap<String, u32>,
+    /// What the last move had to say (the recording shrank).
+    pub note: Option<String>,
 }
 
 /// A move through the recording.
@@ -32,12 +34,34 @@ impl Replay {
     pub fn open(path: &Path) -> Result<Replay, OpenError> {
         let rec = Recording::open(path)?;
         let at = rec.first();
-        Ok(Replay { rec, at, keys: HashMap::new() })
+        Ok(Replay { rec, at, keys: HashMap::new(), note: None })
     }
 
     /// Move; whether the sample shown changed.
     pub fn go(&mut self, m: Move) -> io::Result<bool> {
         let before = self.at;
+        if let Err(e) = self.moved(m) {
+            self.recover(e)?;
+        }
+        Ok(self.at != before)
+    }
+
+    /// After a read failed: a recording that shrank (truncated while it is
+    /// replayed) goes on with what is left, at the last sample at or before
+    /// the one shown; any other failure names the recording.
+    fn recover(&mut self, e: io::Error) -> io::Result<()> {
+        if !self.rec.shrank()? {
+            return Err(match e.get_ref().is_some_and(|r| r.is::<super::recording::ReadError>()) {
+                true => e,
+                false => self.rec.error(format!("cannot be read: {e}")),
+            });
+        }
+        self.note = Some("the recording shrank: going on with what is left".into());
+        self.at = self.rec.at(self.at.time)?;
+        Ok(())
+    }
+
+    fn moved(&mut self, m: Move) -> io::Result<()> {
         match m {
             Move::Step(n) => {
                 for _ in 0..n.unsigned_abs() {
@@ -50,13 +74,23 @@ impl Replay {
             }
             Move::To(t) => self.at = self.rec.at(t)?,
         }
-        Ok(self.at != before)
+        Ok(())
     }
 
     /// The sample shown, read and decoded. A line that does not decode is
     /// counted bad and passed over (forward, else back); `None` when no
     /// line in the file decodes.
     pub fn load(&mut self) -> io::Result<Option<Sample>> {
+        match self.load_at() {
+            Err(e) => {
+                self.recover(e)?;
+                self.load_at()
+            }
+            r => r,
+        }
+    }
+
+    fn load_at(&mut self) -> io::Result<Option<Sample>> {
         let mut forward = true;
         loop {
             let bytes = self.rec.read(self.at)?;
@@ -103,7 +137,12 @@ impl Replay {
     pub fn before(&mut self, count: usize, gap: i64) -> io::Result<Vec<(i64, Sample)>> {
         let mut marks = Vec::new();
         let mut m = self.at;
-        while marks.len() < count {
+        // A clock stepped back makes samples before stamped after: the
+        // walk is bounded in samples too.
+        for _ in 0..count * 64 {
+            if marks.len() >= count {
+                break;
+            }
             let Some(p) = self.rec.prev(m)? else { break };
             if marks.last().is_none_or(|l: &Mark| l.time - p.time >= gap) && self.at.time - p.time >= gap {
                 marks.push(p);

@@ -70,7 +70,7 @@ pub fn live_frame(app: &App, w: usize, h: usize, paint: Paint) -> Vec<String> {
     let p = plan(app, h);
     let replay = app.replay.as_ref().map(|r| {
         let how = if r.playing { format!("playing {}x", r.speed) } else { "paused".to_string() };
-        let bad = if r.bad > 0 { format!("  {} bad lines skipped", r.bad) } else { String::new() };
+        let bad = if r.bad > 0 { format!("  {} met so far", crate::source::recording::counted(r.bad)) } else { String::new() };
         (format!("{} {how}{bad}", crate::clock::stamp(r.time)), r.note.clone())
     });
     let totals = app.pool.multi().then_some(&app.summary.totals);

@@ -256,15 +256,12 @@ impl Feed for Sockets<'_> {
 }
 
 impl Sockets<'_> {
-    /// One line per refresh to the recording; a failure stops recording
-    /// (the title says so).
+    /// One line per refresh to the recording; while writes fail the title
+    /// says `REC FAILED`, and each refresh tries again.
     fn record(&mut self, app: &mut App) {
         let Some(r) = self.record.as_mut() else { return };
-        let ok = r.write(&app.pool, &clock::now_iso8601()).is_ok();
-        app.recording = Some(ok);
-        if !ok {
-            self.record = None;
-        }
+        app.recording = Some(r.write(&app.pool, &clock::now_iso8601()));
+        r.take_notes();
     }
 }
 
@@ -326,7 +323,7 @@ impl Replaying {
                 app.trends.clear();
                 app.events = Events::default();
                 let mut pool = Pool::default();
-                for (t, s) in self.replay.before(60, 1000)? {
+                for (t, s) in self.replay.before(60, 1000).unwrap_or_default() {
                     pool.advance(self.replay.updates(s));
                     app.trends.record(&pool, self.instant(t), None);
                     app.events.observe(&pool, t);
@@ -348,7 +345,7 @@ impl Replaying {
             playing: self.playing,
             speed: self.speed,
             bad: self.replay.rec.bad(),
-            note: self.note.take(),
+            note: self.note.take().or_else(|| self.replay.note.take()),
         });
     }
 

@@ -13,6 +13,8 @@
 
 use std::collections::{HashMap, VecDeque};
 
+use crate::model::vecmap::VecMap;
+
 use crate::model::{Pool, SessionKey, Status, Taken, WorkerState};
 
 /// How many incidents the live view keeps.
@@ -101,7 +103,7 @@ pub struct Events {
     log: VecDeque<Incident>,
     keep: usize,
     next: u64,
-    workers: HashMap<u32, Track>,
+    workers: VecMap<u32, Track>,
     /// Sessions slow now: their incident, and the observation that last saw
     /// them slow.
     slow: HashMap<SessionKey, (u64, u64)>,
@@ -117,7 +119,7 @@ impl Default for Events {
 impl Events {
     /// A log that keeps the last `keep` incidents.
     pub fn keeping(keep: usize) -> Events {
-        Events { log: VecDeque::new(), keep: keep.max(1), next: 0, workers: HashMap::new(), slow: HashMap::new(), round: 0 }
+        Events { log: VecDeque::new(), keep: keep.max(1), next: 0, workers: VecMap::default(), slow: HashMap::new(), round: 0 }
     }
 
     /// The incidents kept, oldest first.

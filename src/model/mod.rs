@@ -7,6 +7,7 @@ pub mod column;
 pub mod fields;
 mod id;
 mod pool;
+pub mod vecmap;
 
 use std::rc::Rc;
 

@@ -71,9 +71,9 @@ impl Pool {
         let mut recycled = std::mem::take(&mut old.sessions);
         // The block and sessions of each worker without a new snapshot,
         // moved out of the old pool; the rest of it is dropped.
-        let keep: std::collections::HashSet<u32> = updates.iter().filter(|u| u.fresh.is_none()).map(|u| u.key).collect();
+        let keep: Vec<u32> = updates.iter().filter(|u| u.fresh.is_none()).map(|u| u.key).collect();
         let keys: Vec<u32> = old.workers.iter().map(|w| w.key).collect();
-        let mut kept: std::collections::HashMap<u32, (Option<Worker>, Vec<Session>)> =
+        let mut kept: super::vecmap::VecMap<u32, (Option<Worker>, Vec<Session>)> =
             old.workers.into_iter().filter(|w| keep.contains(&w.key)).map(|w| (w.key, (w.block, Vec::new()))).collect();
         for s in recycled.drain(..) {
             if let Some(k) = keys.get(usize::from(s.worker)).and_then(|k| kept.get_mut(k)) {

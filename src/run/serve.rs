@@ -17,7 +17,7 @@
 //! scrape its deadline. `GET /` names the sources. SIGTERM, SIGINT and
 //! SIGHUP end it with status 0.
 
-use std::collections::HashMap;
+use crate::model::vecmap::VecMap;
 use std::fmt::Write as _;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -88,7 +88,7 @@ pub fn run(cfg: &Config, sources: &mut Sources, addr: SocketAddr) -> Result<(), 
     let bound = listener.local_addr().map_err(ServeError::Io)?;
     eprintln!("openrtc-top: serving metrics at http://{bound}/metrics");
     let pool = Pool { several: !sources.single(), ..Pool::default() };
-    let mut ex = Exporter { cfg, sources, clients: Vec::new(), pool, answered: HashMap::new(), since: None, round: false };
+    let mut ex = Exporter { cfg, sources, clients: Vec::new(), pool, answered: VecMap::default(), since: None, round: false };
     let mut accept_after = Instant::now();
     loop {
         if signal::pending().is_some() {
@@ -146,7 +146,7 @@ struct Exporter<'a> {
     clients: Vec<Client>,
     /// Every worker as last fetched, and when each last answered.
     pool: Pool,
-    answered: HashMap<u32, Instant>,
+    answered: VecMap<u32, Instant>,
     /// When the last round's scrapes were all answered: an answer from
     /// before it was that round's, not this one's.
     since: Option<Instant>,
@@ -287,7 +287,7 @@ impl Exporter<'_> {
         if due.is_empty() {
             return;
         }
-        let mut bodies: HashMap<(bool, bool), Rc<Vec<u8>>> = HashMap::new();
+        let mut bodies: VecMap<(bool, bool), Rc<Vec<u8>>> = VecMap::default();
         for i in due {
             let Stage::Scrape { openmetrics, with_body } = self.clients[i].stage else { continue };
             let out = match bodies.get(&(openmetrics, with_body)) {

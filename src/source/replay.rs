@@ -3,7 +3,7 @@
 //! worker keys that stay the same from sample to sample (so selection and
 //! pins follow a session through time as they do live).
 
-use std::collections::HashMap;
+use crate::model::vecmap::VecMap;
 use std::io;
 use std::path::Path;
 
@@ -16,7 +16,7 @@ pub struct Replay {
     pub rec: Recording,
     /// The sample shown.
     pub at: Mark,
-    keys: HashMap<String, u32>,
+    keys: VecMap<String, u32>,
     /// What the last move had to say (the recording shrank).
     pub note: Option<String>,
 }
@@ -34,7 +34,7 @@ impl Replay {
     pub fn open(path: &Path) -> Result<Replay, OpenError> {
         let rec = Recording::open(path)?;
         let at = rec.first();
-        Ok(Replay { rec, at, keys: HashMap::new(), note: None })
+        Ok(Replay { rec, at, keys: VecMap::default(), note: None })
     }
 
     /// Move; whether the sample shown changed.
@@ -125,7 +125,7 @@ impl Replay {
             .zip(per)
             .map(|(w, sessions)| {
                 let n = self.keys.len() as u32;
-                let key = *self.keys.entry(w.label.clone()).or_insert(n);
+                let key = *self.keys.get_or_insert_with(w.label.clone(), || n);
                 let fresh = (!keep_rows || w.state.up()).then(|| Snapshot { worker: w.block, sessions });
                 Update { key, label: w.label, socket: w.socket.into(), state: w.state, took: None, pid: w.pid, stack: w.stack, blocks: 0, fresh }
             })

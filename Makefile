@@ -38,6 +38,8 @@ PROM_SKIP := $(if $(shell command -v prometheus),,--skip real_prometheus::)
 # (.ci/run installs them); where one is missing they are skipped, and this
 # says so. The units' tests (package::units::) need only the binaries;
 # systemd-analyze's verify is skipped inside them where it is missing.
+# README's recipes pipe into jq; the test that runs them needs it.
+JQ_SKIP := $(if $(shell command -v jq),,--skip docs::readme_recipes)
 DEB_SKIP := $(if $(and $(shell command -v dpkg-deb),$(shell command -v dpkg-shlibdeps),$(shell command -v lintian)),,--skip package::deb::)
 
 # Unit tests, integration tests against real sockets and a real pty, and the
@@ -48,13 +50,14 @@ test: $(COMPAT_READY)
 	@$(if $(ROOT_SKIP),echo "make test: not root: skipping the tests that act as another user (as_root::)" >&2,true)
 	@$(if $(strip $(SHELL_SKIP)),echo "make test: skipping: $(strip $(SHELL_SKIP)) (the shell is not installed)" >&2,true)
 	@$(if $(PROM_SKIP),echo "make test: prometheus is not installed: skipping real_prometheus:: and promtool's check of the expositions (Debian: apt install prometheus)" >&2,true)
+	@$(if $(JQ_SKIP),echo "make test: jq is not installed: SKIPPING docs::readme_recipes (README's recipes use it; Debian: apt install jq)" >&2,true)
 	@$(if $(DEB_SKIP),echo "make test: dpkg-deb, dpkg-shlibdeps or lintian is missing: SKIPPING the Debian package's tests, package::deb:: (Debian: apt install dpkg-dev lintian)" >&2,true)
 	@# py-spy reads a worker's stack through ptrace; where it may not (a
 	@# container without --cap-add SYS_PTRACE, kernel.yama.ptrace_scope above
 	@# 0 for a user), the tests that need it (py_spy::) are skipped, saying so.
 	@if $(COMPAT_PY) tests/compat/harness.py can-trace $(COMPAT_VENV)/bin/py-spy; then skip=; else \
 	  skip="--skip py_spy::"; echo "make test: py-spy may not read another process's stack here (ptrace not permitted): SKIPPING py_spy:: (run as root with CAP_SYS_PTRACE, or set kernel.yama.ptrace_scope to 0)" >&2; fi; \
-	  set -x; OPENRTC_COMPAT_PYTHON=$(abspath $(COMPAT_PY)) $(CARGO) test --locked -- --include-ignored --skip bench:: --skip soak:: $(ROOT_SKIP) $(SHELL_SKIP) $(PROM_SKIP) $(DEB_SKIP) $$skip
+	  set -x; OPENRTC_COMPAT_PYTHON=$(abspath $(COMPAT_PY)) $(CARGO) test --locked -- --include-ignored --skip bench:: --skip soak:: $(ROOT_SKIP) $(SHELL_SKIP) $(PROM_SKIP) $(DEB_SKIP) $(JQ_SKIP) $$skip
 	$(MAKE) --no-print-directory check-install
 
 # A venv under target/ with the given packages; python3 and venv checked first.

@@ -126,3 +126,16 @@ fn readme_recipes_are_the_examples_and_each_runs() {
     let _ = demo.kill();
     let _ = demo.wait();
 }
+
+/// Where README and `--help` both say what `--at` defaults to, they say the
+/// same (README once said the last sample, `--help` the first live).
+#[test]
+fn readme_and_help_agree_on_the_default_of_at() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let row = readme.lines().find(|l| l.starts_with("| `--at TIME` |")).expect("README's flag table has --at");
+    let default = row.split('|').nth(2).unwrap().trim().to_string();
+    let help = text(&run(&["--help"]).stdout).split_whitespace().collect::<Vec<_>>().join(" ");
+    let said = help.split("--at TIME").nth(1).and_then(|h| h.split("[default: ").nth(1)).and_then(|h| h.split(']').next()).unwrap();
+    assert_eq!(default, said);
+    assert_eq!(openrtc_top::cli::flags::by_long("at").unwrap().0.default, Some(said));
+}

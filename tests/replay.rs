@@ -82,7 +82,8 @@ fn a_sample_by_time_and_a_range_with_a_time_column() {
         text(&out.stdout)
     };
     // The last sample at or before the time asked for.
-    assert_eq!(ids(&["--replay", f, "--once", "--at", "03:00:25", "--status", "slow", "--no-header", "--format", "tsv"]).split('\t').next(), Some("slow-1"));
+    // (TSV's first column is the sample's time: the printed sample says which it is.)
+    assert_eq!(ids(&["--replay", f, "--once", "--at", "03:00:25", "--status", "slow", "--no-header", "--format", "tsv"]).split('\t').take(2).collect::<Vec<_>>(), ["2026-11-28T03:00:20.000Z", "slow-1"]);
     assert_eq!(ids(&["--replay", f, "--once", "--at", "2026-11-28T03:00:35.000Z", "--format", "tsv", "--no-header"]).lines().count(), 2);
     // Without --at: the last sample.
     assert_eq!(ids(&["--replay", f, "--once", "--format", "tsv", "--no-header"]).lines().count(), 1);
@@ -193,7 +194,40 @@ fn the_live_view_records_while_it_shows() {
     let rec = std::fs::read_to_string(&file).unwrap();
     assert!(rec.lines().all(|l| l.contains("\"session_id\": \"a\"")), "{rec}");
     let out = run(&["--replay", file.to_str().unwrap(), "--once", "--format", "tsv", "--no-header"]);
-    assert_eq!(text(&out.stdout).split('\t').next(), Some("a"));
+    assert_eq!(text(&out.stdout).split('\t').nth(1), Some("a"));
+}
+
+/// Replay says what it shows: the printed sample carries its time (a line
+/// before the table, JSON's `time`), a time outside the recording is an
+/// error naming its first and last stamps, and so is a range backwards.
+#[test]
+fn a_printed_sample_says_its_time_and_a_time_outside_is_an_error() {
+    let d = TempDir::new("rec-honest");
+    let file = d.join("rec.ndjson");
+    std::fs::write(&file, [line(10, &["a"]), line(20, &["b"]), line(30, &["c"])].concat()).unwrap();
+    let f = file.to_str().unwrap();
+    let table = run(&["--replay", f, "--once", "--at", "03:00:25"]);
+    assert_eq!(table.status.code(), Some(0), "{}", text(&table.stderr));
+    let t = text(&table.stdout);
+    assert!(t.starts_with("2026-11-28T03:00:20.000Z\nsession "), "{t}");
+    let json = text(&run(&["--replay", f, "--once", "--format", "json"]).stdout);
+    assert!(json.starts_with("{\"time\": \"2026-11-28T03:00:30.000Z\""), "{json}");
+    let holds = format!("'{f}': it holds 2026-11-28T03:00:10.000Z to 2026-11-28T03:00:30.000Z\n");
+    for (args, flag, t) in [
+        (vec!["--at", "03:12"], "--at", "2026-11-28T03:12:00.000Z"),
+        (vec!["--at", "02:59"], "--at", "2026-11-28T02:59:00.000Z"),
+        (vec!["--from", "04:00"], "--from", "2026-11-28T04:00:00.000Z"),
+        (vec!["--to", "02:00"], "--to", "2026-11-28T02:00:00.000Z"),
+    ] {
+        let mut all = vec!["--replay", f, "--once"];
+        all.extend(&args);
+        let out = run(&all);
+        assert_eq!((out.status.code(), text(&out.stdout)), (Some(2), String::new()), "{args:?}");
+        assert_eq!(text(&out.stderr), format!("openrtc-top: {flag} '{t}' is outside the recording {holds}"), "{args:?}");
+    }
+    let back = run(&["--replay", f, "--from", "03:00:25", "--to", "03:00:15"]);
+    assert_eq!((back.status.code(), text(&back.stdout)), (Some(2), String::new()));
+    assert_eq!(text(&back.stderr), "openrtc-top: --from '2026-11-28T03:00:25.000Z' is after --to '2026-11-28T03:00:15.000Z'\n");
 }
 
 #[test]
@@ -222,12 +256,12 @@ fn runs_of_bad_lines_are_read_in_large_reads() {
     // 10 MB of newlines, then a sample (one read of 64 KiB a line took 56 s).
     std::fs::write(&file, ["\n".repeat(10_000_000), line(10, &["a"])].concat()).unwrap();
     let out = run_with(&["--replay", file.to_str().unwrap(), "--once", "--format", "tsv", "--no-header"], &[], Duration::from_secs(10));
-    assert_eq!((out.status.code(), text(&out.stdout).split('\t').next()), (Some(0), Some("a")));
+    assert_eq!((out.status.code(), text(&out.stdout).split('\t').nth(1)), (Some(0), Some("a")));
     // Two million junk lines between two samples: a time found, and a step
     // in the live view, while keys are answered.
     std::fs::write(&file, [line(10, &["a"]), "junk line\n".repeat(2_000_000), line(20, &["b"])].concat()).unwrap();
     let out = run_with(&["--replay", file.to_str().unwrap(), "--once", "--at", "03:00:15", "--format", "tsv", "--no-header"], &[], Duration::from_secs(10));
-    assert_eq!(text(&out.stdout).split('\t').next(), Some("a"));
+    assert_eq!(text(&out.stdout).split('\t').nth(1), Some("a"));
     // More bad lines than are remembered are said as more, not as a total.
     assert!(text(&out.stderr).starts_with("openrtc-top: skipped more than 1048576 bad lines of the lines read in "), "{}", text(&out.stderr));
     let mut t = Live::start(BIN, &["--replay", file.to_str().unwrap()], &[], 140, 24);

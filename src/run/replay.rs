@@ -15,15 +15,38 @@ use crate::source::recording::Mark;
 use crate::source::replay::{Move, Replay};
 
 /// A recording printed: the sample at `--at` (the last one without it), or
-/// every sample from `--from` to `--to` (batch output, a time column). The
-/// bad lines met are counted on stderr.
+/// every sample from `--from` to `--to` (batch output, a time column),
+/// each carrying its time. A time outside the recording, or a range that
+/// ends before it starts, is a usage error naming the recording's first
+/// and last stamps. The bad lines met are counted on stderr.
 pub fn replay(cfg: &Config, mut r: Replay, screen: Screen) -> Result<(), Error> {
     let mut p = Printer::new(cfg, screen);
-    let end = r.rec.last().time;
+    let (start, end) = (r.rec.first().time, r.rec.last().time);
     let when = |t: &Option<String>| t.as_deref().and_then(|t| clock::parse_when(t, end));
     let range = cfg.from.is_some() || cfg.to.is_some();
+    // A time the recording does not cover is said, never answered with
+    // another sample (`--at 03:12` on a recording of 22:14-22:30 printed
+    // the first one, status 0).
+    let outside = |flag: &str, t: i64| {
+        Error::Usage(format!(
+            "{flag} '{}' is outside the recording {}: it holds {} to {}",
+            clock::stamp(t),
+            crate::record::quoted(&r.rec.path),
+            clock::stamp(start),
+            clock::stamp(end)
+        ))
+    };
     if range {
         let (from, to) = (when(&cfg.from).unwrap_or(i64::MIN), when(&cfg.to).unwrap_or(i64::MAX));
+        if from > to {
+            return Err(Error::Usage(format!("--from '{}' is after --to '{}'", clock::stamp(from), clock::stamp(to))));
+        }
+        if from > end {
+            return Err(outside("--from", from));
+        }
+        if to < start {
+            return Err(outside("--to", to));
+        }
         // One pool through the range: a worker that did not answer keeps
         // the rows it had, as it did live.
         let mut pool = Pool::default();
@@ -32,11 +55,16 @@ pub fn replay(cfg: &Config, mut r: Replay, screen: Screen) -> Result<(), Error> 
             p.print(&pool, Some(&clock::stamp(r.at.time)))
         })?;
     } else {
-        r.go(Move::To(when(&cfg.at).unwrap_or(end)))?;
+        let at = when(&cfg.at).unwrap_or(end);
+        if at < start || at > end {
+            return Err(outside("--at", at));
+        }
+        r.go(Move::To(at))?;
         if let Some(s) = r.load()? {
             let mut pool = Pool::default();
             pool.advance(r.updates(s));
-            p.print(&pool, None)?;
+            // The sample says which it is: its time, as batch output does.
+            p.print(&pool, Some(&clock::stamp(r.at.time)))?;
         }
     }
     p.out.flush()?;

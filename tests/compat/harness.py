@@ -456,10 +456,13 @@ def check_pool(raws, failed, ours_text, fmt):
     for label, raw in raws.items():
         rows, _ = rows_of(raw)
         expected.extend((label, r) for r in rows)
-    # mem_mb desc (NaN lowest), then session id, then worker label.
+    # mem_mb desc (NaN lowest), then cpu_pct desc (NaN lowest), then
+    # session id, then worker label.
+    def num(r, k):
+        v = float(r.get(k, 0.0))
+        return (0 if math.isnan(v) else 1, 0.0 if math.isnan(v) else v)
     expected.sort(key=lambda lr: (lr[1].get("session_id", ""), lr[0]))
-    expected.sort(key=lambda lr: (0 if math.isnan(lr[1]["mem_mb"]) else 1, 0.0 if math.isnan(lr[1]["mem_mb"]) else lr[1]["mem_mb"]),
-                  reverse=True)
+    expected.sort(key=lambda lr: (num(lr[1], "mem_mb"), num(lr[1], "cpu_pct")), reverse=True)
     if fmt == "json":
         lines = ours_text.splitlines()
         expect(len(lines) == 1, f"json: expected one line, got {len(lines)}")

@@ -301,28 +301,29 @@ fn gone_sockets_never_crowd_out_a_live_one() {
     assert_eq!(t.wait_exit(Duration::from_secs(10)).code(), Some(0));
 }
 
-/// A worker's label is derived once, when its first fetch ends, and kept
-/// while its socket is known: a worker blocked at first is `w-2` (its
-/// socket's stem) and stays `w-2` once it answers with its name; one that
-/// answered first as `demo-1` stays `demo-1` when it stops answering.
+/// A worker's label is fixed at its first answer and kept while its socket
+/// is known: a worker blocked at first is `w-2` (its socket's stem) until
+/// it answers as `demo-2`, and stays `demo-2` when it stops answering; one
+/// that answered first as `demo-1` stays `demo-1` when it fails.
 #[test]
-fn a_label_is_derived_once_and_kept() {
+fn a_label_is_fixed_at_the_first_answer_and_kept() {
     use std::io::{BufRead, BufReader};
-    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::atomic::{AtomicU8, Ordering};
     let d = dir("labels");
     let (_a, cell) = Server::swappable(&d.join("w-1.sock"), worker_payload(Some("demo-1"), &["s1"]));
-    let hang = std::sync::Arc::new(AtomicBool::new(true));
-    let h = hang.clone();
-    let b = Server::start(&d.join("w-2.sock"), std::sync::Arc::new(move |mut s: std::os::unix::net::UnixStream| {
-        if h.load(Ordering::Relaxed) {
-            std::thread::sleep(Duration::from_secs(3));
-        } else {
-            use std::io::Write;
-            let _ = s.write_all(&worker_payload(Some("demo-2"), &["s2"]));
+    // w-2: 0 hangs, 1 answers as demo-2, 2 sends what is not a snapshot.
+    let mode = std::sync::Arc::new(AtomicU8::new(0));
+    let m = mode.clone();
+    let _b = Server::start(&d.join("w-2.sock"), std::sync::Arc::new(move |mut s: std::os::unix::net::UnixStream| {
+        use std::io::Write;
+        match m.load(Ordering::Relaxed) {
+            0 => std::thread::sleep(Duration::from_secs(3)),
+            1 => drop(s.write_all(&worker_payload(Some("demo-2"), &["s2"]))),
+            _ => drop(s.write_all(b"not json\n")),
         }
     }));
     let mut child = std::process::Command::new(BIN)
-        .args(["--socket", d.path().to_str().unwrap(), "--format", "json", "-n", "3", "--refresh-rate", "2", "--timeout", "0.5"])
+        .args(["--socket", d.path().to_str().unwrap(), "--format", "json", "-n", "40", "--refresh-rate", "4", "--timeout", "0.5"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -331,15 +332,27 @@ fn a_label_is_derived_once_and_kept() {
     let labels = |l: &str| -> Vec<(String, bool)> {
         l.split("{\"label\": \"").skip(1).map(|w| (w.split('"').next().unwrap().to_string(), w.contains("\"state\": \"answered\""))).collect()
     };
+    let s = |l: &str, up: bool| (l.to_string(), up);
     let first = lines.next().unwrap();
-    assert_eq!(labels(&first), [("demo-1".to_string(), true), ("w-2".to_string(), false)], "{first}");
-    // Now w-1 sends what is not a snapshot, and w-2 answers with its name.
+    assert_eq!(labels(&first), [s("demo-1", true), s("w-2", false)], "{first}");
+    // (One worker answers in every round: a round nobody answers ends a batch.)
+    mode.store(1, Ordering::Relaxed);
+    let mut want = |state: [(String, bool); 2]| {
+        let l = lines.find(|l| labels(l) == state);
+        assert!(l.is_some(), "no round with {state:?}");
+    };
+    want([s("demo-1", true), s("demo-2", true)]);
+    mode.store(2, Ordering::Relaxed);
+    want([s("demo-1", true), s("demo-2", false)]);
     *cell.lock().unwrap() = b"not json\n".to_vec();
-    hang.store(false, Ordering::Relaxed);
-    let seen_by = b.count();
-    wait_until("w-2 asked again", Duration::from_secs(10), || b.count() > seen_by);
-    let last = lines.last().unwrap();
-    assert_eq!(labels(&last), [("demo-1".to_string(), false), ("w-2".to_string(), true)], "{last}");
+    mode.store(1, Ordering::Relaxed);
+    want([s("demo-1", false), s("demo-2", true)]);
+    // A third worker of w-1's name appears: w-1 keeps its label (it was
+    // renamed demo-1@w-1 then, and openrtc_up{worker="demo-1"} went away).
+    let _c = Server::bytes(&d.join("w-3.sock"), worker_payload(Some("demo-1"), &["s3"]));
+    let l = lines.find(|l| labels(l).len() == 3 && labels(l)[1].1).expect("w-3 answers");
+    assert_eq!(labels(&l), [s("demo-1", false), s("demo-1@w-3", true), s("demo-2", true)], "{l}");
+    let _ = child.kill();
     let _ = child.wait_with_output().unwrap();
 }
 

@@ -361,16 +361,21 @@ impl Sources {
 
     /// Every source as the pool takes it: its label, its state, and its
     /// new snapshot if it has one. A label (see `discover::labels`) is
-    /// derived once, when the worker's first fetch ends, and kept while
-    /// its socket is known, answering or not, so the table,
-    /// `openrtc_up{worker}` and a recording follow one name (it was
-    /// `demo-2` while it answered and `worker-2` while it did not): its
-    /// name if that first fetch read one, else its socket's stem. One
-    /// fixed later never takes a fixed one's label.
+    /// fixed at the worker's first answer (when its name is known; until
+    /// then it is its socket's stem) and kept while its socket is known,
+    /// answering or not, so the table, `openrtc_up{worker}` and a
+    /// recording follow one name (it was `demo-2` while it answered and
+    /// `worker-2` whenever it did not). It is fixed when no other source
+    /// is still on its first fetch, so two workers of one name are both
+    /// `name@stem`; one fixed later never takes a fixed one's label.
     pub fn updates(&mut self) -> Vec<Update> {
         let named: Vec<(Option<&str>, &std::path::Path)> =
             self.list.iter().map(|s| (s.name.as_deref(), s.target.path.as_path())).collect();
         let mut labels = discover::labels(&named);
+        // Fixed only when no source is still on its first fetch: two
+        // workers of one name are then both `name@stem` (the first to
+        // answer was `name`, alone, and kept it).
+        let settled = !self.list.iter().any(|s| s.state == WorkerState::Waiting);
         for i in 0..self.list.len() {
             if let Some(l) = &self.list[i].label {
                 labels[i] = l.clone();
@@ -383,7 +388,7 @@ impl Sources {
                 k += 1;
                 labels[i] = format!("{base}~{k}");
             }
-            if self.list[i].state != WorkerState::Waiting {
+            if settled && self.list[i].fresh.is_some() {
                 self.list[i].label = Some(labels[i].clone());
             }
         }

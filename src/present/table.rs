@@ -35,6 +35,8 @@ const NARROWING: [Narrow; 10] = [
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TableLayout {
     pub cols: Vec<(Column, usize)>,
+    /// Blanks between columns.
+    pub gap: usize,
 }
 
 /// Fit the columns to `width`: text columns take their natural width
@@ -67,13 +69,19 @@ pub fn layout(pool: &Pool, text: &[usize; column::N], visible: &[usize], width: 
             },
         }
     }
-    TableLayout { cols: widths }
+    // A wide terminal's room goes between the columns (the table stayed 72
+    // wide on 120 columns, 48 of them blank): two blanks apart, as ps does,
+    // where the whole table still fits; a narrow one keeps one.
+    let total = widths.iter().map(|&(_, w)| w).sum::<usize>();
+    let gaps = widths.len().saturating_sub(1);
+    let gap = (1..=2).rev().find(|g| total + g * gaps <= width).unwrap_or(1);
+    TableLayout { cols: widths, gap }
 }
 
 impl TableLayout {
-    /// Where the cells go: the columns one blank apart, numbers right.
+    /// Where the cells go: the columns `gap` blanks apart, numbers right.
     pub fn grid(&self) -> Layout {
-        Layout::spaced(self.cols.iter().map(|&(c, w)| (w, c.numeric())))
+        Layout::new(self.cols.iter().enumerate().map(|(i, &(c, w))| (if i > 0 { self.gap } else { 0 }, w, c.numeric())))
     }
 }
 
@@ -180,7 +188,7 @@ mod tests {
     #[test]
     fn long_text_is_cut_with_an_ellipsis_and_wide_chars_are_placed() {
         let snap = pool_of("[{\"session_id\": \"\u{4e2d}\u{6587}\u{4e2d}\u{6587}\u{4e2d}\u{6587}\u{4e2d}\u{6587}\u{4e2d}\u{6587}\", \"agent_name\": \"a\"}, {\"session_id\": \"plain\", \"agent_name\": \"b\"}]".as_bytes());
-        let t = TableLayout { cols: vec![(Column::Session, 9), (Column::Agent, 5)] };
+        let t = TableLayout { cols: vec![(Column::Session, 9), (Column::Agent, 5)], gap: 1 };
         let wide = row_line(&t, &snap, &snap.sessions[0], RowLook::default(), 20, PLAIN);
         // Each cell at its column, erased first: CHA then ECH.
         assert_eq!(wide, "\x1b[1G\x1b[9X中文中文…\x1b[10G\x1b[6X a    ");
@@ -194,7 +202,7 @@ mod tests {
     #[test]
     fn status_colours() {
         let snap = pool_of(br#"[{"status": "active"}, {"status": "slow"}, {"status": "draining"}, {"status": "errored"}]"#);
-        let t = TableLayout { cols: vec![(Column::Status, 8)] };
+        let t = TableLayout { cols: vec![(Column::Status, 8)], gap: 1 };
         let line = |i: usize| row_line(&t, &snap, &snap.sessions[i], RowLook::default(), 20, COLOUR);
         assert!(line(0).contains(&color::Fg(color::Green).to_string()));
         assert!(line(1).contains(&color::Fg(color::Yellow).to_string()) && line(1).contains(&style::Bold.to_string()));

@@ -51,7 +51,7 @@ test: $(COMPAT_READY)
 	@$(if $(strip $(SHELL_SKIP)),echo "make test: skipping: $(strip $(SHELL_SKIP)) (the shell is not installed)" >&2,true)
 	@$(if $(PROM_SKIP),echo "make test: prometheus is not installed: skipping real_prometheus:: and promtool's check of the expositions (Debian: apt install prometheus)" >&2,true)
 	@$(if $(JQ_SKIP),echo "make test: jq is not installed: SKIPPING docs::readme_recipes (README's recipes use it; Debian: apt install jq)" >&2,true)
-	@$(if $(DEB_SKIP),echo "make test: dpkg-deb or dpkg-shlibdeps or lintian is missing: SKIPPING the Debian package's tests, package::deb:: (Debian: apt install dpkg-dev lintian)" >&2,true)
+	@$(if $(DEB_SKIP),echo "make test: dpkg-deb or dpkg-shlibdeps or lintian is missing: SKIPPING the Debian package's tests (package::deb::; Debian: apt install dpkg-dev lintian)" >&2,true)
 	@# py-spy reads a worker's stack through ptrace; where it may not (a
 	@# container without --cap-add SYS_PTRACE, kernel.yama.ptrace_scope above
 	@# 0 for a user), the tests that need it (py_spy::) are skipped, saying so.

@@ -139,3 +139,15 @@ fn readme_and_help_agree_on_the_default_of_at() {
     assert_eq!(default, said);
     assert_eq!(openrtc_top::cli::flags::by_long("at").unwrap().0.default, Some(said));
 }
+
+/// README is what an operator scans: at most 500 lines, the rest in doc/,
+/// and every doc/ page it links to is there.
+#[test]
+fn readme_is_short_and_its_links_resolve() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let readme = std::fs::read_to_string(format!("{root}/README.md")).unwrap();
+    assert!(readme.lines().count() <= 500, "README has {} lines", readme.lines().count());
+    for link in readme.split("](doc/").skip(1).map(|l| l.split(')').next().unwrap().split('#').next().unwrap()) {
+        assert!(std::path::Path::new(&format!("{root}/doc/{link}")).is_file(), "README links to doc/{link}, which is missing");
+    }
+}

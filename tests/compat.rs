@@ -805,7 +805,11 @@ import json, sys
 samples = [json.loads(l) for l in open(sys.argv[1])]
 blocked = [s for s in samples if s["workers"][0]["state"] == "blocked"]
 assert blocked, "no sample marks the worker blocked"
-assert all(s["workers"][0]["pid"] > 0 and "sleeping" in s["workers"][0]["why"] for s in blocked), blocked[0]["workers"]
+assert all(s["workers"][0]["pid"] > 0 for s in blocked), blocked[0]["workers"]
+# Each sample says what /proc says at that moment: on a loaded machine one
+# can catch the thread runnable on its way into (or out of) the sleep.
+sleeping = [s for s in blocked if "sleeping" in s["workers"][0]["why"]]
+assert sleeping and len(sleeping) >= len(blocked) - 1, [s["workers"][0]["why"] for s in blocked]
 incidents = json.load(open(sys.argv[2]))
 blocks = [i for i in incidents if i["event"] == "blocked"]
 assert len(blocks) == 1, incidents

@@ -185,7 +185,11 @@ impl Events {
                     if let Some(i) = self.get(seq) {
                         i.until = now;
                         if let What::Blocked { why, pid, stack, .. } = &mut i.what {
-                            if !b.why.is_empty() {
+                            // The first why measured over half a second or
+                            // more (it says the CPU share) stands for the
+                            // block: the last is read as the loop wakes, when
+                            // the thread is often just runnable.
+                            if !b.why.is_empty() && !why.contains("% CPU") {
                                 why.clone_from(&b.why);
                             }
                             *pid = w.pid.or(*pid);

@@ -322,7 +322,6 @@ fn refuses_a_worker_running_as_another_user() {
 #[test]
 #[ignore = "needs root to act as another user (make test runs it as root)"]
 fn user_reads_a_service_users_workers() {
-    use std::os::unix::process::CommandExt;
     let d = TempDir::new("user");
     std::fs::set_permissions(d.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     let tmp = d.join("tmp");
@@ -332,17 +331,8 @@ fn user_reads_a_service_users_workers() {
     std::fs::create_dir(&dir).unwrap();
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
     std::os::unix::fs::chown(&dir, Some(NOBODY), Some(NOBODY)).unwrap();
-    let demo = d.join("openrtc-demo-worker");
-    std::fs::copy(DEMO, &demo).unwrap();
     let sock = dir.join("top.sock");
-    let mut worker = std::process::Command::new(&demo)
-        .args(["--socket", sock.to_str().unwrap(), "--exit-after", "60", "--name", "svc"])
-        .uid(NOBODY)
-        .gid(NOBODY)
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_until("the worker running as nobody", Duration::from_secs(5), || sock.exists());
+    let mut worker = demo_as_nobody_at(&d, &sock, &["--name", "svc"]);
     let env = [("TMPDIR", tmp.to_str().unwrap())];
     let one = run_with(&["--once", "--format", "tsv", "--user", "nobody"], &env, Duration::from_secs(10));
     let all = run_with(&["--once", "--format", "json", "-u", &NOBODY.to_string(), "--all"], &env, Duration::from_secs(10));

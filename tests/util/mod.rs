@@ -229,12 +229,19 @@ pub const NOBODY: u32 = 65534;
 /// reachable for that user); its process and socket path. Needs root.
 pub fn demo_as_nobody(d: &TempDir) -> (std::process::Child, PathBuf) {
     use std::os::unix::fs::PermissionsExt;
-    use std::os::unix::process::CommandExt;
     let open: PathBuf = d.join("open");
     std::fs::create_dir(&open).unwrap();
     std::fs::set_permissions(d.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o777)).unwrap();
     let sock = open.join("top.sock");
+    (demo_as_nobody_at(d, &sock, &[]), sock)
+}
+
+/// The demo worker running as `NOBODY` on `sock` (whose directory that
+/// user can write), with `extra` flags; returns once the socket is there.
+pub fn demo_as_nobody_at(d: &TempDir, sock: &Path, extra: &[&str]) -> std::process::Child {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
     // The checkout may be private (CI clones into a 0700 directory): run a
     // copy of the worker that the other user can reach.
     let demo = d.join("openrtc-demo-worker");
@@ -242,13 +249,14 @@ pub fn demo_as_nobody(d: &TempDir) -> (std::process::Child, PathBuf) {
     std::fs::set_permissions(&demo, std::fs::Permissions::from_mode(0o755)).unwrap();
     let worker = Command::new(&demo)
         .args(["--socket", sock.to_str().unwrap(), "--exit-after", "60"])
+        .args(extra)
         .uid(NOBODY)
         .gid(NOBODY)
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
     wait_until("the worker running as nobody", Duration::from_secs(5), || sock.exists());
-    (worker, sock)
+    worker
 }
 
 /// A Python stand-in for a worker (system python3, no openrtc): it serves

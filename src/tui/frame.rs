@@ -85,7 +85,7 @@ pub fn live_frame(app: &App, w: usize, h: usize, paint: Paint) -> Vec<String> {
     // Since when: the age of the last snapshot shown; and top's clock, the
     // local time of that snapshot (a replay shows its sample's time instead).
     let stale_for = app.last_fresh.filter(|_| matches!(stale, Some("STALE" | "BLOCKED"))).map(|t| crate::clock::age(((app.wall - t).max(0) / 1000) as u64));
-    let clock = app.last_fresh.filter(|_| app.replay.is_none()).map(crate::clock::local_hms);
+    let clock = app.clock.clone().filter(|_| app.replay.is_none());
     let view = TitleView { group: app.group.map(|g| g.header()), stale, stale_for, clock, replay, recording: app.recording, totals, ..TitleView::of(&app.query) };
     let mut lines = vec![title(&app.pool, &view, w, paint)];
     if let Some(why) = &banner {

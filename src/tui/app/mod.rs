@@ -88,6 +88,9 @@ pub struct App {
     /// When the last snapshot arrived, and the time of the latest update
     /// (wall clock, ms): the title's clock and how long it has been stale.
     pub last_fresh: Option<i64>,
+    /// That snapshot's local time, `HH:MM:SS`: made once a snapshot, not
+    /// once a frame.
+    pub clock: Option<String>,
     pub wall: i64,
     /// Why the last fetch failed (shown as a banner; the table is then stale).
     pub problem: Option<Banner>,
@@ -144,6 +147,7 @@ impl App {
             pool: Pool::default(),
             loaded: false,
             last_fresh: None,
+            clock: None,
             wall: 0,
             problem: None,
             order: Vec::new(),
@@ -184,6 +188,7 @@ impl App {
         self.wall = wall;
         if fresh {
             self.last_fresh = Some(wall);
+            self.clock = Some(crate::clock::local_hms(wall));
         }
         self.pool.advance(updates);
         if first && self.loaded {
